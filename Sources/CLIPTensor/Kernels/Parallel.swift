@@ -1,0 +1,30 @@
+import Dispatch
+
+/// Splits loops over the compute threads.
+enum Parallel {
+    /// Runs `body` over `0..<count` in at most `ComputeThreads.count` contiguous chunks of at least
+    /// `grain` items; small loops run inline on the caller. Chunks must write disjoint memory.
+    static func forEachChunk(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let threads = ComputeThreads.count
+        let chunks = min(threads, count / max(grain, 1))
+        if chunks <= 1 {
+            body(0..<count)
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            let work = UncheckedSendable(escapable)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let start = count * chunk / chunks
+                let end = count * (chunk + 1) / chunks
+                work.value(start..<end)
+            }
+        }
+    }
+}
+
+/// Carries a value into a `@Sendable` closure when the caller guarantees safe use.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

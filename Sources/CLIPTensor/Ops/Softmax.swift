@@ -1,0 +1,67 @@
+// Softmax, log-softmax and cross-entropy: fused kernels with hand-written backward passes.
+
+/// Runs a last-axis op on `axis` by moving that axis last and back.
+private func alongAxis(_ x: Tensor, _ axis: Int, _ op: (Tensor) -> Tensor) -> Tensor {
+    let axis = Shape.normalize(axis: axis, rank: x.rank)
+    if axis == x.rank - 1 { return op(x) }
+    return op(x.transposed(axis, -1)).transposed(axis, -1)
+}
+
+/// Softmax along `axis` (default: the last), computed stably.
+public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
+    alongAxis(x, axis) { x in
+        let n = x.shape.last ?? 1
+        let rows = x.count / Swift.max(n, 1)
+        let out = Tensor.uninitialized(x.shape)
+        SoftmaxKernels.softmax(x.pointer, out.pointer, rows: rows, length: n)
+        let result = out.detached()
+        return out.recordingGradient(of: [x]) { g in
+            let grad = Tensor.uninitialized(x.shape)
+            withExtendedLifetime(g) {
+                SoftmaxKernels.softmaxBackward(result.pointer, g.pointer, grad.pointer, rows: rows, length: n)
+            }
+            return [grad]
+        }
+    }
+}
+
+/// Log-softmax along `axis` (default: the last), computed stably.
+public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
+    alongAxis(x, axis) { x in
+        let n = x.shape.last ?? 1
+        let rows = x.count / Swift.max(n, 1)
+        let out = Tensor.uninitialized(x.shape)
+        SoftmaxKernels.logSoftmax(x.pointer, out.pointer, rows: rows, length: n)
+        let result = out.detached()
+        return out.recordingGradient(of: [x]) { g in
+            let grad = Tensor.uninitialized(x.shape)
+            withExtendedLifetime(g) {
+                SoftmaxKernels.logSoftmaxBackward(result.pointer, g.pointer, grad.pointer, rows: rows, length: n)
+            }
+            return [grad]
+        }
+    }
+}
+
+/// Mean cross-entropy of `logits` `[N, C]` against class indices `targets` (N of them), as
+/// `torch.nn.functional.cross_entropy`: −mean(log_softmax(logits)[i, targets[i]]).
+public func crossEntropy(_ logits: Tensor, targets: [Int]) -> Tensor {
+    precondition(logits.rank == 2, "crossEntropy expects [N, C] logits, got \(Shape.describe(logits.shape))")
+    let (rows, classes) = (logits.shape[0], logits.shape[1])
+    precondition(targets.count == rows, "\(targets.count) targets for \(rows) rows")
+    precondition(targets.allSatisfy { $0 >= 0 && $0 < classes }, "target out of range 0..<\(classes)")
+    let logProbabilities = Tensor.uninitialized(logits.shape)
+    SoftmaxKernels.logSoftmax(logits.pointer, logProbabilities.pointer, rows: rows, length: classes)
+    var total: Double = 0
+    for (row, target) in targets.enumerated() { total -= Double(logProbabilities.pointer[row * classes + target]) }
+    let loss = Tensor(Float(total / Double(Swift.max(rows, 1))))
+    return loss.recordingGradient(of: [logits]) { g in
+        // d/dlogits = (softmax − one-hot) · g / N
+        let scale = g.item() / Float(Swift.max(rows, 1))
+        let grad = Tensor.uninitialized(logits.shape)
+        let s = Vec(repeating: scale)
+        UnaryKernels.map(logProbabilities.pointer, grad.pointer, grad.count) { vexp($0) * s }
+        for (row, target) in targets.enumerated() { grad.pointer[row * classes + target] -= scale }
+        return [grad]
+    }
+}

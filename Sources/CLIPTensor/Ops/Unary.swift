@@ -1,0 +1,73 @@
+import Foundation
+
+// Elementwise functions with gradients: exp, log, sqrt, pow, tanh, sigmoid, relu.
+
+private func unary(_ x: Tensor, _ transform: (Vec) -> Vec) -> Tensor {
+    let out = Tensor.uninitialized(x.shape)
+    withExtendedLifetime(x) { UnaryKernels.map(x.pointer, out.pointer, x.count, transform) }
+    return out
+}
+
+private func unaryScalar(_ x: Tensor, _ transform: (Float) -> Float) -> Tensor {
+    let out = Tensor.uninitialized(x.shape)
+    withExtendedLifetime(x) { UnaryKernels.mapScalar(x.pointer, out.pointer, x.count, transform) }
+    return out
+}
+
+/// e^x elementwise.
+public func exp(_ x: Tensor) -> Tensor {
+    let out = unary(x, vexp)
+    let result = out.detached()
+    return out.recordingGradient(of: [x]) { g in [g * result] }
+}
+
+/// Natural logarithm elementwise.
+public func log(_ x: Tensor) -> Tensor {
+    unaryScalar(x) { Foundation.log($0) }.recordingGradient(of: [x]) { g in [g / x] }
+}
+
+/// Square root elementwise.
+public func sqrt(_ x: Tensor) -> Tensor {
+    let out = unaryScalar(x) { $0.squareRoot() }
+    let result = out.detached()
+    return out.recordingGradient(of: [x]) { g in [g * 0.5 / result] }
+}
+
+/// `x` raised to a constant power elementwise.
+public func pow(_ x: Tensor, _ exponent: Float) -> Tensor {
+    unaryScalar(x) { Foundation.pow($0, exponent) }.recordingGradient(of: [x]) { g in
+        [g * exponent * pow(x, exponent - 1)]
+    }
+}
+
+/// Hyperbolic tangent elementwise.
+public func tanh(_ x: Tensor) -> Tensor {
+    let out = unaryScalar(x) { Foundation.tanh($0) }
+    let result = out.detached()
+    return out.recordingGradient(of: [x]) { g in [g * (1 - result * result)] }
+}
+
+/// Logistic sigmoid `1 / (1 + e^−x)` elementwise.
+public func sigmoid(_ x: Tensor) -> Tensor {
+    let out = unary(x, vsigmoid)
+    let result = out.detached()
+    return out.recordingGradient(of: [x]) { g in [g * result * (1 - result)] }
+}
+
+/// `max(x, 0)` elementwise.
+public func relu(_ x: Tensor) -> Tensor {
+    let zero = Vec(repeating: 0)
+    let out = unary(x) { v in
+        var r = v
+        r.replace(with: zero, where: v .< zero)
+        return r
+    }
+    return out.recordingGradient(of: [x]) { g in
+        let mask = unary(x) { v in
+            var m = Vec(repeating: 0)
+            m.replace(with: Vec(repeating: 1), where: v .> zero)
+            return m
+        }
+        return [g * mask]
+    }
+}

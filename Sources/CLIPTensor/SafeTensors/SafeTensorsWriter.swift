@@ -1,0 +1,94 @@
+import Foundation
+
+/// Writes tensors to the safetensors format, atomically.
+///
+/// ```swift
+/// try SafeTensorsWriter.write(["weight": w, "bias": b], to: "model.safetensors")
+/// ```
+public enum SafeTensorsWriter {
+    /// Writes `tensors` (sorted by name, contiguous, header padded to 8 bytes as the reference
+    /// writer does) with every element stored as `dtype` (F32, F16 or BF16).
+    ///
+    /// The file appears at `path` only once complete: bytes go to a temporary file beside it, which
+    /// is flushed to disk and then renamed over the destination.
+    public static func write(_ tensors: [String: Tensor], as dtype: SafeTensorsDType = .float32,
+                             metadata: [String: String] = [:], to path: String) throws {
+        guard [.float32, .float16, .bfloat16].contains(dtype) else {
+            throw TensorError.invalidArgument(reason: "safetensors writer stores F32, F16 or BF16, not \(dtype.rawValue)")
+        }
+        if tensors.keys.contains("__metadata__") {
+            throw TensorError.invalidArgument(reason: "'__metadata__' cannot be a tensor name")
+        }
+        let names = tensors.keys.sorted()
+        var header: [String: Any] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var offset = 0
+        for name in names {
+            let tensor = tensors[name]!
+            let length = tensor.count * dtype.byteSize
+            header[name] = ["dtype": dtype.rawValue, "shape": tensor.shape, "data_offsets": [offset, offset + length]]
+            offset += length
+        }
+        var headerBytes = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        let padding = (8 - headerBytes.count % 8) % 8
+        headerBytes.append(contentsOf: [UInt8](repeating: 0x20, count: padding))
+
+        try AtomicFile.write(to: path) { output in
+            var length = UInt64(headerBytes.count).littleEndian
+            try output.write(Data(bytes: &length, count: 8))
+            try output.write(headerBytes)
+            for name in names {
+                try output.write(encode(tensors[name]!, as: dtype))
+            }
+        }
+    }
+
+    private static func encode(_ tensor: Tensor, as dtype: SafeTensorsDType) -> Data {
+        tensor.withUnsafeBufferPointer { values in
+            switch dtype {
+            case .float16:
+                var halves = values.map { HalfPrecision.half(from: $0).littleEndian }
+                return Data(bytes: &halves, count: halves.count * 2)
+            case .bfloat16:
+                var halves = values.map { HalfPrecision.bfloat16(from: $0).littleEndian }
+                return Data(bytes: &halves, count: halves.count * 2)
+            default:
+                return Data(buffer: values)
+            }
+        }
+    }
+}
+
+/// Writes a file so that it either appears complete or not at all.
+public enum AtomicFile {
+    /// Calls `body` with a handle to a temporary file beside `path`, flushes it to disk, then renames
+    /// it onto `path`. On any error the temporary file is removed and `path` is left untouched.
+    public static func write(to path: String, _ body: (FileHandle) throws -> Void) throws {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        let temporary = directory + "/.\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
+            throw TensorError.writeFailed(path: path, reason: "cannot create a temporary file in \(directory)")
+        }
+        do {
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
+            do {
+                try body(handle)
+                try handle.synchronize()
+                try handle.close()
+            } catch {
+                try? handle.close()
+                throw error
+            }
+            guard rename(temporary, path) == 0 else {
+                throw TensorError.writeFailed(path: path, reason: String(cString: strerror(errno)))
+            }
+        } catch let error as TensorError {
+            unlink(temporary)
+            throw error
+        } catch {
+            unlink(temporary)
+            throw TensorError.writeFailed(path: path, reason: "\(error)")
+        }
+    }
+}
