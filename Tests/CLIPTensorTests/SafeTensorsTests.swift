@@ -5,8 +5,8 @@ import Testing
 
 @Suite("safetensors")
 struct SafeTensorsTests {
-    private static func temporaryPath(_ name: String) -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("clip-safetensors-tests-\(getpid())")
+    private static func temporaryPath(_ name: String, folder: String = "files") -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("clip-safetensors-tests-\(getpid())/\(folder)")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory.appendingPathComponent(name).path
     }
@@ -100,7 +100,7 @@ struct SafeTensorsTests {
 
     @Test("a failed write leaves the destination untouched")
     func atomicWrite() throws {
-        let path = Self.temporaryPath("atomic.safetensors")
+        let path = Self.temporaryPath("atomic.safetensors", folder: "atomic")
         try SafeTensorsWriter.write(["a": Tensor([1])], to: path)
         #expect(throws: TensorError.self) {
             try SafeTensorsWriter.write(["__metadata__": Tensor([2])], to: path)

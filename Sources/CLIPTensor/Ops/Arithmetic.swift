@@ -49,7 +49,7 @@ public func / (a: Tensor, b: Tensor) -> Tensor {
 /// Negation.
 public prefix func - (x: Tensor) -> Tensor {
     let out = Tensor.uninitialized(x.shape)
-    withExtendedLifetime(x) { UnaryKernels.map(x.pointer, out.pointer, x.count) { -$0 } }
+    UnaryKernels.map(Negate(), x.pointer, out.pointer, x.count)
     return out.recordingGradient(of: [x]) { g in [-g] }
 }
 
@@ -82,8 +82,7 @@ extension Tensor {
                      "cannot add \(Shape.describe(other.shape)) into \(Shape.describe(shape)) in place")
         withExtendedLifetime(other) {
             if other.shape == shape {
-                let s = Vec(repeating: scale)
-                UnaryKernels.map(pointer, other.pointer, pointer, count) { $0 + s * $1 }
+                UnaryKernels.map(AddScaled(scale), pointer, other.pointer, pointer, count)
             } else {
                 let addend = scale == 1 ? other : other * scale
                 withExtendedLifetime(addend) {
@@ -95,8 +94,7 @@ extension Tensor {
 
     /// Multiplies every element by `scale` in place. Not recorded.
     public func scaleInPlace(by scale: Float) {
-        let s = Vec(repeating: scale)
-        UnaryKernels.map(pointer, pointer, count) { $0 * s }
+        UnaryKernels.map(Scale(scale), pointer, pointer, count)
     }
 
     /// Overwrites this tensor's elements with those of `source` (same element count). Not recorded.

@@ -95,3 +95,15 @@ extension Tensor {
     /// The last two axes swapped (a copy).
     func permutedLastTwo() -> Tensor { transposed(-2, -1) }
 }
+
+/// `op(a) · op(b)` written into `output` (2-D operands), reusing its storage: for hot loops and
+/// benchmarks. Not recorded for autograd.
+public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false, into output: Tensor) {
+    precondition(a.rank == 2 && b.rank == 2, "matmul(into:) takes matrices")
+    precondition(!Tensor.shouldRecord([a, b]), "matmul(into:) cannot record gradients; use matmul(_:_:) or withNoGrad")
+    let m = transposeA ? a.shape[1] : a.shape[0], k = transposeA ? a.shape[0] : a.shape[1]
+    let n = transposeB ? b.shape[0] : b.shape[1]
+    precondition((transposeB ? b.shape[1] : b.shape[0]) == k && output.shape == [m, n],
+                 "matmul(into:) shapes disagree: \(Shape.describe(a.shape)), \(Shape.describe(b.shape)) → \(Shape.describe(output.shape))")
+    GEMM.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.pointer, b: b.pointer, c: output.pointer)
+}

@@ -59,8 +59,7 @@ public func crossEntropy(_ logits: Tensor, targets: [Int]) -> Tensor {
         // d/dlogits = (softmax − one-hot) · g / N
         let scale = g.item() / Float(Swift.max(rows, 1))
         let grad = Tensor.uninitialized(logits.shape)
-        let s = Vec(repeating: scale)
-        UnaryKernels.map(logProbabilities.pointer, grad.pointer, grad.count) { vexp($0) * s }
+        UnaryKernels.map(ScaledExponential(scale), logProbabilities.pointer, grad.pointer, grad.count)
         for (row, target) in targets.enumerated() { grad.pointer[row * classes + target] -= scale }
         return [grad]
     }

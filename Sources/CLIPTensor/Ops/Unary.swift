@@ -2,9 +2,9 @@ import Foundation
 
 // Elementwise functions with gradients: exp, log, sqrt, pow, tanh, sigmoid, relu.
 
-private func unary(_ x: Tensor, _ transform: (Vec) -> Vec) -> Tensor {
+private func unary<F: VectorFunction>(_ x: Tensor, _ f: F) -> Tensor {
     let out = Tensor.uninitialized(x.shape)
-    withExtendedLifetime(x) { UnaryKernels.map(x.pointer, out.pointer, x.count, transform) }
+    UnaryKernels.map(f, x.pointer, out.pointer, x.count)
     return out
 }
 
@@ -16,7 +16,7 @@ private func unaryScalar(_ x: Tensor, _ transform: (Float) -> Float) -> Tensor {
 
 /// e^x elementwise.
 public func exp(_ x: Tensor) -> Tensor {
-    let out = unary(x, vexp)
+    let out = unary(x, Exponential())
     let result = out.detached()
     return out.recordingGradient(of: [x]) { g in [g * result] }
 }
@@ -49,25 +49,16 @@ public func tanh(_ x: Tensor) -> Tensor {
 
 /// Logistic sigmoid `1 / (1 + e^−x)` elementwise.
 public func sigmoid(_ x: Tensor) -> Tensor {
-    let out = unary(x, vsigmoid)
+    let out = unary(x, Sigmoid())
     let result = out.detached()
     return out.recordingGradient(of: [x]) { g in [g * result * (1 - result)] }
 }
 
 /// `max(x, 0)` elementwise.
 public func relu(_ x: Tensor) -> Tensor {
-    let zero = Vec(repeating: 0)
-    let out = unary(x) { v in
-        var r = v
-        r.replace(with: zero, where: v .< zero)
-        return r
-    }
-    return out.recordingGradient(of: [x]) { g in
-        let mask = unary(x) { v in
-            var m = Vec(repeating: 0)
-            m.replace(with: Vec(repeating: 1), where: v .> zero)
-            return m
-        }
-        return [g * mask]
+    unary(x, ReLU()).recordingGradient(of: [x]) { g in
+        let grad = Tensor.uninitialized(x.shape)
+        withExtendedLifetime(g) { UnaryKernels.map(ReLUBackward(), x.pointer, g.pointer, grad.pointer, x.count) }
+        return [grad]
     }
 }

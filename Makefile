@@ -1,0 +1,60 @@
+# swift-clip: build, test, demo and benchmarks.
+#
+#   make demo    release build, then `clip doctor`
+#   make test    system packages, then the whole test suite
+#   make bench   release build, our kernels beside numpy / PyTorch (needs python3 with numpy)
+
+SWIFT ?= swift
+UNAME := $(shell uname -s)
+
+# Release builds of our own binaries target this machine's vector unit: code generation, not flags,
+# decides kernel speed (see shared notes). Package.swift stays free of unsafe flags.
+ifeq ($(UNAME),Linux)
+  ifneq ($(shell grep -m1 -ow avx512f /proc/cpuinfo 2>/dev/null),)
+    TARGET_CPU ?= skylake-avx512
+  else ifneq ($(shell grep -m1 -ow avx2 /proc/cpuinfo 2>/dev/null),)
+    TARGET_CPU ?= haswell
+  endif
+endif
+RELEASE := -c release $(if $(TARGET_CPU),-Xswiftc -target-cpu -Xswiftc $(TARGET_CPU))
+
+APT_PACKAGES := libopenblas-dev pkg-config
+BREW_PACKAGES :=
+
+.PHONY: demo test build release bench deps clean
+
+demo: deps release
+	.build/release/clip doctor
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build $(RELEASE) --product clip
+
+bench: deps
+	$(SWIFT) build $(RELEASE) --product clip-kernel-bench
+	python3 Benchmarks/kernels.py --binary .build/release/clip-kernel-bench
+
+# System packages: installed with apt-get on Debian/Ubuntu; on macOS, Accelerate ships with the
+# system and Homebrew packages are listed when a later target needs them.
+deps:
+ifeq ($(UNAME),Linux)
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+else ifeq ($(UNAME),Darwin)
+	@if [ -n "$(BREW_PACKAGES)" ]; then \
+	  for p in $(BREW_PACKAGES); do brew list $$p >/dev/null 2>&1 || echo "needed: brew install $$p"; done; \
+	fi
+endif
+
+clean:
+	$(SWIFT) package clean

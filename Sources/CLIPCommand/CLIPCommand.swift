@@ -1,0 +1,12 @@
+import ArgumentParser
+import CLIPTensor
+
+/// The `clip` command-line tool.
+@main
+struct CLIPCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clip",
+        abstract: "CLIP image and text embeddings, natively in Swift.",
+        version: Diagnostics.version,
+        subcommands: [DoctorCommand.self])
+}

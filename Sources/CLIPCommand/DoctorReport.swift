@@ -1,0 +1,58 @@
+import CLIPTensor
+import Foundation
+
+/// What `clip doctor` reports.
+struct DoctorReport: Codable {
+    let version: String
+    let blas: String
+    let threads: Int
+    let blasThreads: Int
+    let cores: Int
+    let cpu: String?
+    let simd: [String]
+    let optimizedBuild: Bool
+    let gemmShape: [Int]
+    let gemmGflops: Double
+    let warnings: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case version, blas, threads, cores, cpu, simd, warnings
+        case blasThreads = "blas_threads"
+        case optimizedBuild = "optimized_build"
+        case gemmShape = "gemm_shape"
+        case gemmGflops = "gemm_gflops"
+    }
+
+    static func collect(gemmSize: Int) -> DoctorReport {
+        let threads = ComputeThreads.count
+        let gemm = Diagnostics.measureGEMM(m: gemmSize, n: gemmSize, k: gemmSize, rounds: 3, secondsPerRound: 0.2)
+        var warnings: [String] = []
+        if let warning = ComputeThreads.configurationWarning { warnings.append(warning) }
+        if !Diagnostics.isOptimizedBuild { warnings.append("debug build: kernels are much slower than in a release build (make demo builds release)") }
+        return DoctorReport(
+            version: Diagnostics.version, blas: Diagnostics.blasLibrary, threads: threads,
+            blasThreads: Diagnostics.blasThreads, cores: ComputeThreads.availableCores, cpu: Diagnostics.cpuModel(),
+            simd: Diagnostics.cpuSIMDFeatures(), optimizedBuild: Diagnostics.isOptimizedBuild,
+            gemmShape: [gemmSize, gemmSize, gemmSize], gemmGflops: (gemm.best * 10).rounded() / 10, warnings: warnings)
+    }
+
+    func jsonString() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    var text: String {
+        var lines = [
+            "swift-clip \(version)",
+            "BLAS:       \(blas), \(blasThreads) thread\(blasThreads == 1 ? "" : "s")",
+            "threads:    \(threads) of \(cores) cores (CLIP_NUM_THREADS)",
+            "CPU:        \(cpu ?? "unknown")",
+            "SIMD:       \(simd.isEmpty ? "unknown" : simd.joined(separator: " "))",
+            "build:      \(optimizedBuild ? "release" : "debug")",
+            "GEMM:       \(gemmGflops) GFLOP/s (\(gemmShape.map(String.init).joined(separator: "×")), fp32)",
+        ]
+        lines += warnings.map { "warning:    \($0)" }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+/// Facts about this build and machine, for `clip doctor` and the benchmarks.
+public enum Diagnostics {
+    /// The swift-clip version.
+    public static let version = "0.1.0"
+
+    /// The BLAS library in use, with its build configuration and kernel.
+    public static var blasLibrary: String { GEMM.backend.name }
+
+    /// Threads BLAS currently uses for one GEMM.
+    public static var blasThreads: Int {
+        _ = ComputeThreads.count
+        return GEMM.gate.withReadLock { GEMM.backend.threadCount }
+    }
+
+    /// Whether this binary was built with optimisation.
+    public static var isOptimizedBuild: Bool {
+        #if DEBUG
+        return false
+        #else
+        return true
+        #endif
+    }
+
+    /// SIMD instruction-set extensions the CPU reports (x86: from /proc/cpuinfo; empty where unknown).
+    public static func cpuSIMDFeatures() -> [String] {
+        let interesting = ["sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512dq",
+                           "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8", "asimd", "sve"]
+        guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else {
+            #if arch(arm64)
+            return ["neon"]
+            #else
+            return []
+            #endif
+        }
+        let flagsLine = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") || $0.hasPrefix("Features") }
+        let flags = Set((flagsLine?.split(separator: ":").last ?? "").split(separator: " ").map(String.init))
+        return interesting.filter(flags.contains)
+    }
+
+    /// The CPU model name, where the system reports one.
+    public static func cpuModel() -> String? {
+        guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("model name") }) else { return nil }
+        return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// Measured throughput of one row-major `[m, k] · [k, n]` GEMM in GFLOP/s (2·m·n·k per product):
+    /// the best of `rounds` rounds, each repeating the product for at least `secondsPerRound`.
+    public static func measureGEMM(m: Int, n: Int, k: Int, transposeB: Bool = false,
+                                   rounds: Int = 3, secondsPerRound: Double = 0.3) -> (best: Double, median: Double) {
+        let a = Tensor.normal([m, k], seed: 1)
+        let b = Tensor.normal(transposeB ? [n, k] : [k, n], seed: 2)
+        let c = Tensor.zeros([m, n])
+        let seconds = Stopwatch.bestAndMedian(rounds: rounds, secondsPerRound: secondsPerRound) {
+            matmul(a, b, transposeB: transposeB, into: c)
+        }
+        let flops = 2.0 * Double(m) * Double(n) * Double(k)
+        return (flops / seconds.best / 1e9, flops / seconds.median / 1e9)
+    }
+}
+
+/// Times repeated calls of a closure.
+public enum Stopwatch {
+    /// Seconds per call: best and median over `rounds` rounds, each running `body` repeatedly for at
+    /// least `secondsPerRound` after one warm-up call.
+    public static func bestAndMedian(rounds: Int, secondsPerRound: Double, _ body: () -> Void) -> (best: Double, median: Double) {
+        body()
+        var perCall: [Double] = []
+        for _ in 0..<max(rounds, 1) {
+            var calls = 0
+            let start = DispatchTime.now().uptimeNanoseconds
+            var elapsed = 0.0
+            repeat {
+                body()
+                calls += 1
+                elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            } while elapsed < secondsPerRound
+            perCall.append(elapsed / Double(calls))
+        }
+        let sorted = perCall.sorted()
+        return (sorted[0], sorted[sorted.count / 2])
+    }
+}
