@@ -42,7 +42,8 @@ let package = Package(
             path: "Benchmarks/CLIPKernelBench"),
         .testTarget(
             name: "CLIPTensorTests",
-            dependencies: ["CLIPTensor", "CLIPTestSupport"]),
+            dependencies: ["CLIPTensor", "CLIPTestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "CLIPCommandTests",
             dependencies: ["CLIPCommand", "CLIPTensor"]),

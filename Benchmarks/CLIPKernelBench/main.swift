@@ -6,10 +6,11 @@
 //   clip-kernel-bench gelu ROWS COLS                 exact GELU, ms per call
 //   clip-kernel-bench quickgelu ROWS COLS            QuickGELU, ms per call
 //   clip-kernel-bench threads                        costs of sharing the cores between BLAS and our pool
+//   clip-kernel-bench serve                          reads such commands from stdin, one per line, and
+//                                                    answers each with JSON lines and a line "done"
 import CLIPTensor
 import Foundation
 
-let arguments = Array(CommandLine.arguments.dropFirst())
 let rounds = Int(ProcessInfo.processInfo.environment["BENCH_ROUNDS"] ?? "") ?? 5
 let secondsPerRound = Double(ProcessInfo.processInfo.environment["BENCH_SECONDS"] ?? "") ?? 0.25
 
@@ -25,7 +26,7 @@ func milliseconds(_ body: () -> Void) -> (best: Double, median: Double) {
     return (seconds.best * 1e3, seconds.median * 1e3)
 }
 
-func integer(_ index: Int) -> Int {
+func integer(_ arguments: [String], _ index: Int) -> Int {
     guard index < arguments.count, let value = Int(arguments[index]), value > 0 else {
         FileHandle.standardError.write("clip-kernel-bench: expected a positive integer as argument \(index + 1)\n".data(using: .utf8)!)
         exit(2)
@@ -33,66 +34,87 @@ func integer(_ index: Int) -> Int {
     return value
 }
 
-func timeKernel(_ name: String, _ run: (Tensor) -> Tensor) {
-    let (rows, columns) = (integer(1), integer(2))
+func timeKernel(_ name: String, _ arguments: [String], _ run: (Tensor) -> Tensor) {
+    let (rows, columns) = (integer(arguments, 1), integer(arguments, 2))
     let x = Tensor.normal([rows, columns], seed: 3)
     let t = withNoGrad { milliseconds { _ = run(x) } }
     emit(["kernel": name, "shape": [rows, columns], "ms_best": t.best, "ms_median": t.median])
 }
 
 /// How BLAS threads and our Dispatch workers share the cores (the scheme behind ComputeThreads).
+/// Each quantity is the best over `rounds` rounds in which all of them are measured in turn.
 func threadSchemes() {
     let x = Tensor.normal([1600, 768], seed: 1)
     let w = Tensor.normal([3072, 768], seed: 2)
     let hidden = Tensor.zeros([1600, 3072])
+    let q = Tensor.normal([384, 50, 64], seed: 4)
+    let k = Tensor.normal([384, 50, 64], seed: 5)
+    let scores = Tensor.zeros([50, 50])
+    var best: [String: Double] = [:]
+    func record(_ key: String, _ body: () -> Void) {
+        let t = Stopwatch.bestAndMedian(rounds: 1, secondsPerRound: secondsPerRound, body).best * 1e3
+        best[key] = min(best[key] ?? .infinity, t)
+    }
     withNoGrad {
-        // 1. A multithreaded GEMM followed by a Dispatch-parallel GELU: does handing the cores from
-        //    BLAS's threads to Dispatch's cost anything beyond the two run apart?
-        let gemm = milliseconds { matmul(x, w, transposeB: true, into: hidden) }
-        let activation = milliseconds { _ = gelu(hidden) }
-        let pair = milliseconds { matmul(x, w, transposeB: true, into: hidden); _ = gelu(hidden) }
-        emit(["scheme": "gemm then dispatch gelu", "gemm_ms": gemm.best, "gelu_ms": activation.best,
-              "sum_ms": gemm.best + activation.best, "interleaved_ms": pair.best,
-              "interleaving_cost_ms": pair.best - gemm.best - activation.best])
-
-        // 2. Attention-sized batched GEMMs: 32 images × 12 heads of [50, 64]·[64, 50]. One after
-        //    another on all BLAS threads, or spread over our workers with BLAS on one thread each.
-        let q = Tensor.normal([384, 50, 64], seed: 4)
-        let k = Tensor.normal([384, 50, 64], seed: 5)
-        let fanOut = milliseconds { _ = batchedMatmul(q, k, transposeB: true) }
-        let sequential = milliseconds {
-            let out = Tensor.zeros([50, 50])
-            for i in 0..<384 { matmul(q.sliced(i..<(i + 1)).reshaped([50, 64]), k.sliced(i..<(i + 1)).reshaped([50, 64]), transposeB: true, into: out) }
+        for _ in 0..<rounds {
+            // A multithreaded GEMM, then a Dispatch-parallel GELU on its output: does handing the
+            // cores from BLAS's threads to Dispatch's workers cost anything beyond the two apart?
+            record("gemm_ms") { matmul(x, w, transposeB: true, into: hidden) }
+            record("gelu_ms") { _ = gelu(hidden) }
+            record("gemm_then_gelu_ms") { matmul(x, w, transposeB: true, into: hidden); _ = gelu(hidden) }
+            // Attention-sized GEMMs, 32 images × 12 heads of [50, 64]·[64, 50]: spread over our
+            // workers with BLAS on one thread each, or one after another on every BLAS thread.
+            record("attention_fan_out_ms") { _ = batchedMatmul(q, k, transposeB: true) }
+            record("attention_sequential_ms") {
+                for i in 0..<384 {
+                    matmul(q.sliced(i..<(i + 1)).reshaped([50, 64]), k.sliced(i..<(i + 1)).reshaped([50, 64]),
+                           transposeB: true, into: scores)
+                }
+            }
         }
-        emit(["scheme": "384 attention GEMMs 50x64x50", "fan_out_serial_blas_ms": fanOut.best,
-              "sequential_threaded_blas_ms": sequential.best])
+    }
+    emit(["scheme": "1600x768x3072 GEMM (BLAS threads) then GELU (Dispatch workers)",
+          "gemm_ms": best["gemm_ms"]!, "gelu_ms": best["gelu_ms"]!, "together_ms": best["gemm_then_gelu_ms"]!,
+          "handover_cost_ms": best["gemm_then_gelu_ms"]! - best["gemm_ms"]! - best["gelu_ms"]!])
+    emit(["scheme": "384 attention GEMMs 50x64x50",
+          "fan_out_with_serial_blas_ms": best["attention_fan_out_ms"]!,
+          "sequential_with_threaded_blas_ms": best["attention_sequential_ms"]!])
+}
 
-        // 3. The fixed cost of one fan-out over the compute threads.
-        let empty = Tensor.zeros([1 << 17])
-        let small = milliseconds { _ = gelu(empty) }
-        emit(["scheme": "gelu over 131072 elements (one fan-out)", "ms": small.best])
+func run(_ command: [String]) {
+    switch command.first {
+    case "gemm":
+        let (m, n, k) = (integer(command, 1), integer(command, 2), integer(command, 3))
+        let transposeB = command.contains("--transpose-b")
+        let g = Diagnostics.measureGEMM(m: m, n: n, k: k, transposeB: transposeB, rounds: rounds, secondsPerRound: secondsPerRound)
+        emit(["kernel": "gemm", "shape": [m, n, k], "transpose_b": transposeB, "gflops_best": g.best, "gflops_median": g.median])
+    case "softmax":
+        timeKernel("softmax", command) { softmax($0) }
+    case "layernorm":
+        let columns = integer(command, 2)
+        let weight = Tensor.normal([columns], seed: 7), bias = Tensor.normal([columns], seed: 8)
+        timeKernel("layernorm", command) { layerNorm($0, weight: weight, bias: bias) }
+    case "gelu":
+        timeKernel("gelu", command) { gelu($0) }
+    case "quickgelu":
+        timeKernel("quickgelu", command) { quickGELU($0) }
+    case "threads":
+        threadSchemes()
+    default:
+        FileHandle.standardError.write("usage: clip-kernel-bench gemm M N K | softmax R C | layernorm R C | gelu R C | quickgelu R C | threads | serve\n".data(using: .utf8)!)
+        exit(2)
     }
 }
 
-switch arguments.first {
-case "gemm":
-    let (m, n, k) = (integer(1), integer(2), integer(3))
-    let transposeB = arguments.contains("--transpose-b")
-    let g = Diagnostics.measureGEMM(m: m, n: n, k: k, transposeB: transposeB, rounds: rounds, secondsPerRound: secondsPerRound)
-    emit(["kernel": "gemm", "shape": [m, n, k], "transpose_b": transposeB, "gflops_best": g.best, "gflops_median": g.median])
-case "softmax":
-    timeKernel("softmax") { softmax($0) }
-case "layernorm":
-    let columns = integer(2)
-    let weight = Tensor.normal([columns], seed: 7), bias = Tensor.normal([columns], seed: 8)
-    timeKernel("layernorm") { layerNorm($0, weight: weight, bias: bias) }
-case "gelu":
-    timeKernel("gelu") { gelu($0) }
-case "quickgelu":
-    timeKernel("quickgelu") { quickGELU($0) }
-case "threads":
-    threadSchemes()
-default:
-    FileHandle.standardError.write("usage: clip-kernel-bench gemm M N K | softmax R C | layernorm R C | gelu R C | quickgelu R C | threads\n".data(using: .utf8)!)
-    exit(2)
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "serve" {
+    while let line = readLine() {
+        let command = line.split(separator: " ").map(String.init)
+        if command.isEmpty { continue }
+        run(command)
+        print("done")
+        fflush(nil)
+    }
+} else {
+    run(arguments)
 }

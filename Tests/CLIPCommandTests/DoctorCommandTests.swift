@@ -1,0 +1,32 @@
+@testable import CLIPCommand
+import Foundation
+import Testing
+
+@Suite("clip doctor")
+struct DoctorCommandTests {
+    @Test("the JSON report has the documented keys and plausible values")
+    func jsonReport() throws {
+        let report = DoctorReport.collect(gemmSize: 128)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.jsonString().utf8)) as? [String: Any])
+        for key in ["version", "blas", "threads", "gemm_gflops", "blas_threads", "cores", "simd"] {
+            #expect(object[key] != nil, "missing key \(key)")
+        }
+        #expect((object["threads"] as? Int ?? 0) >= 1)
+        #expect((object["gemm_gflops"] as? Double ?? 0) > 0)
+        #expect((object["blas"] as? String ?? "").isEmpty == false)
+    }
+
+    @Test("the text report names the BLAS library and the GEMM speed")
+    func textReport() {
+        let text = DoctorReport.collect(gemmSize: 64).text
+        #expect(text.contains("BLAS:"))
+        #expect(text.contains("GFLOP/s"))
+    }
+
+    @Test("options parse, and an out-of-range GEMM size is refused")
+    func parsing() throws {
+        let command = try #require(try CLIPCommand.parseAsRoot(["doctor", "--json"]) as? DoctorCommand)
+        #expect(command.json)
+        #expect(throws: (any Error).self) { try CLIPCommand.parseAsRoot(["doctor", "--gemm-size", "0"]) }
+    }
+}
