@@ -35,10 +35,10 @@ public enum SafeTensorsWriter {
 
         try AtomicFile.write(to: path) { output in
             var length = UInt64(headerBytes.count).littleEndian
-            try output.write(Data(bytes: &length, count: 8))
-            try output.write(headerBytes)
+            try output.write(contentsOf: Data(bytes: &length, count: 8))
+            try output.write(contentsOf: headerBytes)
             for name in names {
-                try output.write(encode(tensors[name]!, as: dtype))
+                try output.write(contentsOf: encode(tensors[name]!, as: dtype))
             }
         }
     }
