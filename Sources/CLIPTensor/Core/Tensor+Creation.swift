@@ -66,9 +66,7 @@ extension Tensor {
     /// Values drawn from a normal distribution, advancing `generator`.
     public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1,
                               using generator: inout RandomGenerator) -> Tensor {
-        let out = uninitialized(shape)
-        for i in 0..<out.count { out.pointer[i] = mean + std * generator.nextNormal() }
-        return out
+        filled(shape) { mean + std * generator.nextNormal() }
     }
 
     /// Values drawn uniformly from `[low, high)` with a seeded generator.
@@ -80,8 +78,13 @@ extension Tensor {
     /// Values drawn uniformly from `[low, high)`, advancing `generator`.
     public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1,
                                using generator: inout RandomGenerator) -> Tensor {
+        filled(shape) { low + (high - low) * generator.nextUniform() }
+    }
+
+    /// A tensor whose elements, in row-major order, are successive results of `next`.
+    private static func filled(_ shape: [Int], _ next: () -> Float) -> Tensor {
         let out = uninitialized(shape)
-        for i in 0..<out.count { out.pointer[i] = low + (high - low) * generator.nextUniform() }
+        for i in 0..<out.count { out.pointer[i] = next() }
         return out
     }
 

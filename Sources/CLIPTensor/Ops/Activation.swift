@@ -1,23 +1,23 @@
 // GELU and QuickGELU with fused backward passes.
 
-/// Exact GELU, `x · Φ(x)` with the normal CDF through erf, as `torch.nn.GELU()`.
-public func gelu(_ x: Tensor) -> Tensor {
+/// An elementwise activation whose backward needs its input.
+private func activation(_ x: Tensor, _ forward: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
+                        _ backward: @escaping (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
     let out = Tensor.uninitialized(x.shape)
-    ActivationKernels.gelu(x.pointer, out.pointer, x.count)
+    forward(x.pointer, out.pointer, x.count)
     return out.recordingGradient(of: [x]) { g in
         let grad = Tensor.uninitialized(x.shape)
-        withExtendedLifetime(g) { ActivationKernels.geluBackward(x.pointer, g.pointer, grad.pointer, x.count) }
+        withExtendedLifetime(g) { backward(x.pointer, g.pointer, grad.pointer, x.count) }
         return [grad]
     }
 }
 
+/// Exact GELU, `x · Φ(x)` with the normal CDF through erf, as `torch.nn.GELU()`.
+public func gelu(_ x: Tensor) -> Tensor {
+    activation(x, ActivationKernels.gelu, ActivationKernels.geluBackward)
+}
+
 /// QuickGELU, `x · σ(1.702 x)`: the activation of OpenAI's CLIP models.
 public func quickGELU(_ x: Tensor) -> Tensor {
-    let out = Tensor.uninitialized(x.shape)
-    ActivationKernels.quickGELU(x.pointer, out.pointer, x.count)
-    return out.recordingGradient(of: [x]) { g in
-        let grad = Tensor.uninitialized(x.shape)
-        withExtendedLifetime(g) { ActivationKernels.quickGELUBackward(x.pointer, g.pointer, grad.pointer, x.count) }
-        return [grad]
-    }
+    activation(x, ActivationKernels.quickGELU, ActivationKernels.quickGELUBackward)
 }

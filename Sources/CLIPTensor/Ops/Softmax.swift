@@ -7,39 +7,38 @@ private func alongAxis(_ x: Tensor, _ axis: Int, _ op: (Tensor) -> Tensor) -> Te
     return op(x.transposed(axis, -1)).transposed(axis, -1)
 }
 
+/// Kernel signature shared by the row-wise softmax ops: input, output, rows, row length.
+private typealias RowKernel = (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void
+/// Backward signature: forward output, output gradient, input gradient, rows, row length.
+private typealias RowBackwardKernel = (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void
+
+/// A row-wise op over the last axis whose backward needs only its own output.
+private func rowwise(_ x: Tensor, _ forward: RowKernel, _ backward: @escaping RowBackwardKernel) -> Tensor {
+    let n = x.shape.last ?? 1
+    let rows = x.count / Swift.max(n, 1)
+    let out = Tensor.uninitialized(x.shape)
+    forward(x.pointer, out.pointer, rows, n)
+    let result = out.detached()
+    return out.recordingGradient(of: [x]) { g in
+        let grad = Tensor.uninitialized(x.shape)
+        withExtendedLifetime(g) { backward(result.pointer, g.pointer, grad.pointer, rows, n) }
+        return [grad]
+    }
+}
+
 /// Softmax along `axis` (default: the last), computed stably.
 public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     alongAxis(x, axis) { x in
-        let n = x.shape.last ?? 1
-        let rows = x.count / Swift.max(n, 1)
-        let out = Tensor.uninitialized(x.shape)
-        SoftmaxKernels.softmax(x.pointer, out.pointer, rows: rows, length: n)
-        let result = out.detached()
-        return out.recordingGradient(of: [x]) { g in
-            let grad = Tensor.uninitialized(x.shape)
-            withExtendedLifetime(g) {
-                SoftmaxKernels.softmaxBackward(result.pointer, g.pointer, grad.pointer, rows: rows, length: n)
-            }
-            return [grad]
-        }
+        rowwise(x, { SoftmaxKernels.softmax($0, $1, rows: $2, length: $3) },
+                { SoftmaxKernels.softmaxBackward($0, $1, $2, rows: $3, length: $4) })
     }
 }
 
 /// Log-softmax along `axis` (default: the last), computed stably.
 public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     alongAxis(x, axis) { x in
-        let n = x.shape.last ?? 1
-        let rows = x.count / Swift.max(n, 1)
-        let out = Tensor.uninitialized(x.shape)
-        SoftmaxKernels.logSoftmax(x.pointer, out.pointer, rows: rows, length: n)
-        let result = out.detached()
-        return out.recordingGradient(of: [x]) { g in
-            let grad = Tensor.uninitialized(x.shape)
-            withExtendedLifetime(g) {
-                SoftmaxKernels.logSoftmaxBackward(result.pointer, g.pointer, grad.pointer, rows: rows, length: n)
-            }
-            return [grad]
-        }
+        rowwise(x, { SoftmaxKernels.logSoftmax($0, $1, rows: $2, length: $3) },
+                { SoftmaxKernels.logSoftmaxBackward($0, $1, $2, rows: $3, length: $4) })
     }
 }
 
