@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // swift-clip: CLIP (contrastive language-image pre-training) in native Swift.
 //
-// No unsafeFlags here, so that other packages can depend on this one. Our own release builds get their
+// No unsafe compiler flags here, so that other packages can depend on this one. Our own release builds get their
 // CPU target (`-Xswiftc -target-cpu …`) from the Makefile.
 import PackageDescription
 
