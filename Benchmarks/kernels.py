@@ -7,7 +7,9 @@ best round of each is compared. GEMM shapes are written M×K×N: (M×K)·(K×N),
     python3 Benchmarks/kernels.py --binary .build/release/clip-kernel-bench [--rounds 10] [--seconds 0.15] [--threads 2]
 
 These machines are shared: the same binary varies by up to 2× between moments, so many short
-alternating rounds and the best of each side are compared, never numbers from separate runs. Each
+alternating rounds are compared: the best round of each side, and the median over rounds of the
+ratio between the two sides' adjacent rounds (robust to the machine's slow moments). Never compare
+numbers from separate runs. Each
 round starts after a pause (`--pause`, 0.3 s): OpenBLAS worker threads spin for about 0.1 s after a
 call, and without the pause the side measured second shares its cores with the first side's spinning
 threads (measured: 77×512×2048 at 77–124 GFLOP/s right after numpy, 147–165 after a pause).
@@ -15,6 +17,7 @@ threads (measured: 77×512×2048 at 77–124 GFLOP/s right after numpy, 147–16
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -82,7 +85,7 @@ def main():
     print(f"threads: {args.threads}, {args.rounds} alternating rounds of {args.seconds} s per side (best round of each), {args.pause} s pause before each")
     print(f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else ", torch not installed"))
     print()
-    print("GEMM, GFLOP/s         swift-clip      numpy   swift/numpy")
+    print("GEMM, GFLOP/s          best: swift-clip     numpy    ratio   median of paired-round ratios")
     rng = np.random.default_rng(0)
     worst = None
     for m, k, n in GEMM_SHAPES:
@@ -90,20 +93,21 @@ def main():
         b = rng.standard_normal((k, n), dtype=np.float32)
         c = np.empty((m, n), dtype=np.float32)
         flops = 2.0 * m * n * k
-        mine, theirs = 0.0, 0.0
+        mine, theirs = [], []
         for _ in range(args.rounds):
             time.sleep(args.pause)
-            mine = max(mine, ours("gemm", m, n, k)[0]["gflops_best"])
+            mine.append(ours("gemm", m, n, k)[0]["gflops_best"])
             time.sleep(args.pause)
             if threadpool_limits:
                 with threadpool_limits(limits=args.threads, user_api="blas"):
-                    theirs = max(theirs, flops / best_seconds(lambda: np.matmul(a, b, out=c), args.seconds) / 1e9)
+                    theirs.append(flops / best_seconds(lambda: np.matmul(a, b, out=c), args.seconds) / 1e9)
             else:
-                theirs = max(theirs, flops / best_seconds(lambda: np.matmul(a, b, out=c), args.seconds) / 1e9)
-        ratio = mine / theirs
-        worst = ratio if worst is None else min(worst, ratio)
-        print(f"{m}x{k}x{n:<12} {mine:10.1f} {theirs:10.1f} {ratio:12.2f}")
-    print(f"lowest swift/numpy ratio: {worst:.2f}")
+                theirs.append(flops / best_seconds(lambda: np.matmul(a, b, out=c), args.seconds) / 1e9)
+        paired = statistics.median(x / y for x, y in zip(mine, theirs))
+        worst = paired if worst is None else min(worst, paired)
+        shape = f"{m}x{k}x{n}"
+        print(f"{shape:<22} {max(mine):16.1f} {max(theirs):9.1f} {max(mine) / max(theirs):8.2f} {paired:12.2f}")
+    print(f"lowest median paired ratio (swift/numpy): {worst:.2f}")
 
     print()
     print("kernel, ms              shape    swift-clip      torch   torch/swift")
