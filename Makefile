@@ -18,7 +18,7 @@ ifeq ($(UNAME),Linux)
 endif
 RELEASE := -c release $(if $(TARGET_CPU),-Xswiftc -target-cpu -Xswiftc $(TARGET_CPU))
 
-APT_PACKAGES := libopenblas-dev pkg-config
+APT_PACKAGES := libopenblas-dev zlib1g-dev pkg-config
 BREW_PACKAGES :=
 
 .PHONY: demo test build release bench deps clean

@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "CLIPTensor", targets: ["CLIPTensor"]),
+        .library(name: "CLIPTokenizer", targets: ["CLIPTokenizer"]),
         .executable(name: "clip", targets: ["CLIPCommand"]),
         .executable(name: "clip-kernel-bench", targets: ["CLIPKernelBench"]),
     ],
@@ -27,6 +28,15 @@ let package = Package(
         .target(
             name: "CLIPTensor",
             dependencies: [.target(name: "CBLAS", condition: linuxOnly)]),
+        // zlib, for the gzip-compressed BPE vocabulary.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "CLIPTokenizer",
+            dependencies: ["CZlib"],
+            resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz"), .copy("Resources/ftfy_tables.json")]),
         .target(
             name: "CLIPTestSupport",
             dependencies: ["CLIPTensor"]),
@@ -34,6 +44,7 @@ let package = Package(
             name: "CLIPCommand",
             dependencies: [
                 "CLIPTensor",
+                "CLIPTokenizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -43,6 +54,10 @@ let package = Package(
         .testTarget(
             name: "CLIPTensorTests",
             dependencies: ["CLIPTensor", "CLIPTestSupport"],
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "CLIPTokenizerTests",
+            dependencies: ["CLIPTokenizer", "CLIPTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLIPCommandTests",

@@ -1,0 +1,44 @@
+import CZlib
+import Foundation
+
+/// gzip (and zlib) decompression through zlib.
+enum Gzip {
+    /// The decompressed contents of `data`; `path` names the source in errors.
+    static func decompress(_ data: Data, path: String) throws -> Data {
+        var stream = z_stream()
+        // 15 window bits + 32: detect gzip or zlib headers automatically.
+        guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw TokenizerError.invalidGzip(path: path, reason: "zlib could not start")
+        }
+        defer { inflateEnd(&stream) }
+        var output = Data()
+        let chunk = 1 << 16
+        var buffer = [UInt8](repeating: 0, count: chunk)
+        try data.withUnsafeBytes { (input: UnsafeRawBufferPointer) in
+            stream.next_in = UnsafeMutablePointer(mutating: input.bindMemory(to: Bytef.self).baseAddress)
+            stream.avail_in = uInt(input.count)
+            var status = Z_OK
+            repeat {
+                try buffer.withUnsafeMutableBufferPointer { out in
+                    stream.next_out = out.baseAddress
+                    stream.avail_out = uInt(chunk)
+                    status = inflate(&stream, Z_NO_FLUSH)
+                    guard status == Z_OK || status == Z_STREAM_END else {
+                        let message = stream.msg.map { String(cString: $0) } ?? "error \(status)"
+                        throw TokenizerError.invalidGzip(path: path, reason: message)
+                    }
+                    output.append(out.baseAddress!, count: chunk - Int(stream.avail_out))
+                }
+                if status != Z_STREAM_END && stream.avail_in == 0 && stream.avail_out != 0 {
+                    throw TokenizerError.invalidGzip(path: path, reason: "truncated stream")
+                }
+            } while status != Z_STREAM_END
+        }
+        return output
+    }
+
+    /// Whether `data` starts with the gzip magic bytes.
+    static func isGzip(_ data: Data) -> Bool {
+        data.count >= 2 && data[data.startIndex] == 0x1F && data[data.startIndex + 1] == 0x8B
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+
+/// Reading text from bytes.
+///
+/// Policy for invalid UTF-8: files and requests are refused with `TokenizerError.invalidUTF8`, which
+/// names the source and the offset of the first bad byte. Nothing is silently replaced, so a
+/// corrupt caption file never trains or indexes garbage. (Python's default `open()` would raise a
+/// `UnicodeDecodeError` for the same bytes.)
+public enum TextInput {
+    /// The text of `data`, which must be valid UTF-8; a leading byte-order mark is kept, as Python
+    /// keeps it with the "utf-8" codec.
+    public static func decodeUTF8(_ data: Data, source: String) throws -> String {
+        if let text = String(validating: data, as: UTF8.self) { return text }
+        throw TokenizerError.invalidUTF8(path: source, offset: firstInvalidOffset(data))
+    }
+
+    /// The offset of the first byte that starts an invalid UTF-8 sequence.
+    static func firstInvalidOffset(_ data: Data) -> Int {
+        let bytes = [UInt8](data)
+        var offset = 0
+        while offset < bytes.count {
+            let lead = bytes[offset]
+            let length: Int
+            switch lead {
+            case 0x00...0x7F: length = 1
+            case 0xC2...0xDF: length = 2
+            case 0xE0...0xEF: length = 3
+            case 0xF0...0xF4: length = 4
+            default: return offset
+            }
+            guard offset + length <= bytes.count,
+                  ByteCodecs.decodeUTF8(bytes[offset..<(offset + length)]) != nil else { return offset }
+            offset += length
+        }
+        return offset
+    }
+}
