@@ -49,7 +49,7 @@ let package = Package(
             ]),
         .executableTarget(
             name: "CLIPKernelBench",
-            dependencies: ["CLIPTensor"],
+            dependencies: ["CLIPTensor", "CLIPTokenizer"],
             path: "Benchmarks/CLIPKernelBench"),
         .testTarget(
             name: "CLIPTensorTests",

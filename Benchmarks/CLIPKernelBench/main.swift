@@ -5,10 +5,12 @@
 //   clip-kernel-bench layernorm ROWS COLS            layer norm with weight and bias, ms per call
 //   clip-kernel-bench gelu ROWS COLS                 exact GELU, ms per call
 //   clip-kernel-bench quickgelu ROWS COLS            QuickGELU, ms per call
+//   clip-kernel-bench tokenize FILE                  captions per second (one per line), one thread
 //   clip-kernel-bench threads                        costs of sharing the cores between BLAS and our pool
 //   clip-kernel-bench serve                          reads such commands from stdin, one per line, and
 //                                                    answers each with JSON lines and a line "done"
 import CLIPTensor
+import CLIPTokenizer
 import Foundation
 
 let rounds = Int(ProcessInfo.processInfo.environment["BENCH_ROUNDS"] ?? "") ?? 5
@@ -81,6 +83,20 @@ func threadSchemes() {
           "sequential_with_threaded_blas_ms": best["attention_sequential_ms"]!])
 }
 
+/// Tokenizes every caption of `path` repeatedly on this thread; the BPE cache is warm after the
+/// first pass, as it is for open_clip's tokenizer in the same benchmark.
+func tokenizeCaptions(path: String) {
+    guard let data = FileManager.default.contents(atPath: path),
+          let captions = try? TextInput.lines(of: TextInput.decodeUTF8(data, source: path)),
+          let tokenizer = try? CLIPTokenizer() else {
+        FileHandle.standardError.write("clip-kernel-bench: cannot read captions from \(path)\n".data(using: .utf8)!)
+        exit(2)
+    }
+    let t = Stopwatch.bestAndMedian(rounds: rounds, secondsPerRound: secondsPerRound) { _ = tokenizer.tokenize(captions) }
+    emit(["kernel": "tokenize", "captions": captions.count, "captions_per_second_best": Double(captions.count) / t.best,
+          "captions_per_second_median": Double(captions.count) / t.median])
+}
+
 func run(_ command: [String]) {
     switch command.first {
     case "gemm":
@@ -100,6 +116,8 @@ func run(_ command: [String]) {
         timeKernel("quickgelu", command) { quickGELU($0) }
     case "threads":
         threadSchemes()
+    case "tokenize":
+        tokenizeCaptions(path: command.count > 1 ? command[1] : "")
     default:
         FileHandle.standardError.write("usage: clip-kernel-bench gemm M N K | softmax R C | layernorm R C | gelu R C | quickgelu R C | threads | serve\n".data(using: .utf8)!)
         exit(2)

@@ -34,4 +34,14 @@ public enum TextInput {
         }
         return offset
     }
+
+    /// The lines of `text` (split at "\n", a trailing "\r" removed), without the empty line after a
+    /// final newline.
+    public static func lines(of text: String) -> [String] {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
+        }
+        if lines.last == "" { lines.removeLast() }
+        return lines
+    }
 }
