@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "CLIPTensor", targets: ["CLIPTensor"]),
         .library(name: "CLIPTokenizer", targets: ["CLIPTokenizer"]),
+        .library(name: "CLIPImage", targets: ["CLIPImage"]),
         .executable(name: "clip", targets: ["CLIPCommand"]),
         .executable(name: "clip-kernel-bench", targets: ["CLIPKernelBench"]),
     ],
@@ -37,6 +38,14 @@ let package = Package(
             name: "CLIPTokenizer",
             dependencies: ["CZlib"],
             resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz"), .copy("Resources/ftfy_tables.json")]),
+        // libjpeg-turbo, libpng and libwebp. A C target rather than a system-library module because
+        // libpng reports errors with longjmp, which only C can catch (png_reader.c).
+        .target(
+            name: "CImageCodecs",
+            linkerSettings: [.linkedLibrary("turbojpeg"), .linkedLibrary("png16"), .linkedLibrary("webp")]),
+        .target(
+            name: "CLIPImage",
+            dependencies: ["CImageCodecs"]),
         .target(
             name: "CLIPTestSupport",
             dependencies: ["CLIPTensor"]),
@@ -45,6 +54,7 @@ let package = Package(
             dependencies: [
                 "CLIPTensor",
                 "CLIPTokenizer",
+                "CLIPImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -58,6 +68,10 @@ let package = Package(
         .testTarget(
             name: "CLIPTokenizerTests",
             dependencies: ["CLIPTokenizer", "CLIPTestSupport"],
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "CLIPImageTests",
+            dependencies: ["CLIPImage", "CLIPTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLIPCommandTests",
