@@ -40,6 +40,7 @@ bench: deps
 	$(SWIFT) build $(RELEASE) --product clip-kernel-bench
 	python3 Benchmarks/kernels.py --binary .build/release/clip-kernel-bench
 	python3 Benchmarks/tokenizer.py --binary .build/release/clip-kernel-bench
+	python3 Benchmarks/image.py --binary .build/release/clip-kernel-bench
 
 # System packages: installed with apt-get on Debian/Ubuntu; on macOS, Accelerate ships with the
 # system and Homebrew packages are listed when a later target needs them.

@@ -59,7 +59,7 @@ let package = Package(
             ]),
         .executableTarget(
             name: "CLIPKernelBench",
-            dependencies: ["CLIPTensor", "CLIPTokenizer"],
+            dependencies: ["CLIPTensor", "CLIPTokenizer", "CLIPImage"],
             path: "Benchmarks/CLIPKernelBench"),
         .testTarget(
             name: "CLIPTensorTests",

@@ -6,9 +6,11 @@
 //   clip-kernel-bench gelu ROWS COLS                 exact GELU, ms per call
 //   clip-kernel-bench quickgelu ROWS COLS            QuickGELU, ms per call
 //   clip-kernel-bench tokenize FILE                  captions per second (one per line), one thread
+//   clip-kernel-bench preprocess FILE [SIZE]          decode + resize + crop + normalise, ms per image
 //   clip-kernel-bench threads                        costs of sharing the cores between BLAS and our pool
 //   clip-kernel-bench serve                          reads such commands from stdin, one per line, and
 //                                                    answers each with JSON lines and a line "done"
+import CLIPImage
 import CLIPTensor
 import CLIPTokenizer
 import Foundation
@@ -97,6 +99,26 @@ func tokenizeCaptions(path: String) {
           "captions_per_second_median": Double(captions.count) / t.median])
 }
 
+/// Reads, decodes and preprocesses one image file per call, as a data loader would.
+func preprocessImage(path: String, size: Int) {
+    let decoder = ImageDecoder()
+    let preprocessor = ImagePreprocessor(size: size)
+    guard (try? decoder.decode(contentsOf: path)) != nil else {
+        FileHandle.standardError.write("clip-kernel-bench: cannot decode \(path)\n".data(using: .utf8)!)
+        exit(2)
+    }
+    var decodeOnly = Double.infinity
+    let t = Stopwatch.bestAndMedian(rounds: rounds, secondsPerRound: secondsPerRound) {
+        _ = preprocessor(try! decoder.decode(contentsOf: path))
+    }
+    for _ in 0..<rounds {
+        decodeOnly = min(decodeOnly, Stopwatch.bestAndMedian(rounds: 1, secondsPerRound: secondsPerRound / 2) {
+            _ = try! decoder.decode(contentsOf: path)
+        }.best)
+    }
+    emit(["kernel": "preprocess", "size": size, "ms_best": t.best * 1e3, "ms_median": t.median * 1e3, "decode_ms_best": decodeOnly * 1e3])
+}
+
 func run(_ command: [String]) {
     switch command.first {
     case "gemm":
@@ -116,6 +138,8 @@ func run(_ command: [String]) {
         timeKernel("quickgelu", command) { quickGELU($0) }
     case "threads":
         threadSchemes()
+    case "preprocess":
+        preprocessImage(path: command.count > 1 ? command[1] : "", size: command.count > 2 ? integer(command, 2) : 224)
     case "tokenize":
         tokenizeCaptions(path: command.count > 1 ? command[1] : "")
     default:

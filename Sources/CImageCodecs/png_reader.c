@@ -67,8 +67,8 @@ int clip_png_decode(const uint8_t *data, size_t size, clip_png_image *image, cha
         png_destroy_read_struct(&png, info ? &info : NULL, NULL);
         return 1;
     }
-    // Pillow does not check CRCs of ancillary chunks either; critical chunks are still checked.
-    png_set_crc_action(png, PNG_CRC_DEFAULT, PNG_CRC_QUIET_USE);
+    // Pillow refuses a file when any chunk's CRC is wrong, ancillary chunks included.
+    png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_ERROR_QUIT);
     png_set_read_fn(png, &state, read_from_memory);
     png_read_info(png, info);
 

@@ -8,5 +8,5 @@ struct CLIPCommand: ParsableCommand {
         commandName: "clip",
         abstract: "CLIP image and text embeddings, natively in Swift.",
         version: Diagnostics.version,
-        subcommands: [DoctorCommand.self, TokenizeCommand.self])
+        subcommands: [DoctorCommand.self, TokenizeCommand.self, PreprocessCommand.self])
 }

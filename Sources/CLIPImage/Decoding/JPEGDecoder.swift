@@ -23,10 +23,16 @@ enum JPEGDecoder {
             tjDecompress2(handle, data.baseAddress, UInt(data.count), out.baseAddress, width, Int32(Int(width) * channels),
                           height, pixelFormat.rawValue, 0)
         }
-        // libjpeg treats missing data as a warning and pads the image; Pillow refuses such files.
-        let message = tjGetErrorStr2(handle).map { String(cString: $0) } ?? ""
-        if status != 0 && tjGetErrorCode(handle) == TJERR_FATAL.rawValue { throw error(handle, source: source) }
-        if message.contains("Premature end of JPEG file") { throw ImageError.truncated(path: source) }
+        if status != 0 {
+            // A non-zero status is a fatal error or a warning. libjpeg treats missing data as a warning
+            // and pads the image; Pillow refuses such files. Other warnings (extraneous bytes) pass,
+            // as in Pillow. (The message is read only here: without an error on this handle,
+            // tjGetErrorStr2 returns a process-wide string that other threads may have set.)
+            let fatal = tjGetErrorCode(handle) == TJERR_FATAL.rawValue
+            let message = tjGetErrorStr2(handle).map { String(cString: $0) } ?? ""
+            if message.contains("Premature end") { throw ImageError.truncated(path: source) }
+            if fatal { throw ImageError.corrupt(path: source, reason: message) }
+        }
         if mode == .cmyk {
             // Pillow reads CMYK JPEGs as Adobe-inverted ("CMYK;I").
             for i in samples.indices { samples[i] = ~samples[i] }

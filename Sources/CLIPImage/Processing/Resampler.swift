@@ -37,40 +37,83 @@ enum Resampler {
                           samples: pass8(image, coefficients, horizontal, outputWidth, outputHeight, rowOffset))
     }
 
+    /// One 8-bit pass in Pillow's fixed point. Integer sums do not depend on their order, so the
+    /// vertical pass accumulates whole rows (vectorisable) instead of Pillow's column walk.
     private static func pass8(_ image: PixelImage, _ coefficients: ResampleCoefficients, _ horizontal: Bool,
                               _ outputWidth: Int, _ outputHeight: Int, _ rowOffset: Int) -> [UInt8] {
         let channels = image.mode.channels
         let weights = coefficients.fixedPointWeights()
         let kernelSize = coefficients.kernelSize
-        let inputWidth = image.width
-        var output = [UInt8](repeating: 0, count: outputWidth * outputHeight * channels)
+        let inputRow = image.width * channels
+        let outputRow = outputWidth * channels
         let rounding = Int32(1 << (precisionBits - 1))
+        var output = [UInt8](repeating: 0, count: outputRow * outputHeight)
         image.samples.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { out in
-                let outBase = UncheckedPointer(out.baseAddress!)
-                let inBase = input.baseAddress!
-                rowsInParallel(outputHeight, work: outputWidth * kernelSize * channels) { rows in
-                    var sums = [Int32](repeating: 0, count: channels)
-                    for yy in rows {
-                        for xx in 0..<outputWidth {
-                            let (start, count) = horizontal ? coefficients.bounds[xx] : coefficients.bounds[yy]
-                            let k = (horizontal ? xx : yy) * kernelSize
-                            for c in 0..<channels { sums[c] = rounding }
-                            for i in 0..<count {
-                                let source = horizontal
-                                    ? ((yy + rowOffset) * inputWidth + start + i) * channels
-                                    : ((start + i) * inputWidth + xx) * channels
-                                let w = weights[k + i]
-                                for c in 0..<channels { sums[c] &+= Int32(inBase[source + c]) &* w }
+                weights.withUnsafeBufferPointer { weights in
+                    let source = input.baseAddress!, target = out.baseAddress!, k = weights.baseAddress!
+                    if horizontal {
+                        for yy in 0..<outputHeight {
+                            let line = source + (yy + rowOffset) * inputRow
+                            let outLine = target + yy * outputRow
+                            for xx in 0..<outputWidth {
+                                let (start, count) = coefficients.bounds[xx]
+                                horizontalPixel(line + start * channels, k + xx * kernelSize, count, channels,
+                                                rounding, outLine + xx * channels)
                             }
-                            let target = (yy * outputWidth + xx) * channels
-                            for c in 0..<channels { outBase.pointer[target + c] = clip8(sums[c]) }
+                        }
+                    } else {
+                        var sums = [Int32](repeating: 0, count: outputRow)
+                        sums.withUnsafeMutableBufferPointer { sums in
+                            let acc = sums.baseAddress!
+                            for yy in 0..<outputHeight {
+                                let (start, count) = coefficients.bounds[yy]
+                                acc.update(repeating: rounding, count: outputRow)
+                                for i in 0..<count {
+                                    let w = k[yy * kernelSize + i]
+                                    let line = source + (start + i) * inputRow
+                                    for j in 0..<outputRow { acc[j] &+= Int32(line[j]) &* w }
+                                }
+                                let outLine = target + yy * outputRow
+                                for j in 0..<outputRow { outLine[j] = clip8(acc[j]) }
+                            }
                         }
                     }
                 }
             }
         }
         return output
+    }
+
+    @inline(__always)
+    private static func horizontalPixel(_ pixels: UnsafePointer<UInt8>, _ weights: UnsafePointer<Int32>, _ count: Int,
+                                        _ channels: Int, _ rounding: Int32, _ out: UnsafeMutablePointer<UInt8>) {
+        switch channels {
+        case 1:
+            var s0 = rounding
+            for i in 0..<count { s0 &+= Int32(pixels[i]) &* weights[i] }
+            out[0] = clip8(s0)
+        case 3:
+            var (s0, s1, s2) = (rounding, rounding, rounding)
+            for i in 0..<count {
+                let w = weights[i], p = pixels + i * 3
+                s0 &+= Int32(p[0]) &* w; s1 &+= Int32(p[1]) &* w; s2 &+= Int32(p[2]) &* w
+            }
+            out[0] = clip8(s0); out[1] = clip8(s1); out[2] = clip8(s2)
+        default:
+            var sums = (rounding, rounding, rounding, rounding)
+            for i in 0..<count {
+                let w = weights[i], p = pixels + i * channels
+                sums.0 &+= Int32(p[0]) &* w
+                sums.1 &+= Int32(p[1]) &* w
+                if channels > 2 { sums.2 &+= Int32(p[2]) &* w }
+                if channels > 3 { sums.3 &+= Int32(p[3]) &* w }
+            }
+            out[0] = clip8(sums.0)
+            out[1] = clip8(sums.1)
+            if channels > 2 { out[2] = clip8(sums.2) }
+            if channels > 3 { out[3] = clip8(sums.3) }
+        }
     }
 
     private static func pass16(_ image: PixelImage, _ coefficients: ResampleCoefficients, _ horizontal: Bool,
@@ -99,30 +142,4 @@ enum Resampler {
         let shifted = value >> Int32(precisionBits)
         return shifted <= 0 ? 0 : shifted >= 255 ? 255 : UInt8(shifted)
     }
-
-    /// Runs `body` over row ranges on several threads when there is enough work.
-    static func rowsInParallel(_ rows: Int, work perRow: Int, _ body: (Range<Int>) -> Void) {
-        let threads = min(ProcessInfo.processInfo.activeProcessorCount, rows)
-        guard threads > 1, rows * perRow > 1 << 18 else {
-            body(0..<rows)
-            return
-        }
-        withoutActuallyEscaping(body) { body in
-            let work = UncheckedBox(body)
-            DispatchQueue.concurrentPerform(iterations: threads) { part in
-                work.value(rows * part / threads..<rows * (part + 1) / threads)
-            }
-        }
-    }
-}
-
-/// A pointer that chunks of a parallel loop write to disjointly.
-struct UncheckedPointer<T>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<T>
-    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
-}
-
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }
