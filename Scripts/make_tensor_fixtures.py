@@ -40,6 +40,15 @@ def causal_mask(n):
     return torch.full((n, n), float("-inf")).triu(1)
 
 
+def packed_attention(qkv, heads, causal):
+    b, l, three_d = qkv.shape
+    d = three_d // 3
+    q, k, v = qkv.split(d, dim=-1)
+    split = lambda t: t.reshape(b, l, heads, d // heads).transpose(1, 2)
+    out = F.scaled_dot_product_attention(split(q), split(k), split(v), is_causal=causal)
+    return out.transpose(1, 2).reshape(b, l, d)
+
+
 CASES = {
     # name: (inputs, function)
     "add_broadcast": ([randn(2, 3, 4), randn(3, 1)], lambda a, b: a + b),
@@ -98,6 +107,10 @@ CASES = {
     "avg_pool2d": ([randn(2, 3, 6, 6)], lambda x: F.avg_pool2d(x, 2)),
     "avg_pool2d_padded": ([randn(1, 2, 7, 5)], lambda x: F.avg_pool2d(x, 3, stride=2, padding=1)),
     "embedding": ([randn(10, 4)], lambda w: F.embedding(torch.tensor([[3, 0, 9], [3, 3, 1]]), w)),
+    "linear": ([randn(2, 3, 5), randn(4, 5), randn(4)], lambda x, w, b: F.linear(x, w, b)),
+    "linear_no_bias": ([randn(6, 5), randn(3, 5)], lambda x, w: F.linear(x, w)),
+    "packed_attention": ([randn(2, 5, 24)], lambda qkv: packed_attention(qkv, 2, False)),
+    "packed_attention_causal": ([randn(2, 6, 24)], lambda qkv: packed_attention(qkv, 4, True)),
 }
 
 

@@ -85,11 +85,14 @@ enum GEMM {
 struct SerialGEMM {
     fileprivate init() {}
 
+    /// Leading dimensions default to tightly packed operands; pass them to address sub-matrices
+    /// (one head's columns of a packed q/k/v matrix, say).
     func multiply(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
-                  alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                  beta: Float = 0, c: UnsafeMutablePointer<Float>) {
+                  alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil,
+                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil) {
         GEMM.unguardedMultiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                               a: a, lda: transposeA ? m : k, b: b, ldb: transposeB ? k : n, beta: beta, c: c, ldc: n)
+                               a: a, lda: lda ?? (transposeA ? m : k), b: b, ldb: ldb ?? (transposeB ? k : n),
+                               beta: beta, c: c, ldc: ldc ?? n)
     }
 }
 
