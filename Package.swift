@@ -12,8 +12,10 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "CLIPTensor", targets: ["CLIPTensor"]),
+        .library(name: "CLIPNN", targets: ["CLIPNN"]),
         .library(name: "CLIPTokenizer", targets: ["CLIPTokenizer"]),
         .library(name: "CLIPImage", targets: ["CLIPImage"]),
+        .library(name: "CLIPModel", targets: ["CLIPModel"]),
         .executable(name: "clip", targets: ["CLIPCommand"]),
         .executable(name: "clip-kernel-bench", targets: ["CLIPKernelBench"]),
     ],
@@ -29,6 +31,9 @@ let package = Package(
         .target(
             name: "CLIPTensor",
             dependencies: [.target(name: "CBLAS", condition: linuxOnly)]),
+        .target(
+            name: "CLIPNN",
+            dependencies: ["CLIPTensor"]),
         // zlib, for the gzip-compressed BPE vocabulary.
         .systemLibrary(
             name: "CZlib",
@@ -47,6 +52,9 @@ let package = Package(
             name: "CLIPImage",
             dependencies: ["CImageCodecs"]),
         .target(
+            name: "CLIPModel",
+            dependencies: ["CLIPTensor", "CLIPNN", "CLIPTokenizer", "CLIPImage"]),
+        .target(
             name: "CLIPTestSupport",
             dependencies: ["CLIPTensor"]),
         .executableTarget(
@@ -55,6 +63,7 @@ let package = Package(
                 "CLIPTensor",
                 "CLIPTokenizer",
                 "CLIPImage",
+                "CLIPModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -72,6 +81,10 @@ let package = Package(
         .testTarget(
             name: "CLIPImageTests",
             dependencies: ["CLIPImage", "CLIPTestSupport"],
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "CLIPModelTests",
+            dependencies: ["CLIPModel", "CLIPTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLIPCommandTests",

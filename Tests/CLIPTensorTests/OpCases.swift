@@ -66,6 +66,7 @@ let opCases: [OpCase] = [
     OpCase(name: "avg_pool2d") { avgPool2d($0[0], kernel: (2, 2)) },
     OpCase(name: "avg_pool2d_padded") { avgPool2d($0[0], kernel: (3, 3), stride: (2, 2), padding: (1, 1)) },
     OpCase(name: "embedding") { embedding($0[0], indices: [3, 0, 9, 3, 3, 1], shape: [2, 3]) },
+    OpCase(name: "patchified") { patchified($0[0], patchSize: 4) },
     OpCase(name: "linear") { linear($0[0], weight: $0[1], bias: $0[2]) },
     OpCase(name: "linear_no_bias") { linear($0[0], weight: $0[1], bias: nil) },
     OpCase(name: "packed_attention") { packedSelfAttention($0[0], heads: 2) },

@@ -1,0 +1,61 @@
+import Foundation
+// Same computation as open_clip `model.py` `CLIP`: two towers into one embedding space, logits as
+// exp(logit_scale) × cosine similarity.
+// Legend: N images, M texts, E embedding width.
+import CLIPNN
+import CLIPTensor
+
+/// A CLIP model: an image tower (`visual.…`) and a text tower (top-level keys), with the learnable
+/// temperature `logit_scale`. Parameter names equal open_clip's state-dict keys.
+///
+/// ```swift
+/// let model = try CLIPLoader.load(path: "ViT-B-32/").model
+/// let image = try model.encodeImage(pixels)              // [N, 3, 224, 224] -> [N, 512]
+/// let text = try model.encodeText(tokenizer.tokenize(["a dog", "a cat"]))
+/// let logits = model.logits(imageFeatures: image, textFeatures: text)   // [N, 2]
+/// ```
+public final class CLIP: Module {
+    public let configuration: CLIPConfiguration
+    public let visual: any ImageEncoder
+    let text: TextTransformer
+    /// ln(1/τ); training initialises it to ln(1/0.07) (open_clip's `init_logit_scale`).
+    @Parameter public var logitScale: Tensor      // "logit_scale" []
+
+    public override class var childKeys: [String: String] { ["text": ""] }
+
+    public init(_ configuration: CLIPConfiguration) {
+        self.configuration = configuration
+        if configuration.vision.isResNet {
+            visual = ModifiedResNet(configuration.vision, embedDim: configuration.embedDim)
+        } else {
+            visual = VisionTransformer(configuration.vision, embedDim: configuration.embedDim, activation: configuration.activation)
+        }
+        text = TextTransformer(configuration.text, embedDim: configuration.embedDim, activation: configuration.activation)
+        _logitScale = Parameter(wrappedValue: Tensor(Float(_log(1 / 0.07))), key: "logit_scale")
+        super.init()
+    }
+
+    /// Image features `[N, E]` for normalised pixels `[N, 3, S, S]` (L2-normalised when asked).
+    public func encodeImage(_ images: Tensor, normalize: Bool = false) throws -> Tensor {
+        let size = visual.imageSize
+        guard images.rank == 4, images.shape[1] == 3, images.shape[2] == size, images.shape[3] == size else {
+            throw ModelError.imageSizeMismatch(expected: size, found: images.shape)
+        }
+        let features = visual(images)
+        return normalize ? l2Normalize(features) : features
+    }
+
+    /// Text features `[M, E]` for token-id rows of equal length (L2-normalised when asked).
+    public func encodeText(_ tokens: [[Int]], normalize: Bool = false) throws -> Tensor {
+        let features = try text(tokens)
+        return normalize ? l2Normalize(features) : features
+    }
+
+    /// `exp(logit_scale) · cos(image, text)`: `[N, M]` logits per image.
+    public func logits(imageFeatures: Tensor, textFeatures: Tensor) -> Tensor {
+        let scale = exp(logitScale)
+        return matmul(l2Normalize(imageFeatures), l2Normalize(textFeatures), transposeB: true) * scale
+    }
+}
+
+private func _log(_ x: Double) -> Double { Foundation.log(x) }

@@ -1,0 +1,218 @@
+import CLIPNN
+import Foundation
+
+/// A CLIP architecture, as open_clip's model configuration JSON describes it
+/// (`{"embed_dim": 512, "quick_gelu": true, "vision_cfg": {...}, "text_cfg": {...}}`).
+public struct CLIPConfiguration: Codable, Sendable, Equatable {
+    public var embedDim: Int
+    public var quickGELU: Bool
+    public var vision: VisionConfiguration
+    public var text: TextConfiguration
+
+    public init(embedDim: Int, quickGELU: Bool = false, vision: VisionConfiguration, text: TextConfiguration) {
+        self.embedDim = embedDim
+        self.quickGELU = quickGELU
+        self.vision = vision
+        self.text = text
+    }
+
+    /// The MLP activation of both towers.
+    public var activation: Activation { quickGELU ? .quickGELU : .gelu }
+
+    enum CodingKeys: String, CodingKey {
+        case embedDim = "embed_dim", quickGELU = "quick_gelu", vision = "vision_cfg", text = "text_cfg"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        embedDim = try container.decode(Int.self, forKey: .embedDim)
+        quickGELU = try container.decodeIfPresent(Bool.self, forKey: .quickGELU) ?? false
+        vision = try container.decode(VisionConfiguration.self, forKey: .vision)
+        text = try container.decode(TextConfiguration.self, forKey: .text)
+    }
+}
+
+/// The image tower: a ViT when `patchSize` is set, else a ModifiedResNet with four stage depths.
+public struct VisionConfiguration: Codable, Sendable, Equatable {
+    public var imageSize: Int
+    /// ViT depth, or the ResNet's four stage depths.
+    public var layers: [Int]
+    public var width: Int
+    public var headWidth: Int
+    public var mlpRatio: Double
+    /// An exact MLP width, where `width · mlpRatio` is not an integer (Hugging Face configurations).
+    public var mlpWidthOverride: Int?
+    public var patchSize: Int?
+
+    public init(imageSize: Int, layers: [Int], width: Int, headWidth: Int = 64, mlpRatio: Double = 4, patchSize: Int?,
+                mlpWidthOverride: Int? = nil) {
+        self.imageSize = imageSize
+        self.layers = layers
+        self.width = width
+        self.headWidth = headWidth
+        self.mlpRatio = mlpRatio
+        self.patchSize = patchSize
+        self.mlpWidthOverride = mlpWidthOverride
+    }
+
+    public var isResNet: Bool { patchSize == nil }
+    public var heads: Int { isResNet ? width * 32 / headWidth : width / headWidth }
+    /// open_clip's `int(width * mlp_ratio)`.
+    public var mlpWidth: Int { mlpWidthOverride ?? Int(Double(width) * mlpRatio) }
+
+    enum CodingKeys: String, CodingKey {
+        case imageSize = "image_size", layers, width, headWidth = "head_width", mlpRatio = "mlp_ratio", patchSize = "patch_size"
+        case mlpWidthOverride = "mlp_width"
+    }
+
+    /// Options of open_clip's vision config that change the computation; any set to a non-default
+    /// value is refused rather than silently ignored.
+    static var unsupportedOptions: [String: Any] { [
+        "ls_init_value": NSNull(), "attentional_pool": false, "no_ln_pre": false, "final_ln_after_pool": false,
+        "pool_type": "tok", "pos_embed_type": "learnable", "timm_model_name": NSNull(), "qk_norm": false,
+        "scaled_cosine_attn": false, "scale_heads": false, "scale_attn_inner": false, "scale_attn": false,
+        "scale_fc": false, "block_type": NSNull(), "act_kwargs": NSNull(), "norm_kwargs": NSNull(),
+    ] }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        imageSize = try container.decode(FlexibleSize.self, forKey: .imageSize).value
+        if let depth = try? container.decode(Int.self, forKey: .layers) {
+            layers = [depth]
+        } else {
+            layers = try container.decode([Int].self, forKey: .layers)
+        }
+        width = try container.decode(Int.self, forKey: .width)
+        headWidth = try container.decodeIfPresent(Int.self, forKey: .headWidth) ?? 64
+        mlpRatio = try container.decodeIfPresent(Double.self, forKey: .mlpRatio) ?? 4
+        patchSize = try container.decodeIfPresent(Int.self, forKey: .patchSize)
+        mlpWidthOverride = try container.decodeIfPresent(Int.self, forKey: .mlpWidthOverride)
+    }
+}
+
+/// The text tower: a causal transformer over token embeddings, pooled at the end token.
+public struct TextConfiguration: Codable, Sendable, Equatable {
+    public var contextLength: Int
+    public var vocabSize: Int
+    public var width: Int
+    public var heads: Int
+    public var layers: Int
+    public var mlpRatio: Double
+    public var mlpWidthOverride: Int?
+
+    public init(contextLength: Int = 77, vocabSize: Int = 49408, width: Int, heads: Int, layers: Int,
+                mlpRatio: Double = 4, mlpWidthOverride: Int? = nil) {
+        self.contextLength = contextLength
+        self.vocabSize = vocabSize
+        self.width = width
+        self.heads = heads
+        self.layers = layers
+        self.mlpRatio = mlpRatio
+        self.mlpWidthOverride = mlpWidthOverride
+    }
+
+    public var mlpWidth: Int { mlpWidthOverride ?? Int(Double(width) * mlpRatio) }
+
+    static var unsupportedOptions: [String: Any] { [
+        "ls_init_value": NSNull(), "embed_cls": false, "no_causal_mask": false, "final_ln_after_pool": false,
+        "pool_type": "argmax", "proj_bias": false, "proj_type": "linear", "hf_model_name": NSNull(),
+        "qk_norm": false, "scaled_cosine_attn": false, "scale_heads": false, "scale_attn_inner": false,
+        "scale_attn": false, "scale_fc": false, "block_type": NSNull(), "act_kwargs": NSNull(), "norm_kwargs": NSNull(),
+    ] }
+
+    enum CodingKeys: String, CodingKey {
+        case contextLength = "context_length", vocabSize = "vocab_size", width, heads, layers, mlpRatio = "mlp_ratio"
+        case mlpWidthOverride = "mlp_width"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        contextLength = try container.decodeIfPresent(Int.self, forKey: .contextLength) ?? 77
+        vocabSize = try container.decodeIfPresent(Int.self, forKey: .vocabSize) ?? 49408
+        width = try container.decodeIfPresent(Int.self, forKey: .width) ?? 512
+        heads = try container.decodeIfPresent(Int.self, forKey: .heads) ?? 8
+        layers = try container.decodeIfPresent(Int.self, forKey: .layers) ?? 12
+        mlpRatio = try container.decodeIfPresent(Double.self, forKey: .mlpRatio) ?? 4
+        mlpWidthOverride = try container.decodeIfPresent(Int.self, forKey: .mlpWidthOverride)
+    }
+}
+
+/// `image_size` as an integer or a square `[h, w]` pair.
+private struct FlexibleSize: Decodable {
+    let value: Int
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let size = try? container.decode(Int.self) {
+            value = size
+        } else {
+            let pair = try container.decode([Int].self)
+            guard pair.count == 2, pair[0] == pair[1] else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "only square image sizes are supported, got \(pair)")
+            }
+            value = pair[0]
+        }
+    }
+}
+
+extension CLIPConfiguration {
+    /// Parses an open_clip model configuration, refusing options that would change the computation
+    /// but that this port does not implement.
+    public static func openCLIP(json data: Data, source: String) throws -> CLIPConfiguration {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw ModelError.invalidConfiguration(path: source, reason: "not valid JSON")
+        }
+        guard var root = object as? [String: Any] else {
+            throw ModelError.invalidConfiguration(path: source, reason: "expected a JSON object")
+        }
+        if let nested = root["model_cfg"] as? [String: Any] { root = nested }   // open_clip_config.json
+        try checkOptions(root["vision_cfg"], VisionConfiguration.unsupportedOptions, "vision_cfg", source)
+        try checkOptions(root["text_cfg"], TextConfiguration.unsupportedOptions, "text_cfg", source)
+        if root["custom_text"] as? Bool == true {
+            throw ModelError.invalidConfiguration(path: source, reason: "custom_text models are not supported")
+        }
+        do {
+            let configuration = try JSONDecoder().decode(CLIPConfiguration.self,
+                                                         from: JSONSerialization.data(withJSONObject: root))
+            try configuration.validate(source: source)
+            return configuration
+        } catch let error as ModelError {
+            throw error
+        } catch {
+            throw ModelError.invalidConfiguration(path: source, reason: "\(error)")
+        }
+    }
+
+    private static func checkOptions(_ section: Any?, _ defaults: [String: Any], _ name: String, _ source: String) throws {
+        guard let section = section as? [String: Any] else { return }
+        for (key, value) in section {
+            guard let expected = defaults[key] else { continue }
+            let isDefault = (value is NSNull && expected is NSNull) || ((value as? NSObject)?.isEqual(expected) ?? false)
+            if !isDefault {
+                throw ModelError.invalidConfiguration(path: source, reason: "\(name).\(key) = \(value) is not supported")
+            }
+        }
+    }
+
+    /// Sizes must be positive and divisible where the towers need it.
+    public func validate(source: String) throws {
+        func fail(_ reason: String) -> ModelError { .invalidConfiguration(path: source, reason: reason) }
+        guard embedDim > 0 else { throw fail("embed_dim must be positive") }
+        guard vision.width > 0, vision.imageSize > 0, vision.headWidth > 0 else { throw fail("vision sizes must be positive") }
+        if let patch = vision.patchSize {
+            guard patch > 0, vision.layers.count == 1, vision.layers[0] > 0, vision.width % vision.headWidth == 0 else {
+                throw fail("a ViT needs a positive patch size, one depth and width divisible by head_width")
+            }
+        } else {
+            guard vision.layers.count == 4, vision.layers.allSatisfy({ $0 > 0 }), (vision.width * 32) % vision.headWidth == 0,
+                  vision.imageSize % 32 == 0 else {
+                throw fail("a ModifiedResNet needs four stage depths, an image size divisible by 32 and width·32 divisible by head_width")
+            }
+        }
+        guard text.width > 0, text.heads > 0, text.width % text.heads == 0, text.layers > 0, text.contextLength > 1, text.vocabSize > 0 else {
+            throw fail("text sizes must be positive, with width divisible by heads")
+        }
+    }
+}

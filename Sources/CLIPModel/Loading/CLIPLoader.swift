@@ -1,0 +1,118 @@
+import CLIPImage
+import CLIPNN
+import CLIPTensor
+import CLIPTokenizer
+import Foundation
+
+/// A model ready to run, with what is needed to feed it.
+public struct LoadedModel: @unchecked Sendable {
+    public let model: CLIP
+    public let layout: CheckpointLayout
+    /// The file the weights came from.
+    public let weightsPath: String
+    /// A preset name, when the architecture came from one.
+    public let architectureName: String?
+    /// Image preprocessing from the model's configuration (size, mean, std, filter).
+    public let preprocessor: ImagePreprocessor
+    /// The tokenizer's vocabulary: the directory's Hugging Face files, else the bundled one.
+    public let vocabulary: BPEVocabulary
+    /// Element types of the floating-point tensors on disk ("F32", "F16", …).
+    public let storedTypes: [String]
+
+    /// A tokenizer for this model's vocabulary and context length.
+    public func makeTokenizer() throws -> CLIPTokenizer {
+        try CLIPTokenizer(vocabulary: vocabulary, contextLength: model.configuration.text.contextLength)
+    }
+}
+
+/// Loads a CLIP model from any of the three layouts, strictly: every tensor of the checkpoint must
+/// be used, every parameter found, every shape equal. Float32 weights stay memory-mapped (the
+/// model's parameters borrow the file's pages); F16/BF16 are converted to Float32 once.
+public enum CLIPLoader {
+    /// Keys in checkpoints that carry no weights: BatchNorm counters, Hugging Face's position-id
+    /// buffers, and the scalars OpenAI's TorchScript state dicts keep beside the weights.
+    static func isIgnorable(_ key: String) -> Bool {
+        key.hasSuffix("num_batches_tracked") || key.hasSuffix("position_ids")
+            || ["input_resolution", "context_length", "vocab_size"].contains(key)
+    }
+
+    /// Loads `path` (a directory of either layout, or a `.safetensors` state dict). `architecture`
+    /// names a preset or an open_clip config JSON file for a bare state dict (otherwise inferred).
+    public static func load(path: String, architecture: String? = nil) throws -> LoadedModel {
+        let (layout, weightsPath) = try CheckpointLayout.detect(path)
+        let file: SafeTensorsFile
+        do { file = try SafeTensorsFile(path: weightsPath) } catch let error as TensorError { throw ModelError.unreadableWeights(error) }
+        let directory = URL(fileURLWithPath: layout == .stateDict ? (path as NSString).deletingLastPathComponent : path)
+        func sibling(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+        var configuration: CLIPConfiguration
+        var architectureName: String? = nil
+        var preprocessor: ImagePreprocessor? = nil
+        var vocabulary = try BPEVocabulary.bundled()
+        switch layout {
+        case .openCLIP:
+            let configPath = sibling(CheckpointLayout.FileName.openCLIPConfiguration)
+            let data = try Data(contentsOf: URL(fileURLWithPath: configPath))
+            configuration = try CLIPConfiguration.openCLIP(json: data, source: configPath)
+            preprocessor = try openCLIPPreprocessing(data, imageSize: configuration.vision.imageSize, source: configPath)
+        case .huggingFace:
+            configuration = try HuggingFaceCheckpoint.configuration(path: sibling(CheckpointLayout.FileName.huggingFaceConfiguration))
+            preprocessor = try HuggingFaceCheckpoint.preprocessing(path: sibling(CheckpointLayout.FileName.huggingFacePreprocessor),
+                                                                   imageSize: configuration.vision.imageSize)
+            if FileManager.default.fileExists(atPath: sibling(CheckpointLayout.FileName.huggingFaceVocabulary)),
+               FileManager.default.fileExists(atPath: sibling(CheckpointLayout.FileName.huggingFaceMerges)) {
+                vocabulary = try BPEVocabulary.huggingFace(directory: directory.path)
+            }
+        case .stateDict:
+            if let architecture {
+                if architecture.hasSuffix(".json") {
+                    configuration = try CLIPConfiguration.openCLIP(json: Data(contentsOf: URL(fileURLWithPath: architecture)), source: architecture)
+                } else {
+                    configuration = try CLIPPresets.configuration(named: architecture)
+                    architectureName = architecture
+                }
+            } else {
+                configuration = try ArchitectureInference.configuration(of: file)
+            }
+        }
+
+        var tensors: [String: Tensor] = [:]
+        var storedTypes = Set<String>()
+        do {
+            for name in file.names where !isIgnorable(name) {
+                let entry = try file.entry(name)
+                if [.float32, .float16, .bfloat16, .float64].contains(entry.dtype) { storedTypes.insert(entry.dtype.rawValue) }
+                tensors[name] = try file.tensor(name)
+            }
+        } catch let error as TensorError {
+            throw ModelError.unreadableWeights(error)
+        }
+        if layout == .huggingFace { tensors = try HuggingFaceCheckpoint.remap(tensors, path: weightsPath) }
+
+        let model = CLIP(configuration)
+        do { try model.load(tensors) } catch let error as ModuleError { throw ModelError.weightMismatch(path: weightsPath, error) }
+        return LoadedModel(model: model, layout: layout, weightsPath: weightsPath, architectureName: architectureName,
+                           preprocessor: preprocessor ?? ImagePreprocessor(size: configuration.vision.imageSize),
+                           vocabulary: vocabulary, storedTypes: storedTypes.sorted())
+    }
+
+    /// open_clip's `preprocess_cfg` (mean, std, interpolation, resize mode) with the model's image size.
+    static func openCLIPPreprocessing(_ data: Data, imageSize: Int, source: String) throws -> ImagePreprocessor {
+        var preprocessor = ImagePreprocessor(size: imageSize)
+        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let settings = root["preprocess_cfg"] as? [String: Any] else { return preprocessor }
+        if let mean = settings["mean"] as? [Double], mean.count == 3 { preprocessor.mean = mean.map(Float.init) }
+        if let std = settings["std"] as? [Double], std.count == 3 { preprocessor.standardDeviation = std.map(Float.init) }
+        switch settings["interpolation"] as? String {
+        case nil, "bicubic": break
+        case "bilinear": preprocessor.filter = .bilinear
+        case let other?: throw ModelError.invalidConfiguration(path: source, reason: "interpolation '\(other)' is not supported")
+        }
+        switch settings["resize_mode"] as? String {
+        case nil, "shortest": break
+        case "squash": preprocessor.resizeMode = .squash
+        case let other?: throw ModelError.invalidConfiguration(path: source, reason: "resize_mode '\(other)' is not supported")
+        }
+        return preprocessor
+    }
+}

@@ -1,0 +1,147 @@
+import CLIPImage
+import CLIPNN
+import CLIPTensor
+import Foundation
+
+/// Hugging Face transformers' CLIP: its configuration and the one function that renames its
+/// weights into open_clip's state-dict names.
+enum HuggingFaceCheckpoint {
+    /// `config.json` (`CLIPConfig`) as a `CLIPConfiguration`; missing fields take transformers' defaults.
+    static func configuration(path: String) throws -> CLIPConfiguration {
+        guard let data = FileManager.default.contents(atPath: path),
+              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ModelError.invalidConfiguration(path: path, reason: "not a JSON object")
+        }
+        let text = root["text_config"] as? [String: Any] ?? [:]
+        let vision = root["vision_config"] as? [String: Any] ?? [:]
+        func int(_ section: [String: Any], _ key: String, _ fallback: Int) throws -> Int {
+            guard let value = section[key] else { return fallback }
+            guard let number = value as? Int else {
+                throw ModelError.invalidConfiguration(path: path, reason: "\(key) must be an integer")
+            }
+            return number
+        }
+        let textActivation = text["hidden_act"] as? String ?? "quick_gelu"
+        let visionActivation = vision["hidden_act"] as? String ?? "quick_gelu"
+        guard textActivation == visionActivation, ["quick_gelu", "gelu"].contains(textActivation) else {
+            throw ModelError.invalidConfiguration(path: path, reason: "unsupported activations \(textActivation) / \(visionActivation)")
+        }
+        for section in [text, vision] {
+            if let epsilon = section["layer_norm_eps"] as? Double, abs(epsilon - 1e-5) > 1e-12 {
+                throw ModelError.invalidConfiguration(path: path, reason: "layer_norm_eps \(epsilon) is not supported (CLIP uses 1e-5)")
+            }
+        }
+        let visionWidth = try int(vision, "hidden_size", 768)
+        let visionHeads = try int(vision, "num_attention_heads", 12)
+        guard visionHeads > 0, visionWidth % visionHeads == 0 else {
+            throw ModelError.invalidConfiguration(path: path, reason: "vision hidden_size is not divisible by num_attention_heads")
+        }
+        let configuration = CLIPConfiguration(
+            embedDim: try int(root, "projection_dim", 512),
+            quickGELU: textActivation == "quick_gelu",
+            vision: VisionConfiguration(imageSize: try int(vision, "image_size", 224), layers: [try int(vision, "num_hidden_layers", 12)],
+                                        width: visionWidth, headWidth: visionWidth / visionHeads,
+                                        patchSize: try int(vision, "patch_size", 32),
+                                        mlpWidthOverride: try int(vision, "intermediate_size", 3072)),
+            text: TextConfiguration(contextLength: try int(text, "max_position_embeddings", 77), vocabSize: try int(text, "vocab_size", 49408),
+                                    width: try int(text, "hidden_size", 512), heads: try int(text, "num_attention_heads", 8),
+                                    layers: try int(text, "num_hidden_layers", 12), mlpWidthOverride: try int(text, "intermediate_size", 2048)))
+        try configuration.validate(source: path)
+        return configuration
+    }
+
+    /// `preprocessor_config.json` (`CLIPImageProcessor`): size, mean, std and resampling filter.
+    static func preprocessing(path: String, imageSize: Int) throws -> ImagePreprocessor {
+        guard let data = FileManager.default.contents(atPath: path) else { return ImagePreprocessor(size: imageSize) }
+        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ModelError.invalidConfiguration(path: path, reason: "not a JSON object")
+        }
+        var preprocessor = ImagePreprocessor(size: imageSize)
+        if let crop = root["crop_size"] as? Int { preprocessor.size = crop }
+        if let crop = (root["crop_size"] as? [String: Any])?["height"] as? Int { preprocessor.size = crop }
+        if let mean = root["image_mean"] as? [Double], mean.count == 3 { preprocessor.mean = mean.map(Float.init) }
+        if let std = root["image_std"] as? [Double], std.count == 3 { preprocessor.standardDeviation = std.map(Float.init) }
+        switch root["resample"] as? Int {
+        case 0: preprocessor.filter = .nearest
+        case 2: preprocessor.filter = .bilinear
+        default: preprocessor.filter = .bicubic
+        }
+        return preprocessor
+    }
+
+    /// Renames Hugging Face weights to open_clip's names: q/k/v projections fused into
+    /// `in_proj_weight`/`in_proj_bias` (q, k, v order), projections transposed to `[W, E]`,
+    /// `position_ids` buffers dropped. Unknown names pass through, so the strict load reports them.
+    static func remap(_ tensors: [String: Tensor], path: String) throws -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        var attention: [String: [String: Tensor]] = [:]   // block prefix -> "q_proj.weight" … -> tensor
+        for (name, tensor) in tensors {
+            if name.hasSuffix("position_ids") { continue }
+            guard let (renamed, qkv) = rename(name) else {
+                out[name] = tensor
+                continue
+            }
+            if let qkv {
+                attention[renamed, default: [:]][qkv] = tensor
+            } else if name == "text_projection.weight" || name == "visual_projection.weight" {
+                out[renamed] = tensor.transposed().copied()
+            } else {
+                out[renamed] = tensor
+            }
+        }
+        for (block, parts) in attention {
+            for kind in ["weight", "bias"] {
+                let pieces = try ["q_proj", "k_proj", "v_proj"].map { projection -> Tensor in
+                    guard let tensor = parts["\(projection).\(kind)"] else {
+                        throw ModelError.weightMismatch(path: path, .missingKey(hfName(block) + ".self_attn.\(projection).\(kind)", expectedShape: []))
+                    }
+                    return tensor
+                }
+                out["\(block).attn.in_proj_\(kind)"] = concatenate(pieces, alongAxis: 0)
+            }
+        }
+        return out
+    }
+
+    /// The open_clip name of a Hugging Face key, or nil for a key of no known family. For q/k/v
+    /// projections the second value names the part ("q_proj.weight") and the first the block.
+    private static func rename(_ name: String) -> (String, String?)? {
+        let fixed: [String: String] = [
+            "logit_scale": "logit_scale",
+            "text_model.embeddings.token_embedding.weight": "token_embedding.weight",
+            "text_model.embeddings.position_embedding.weight": "positional_embedding",
+            "text_model.final_layer_norm.weight": "ln_final.weight",
+            "text_model.final_layer_norm.bias": "ln_final.bias",
+            "text_projection.weight": "text_projection",
+            "vision_model.embeddings.class_embedding": "visual.class_embedding",
+            "vision_model.embeddings.patch_embedding.weight": "visual.conv1.weight",
+            "vision_model.embeddings.position_embedding.weight": "visual.positional_embedding",
+            "vision_model.pre_layrnorm.weight": "visual.ln_pre.weight",
+            "vision_model.pre_layrnorm.bias": "visual.ln_pre.bias",
+            "vision_model.post_layernorm.weight": "visual.ln_post.weight",
+            "vision_model.post_layernorm.bias": "visual.ln_post.bias",
+            "visual_projection.weight": "visual.proj",
+        ]
+        if let renamed = fixed[name] { return (renamed, nil) }
+        for (hfPrefix, prefix) in [("text_model.encoder.layers.", "transformer.resblocks."),
+                                   ("vision_model.encoder.layers.", "visual.transformer.resblocks.")] where name.hasPrefix(hfPrefix) {
+            let rest = name.dropFirst(hfPrefix.count)
+            guard let dot = rest.firstIndex(of: ".") else { return nil }
+            let block = prefix + rest[..<dot]
+            let part = String(rest[rest.index(after: dot)...])
+            if part.hasPrefix("self_attn.q_proj.") || part.hasPrefix("self_attn.k_proj.") || part.hasPrefix("self_attn.v_proj.") {
+                return (block, String(part.dropFirst("self_attn.".count)))
+            }
+            let parts: [String: String] = ["self_attn.out_proj.": "attn.out_proj.", "layer_norm1.": "ln_1.", "layer_norm2.": "ln_2.",
+                                           "mlp.fc1.": "mlp.c_fc.", "mlp.fc2.": "mlp.c_proj."]
+            for (from, to) in parts where part.hasPrefix(from) {
+                return ("\(block).\(to)\(part.dropFirst(from.count))", nil)
+            }
+        }
+        return nil
+    }
+
+    private static func hfName(_ block: String) -> String {
+        block.hasPrefix("visual.") ? "vision_model.encoder.layers." + block.split(separator: ".").last! : "text_model.encoder.layers." + block.split(separator: ".").last!
+    }
+}

@@ -1,0 +1,204 @@
+import CLIPTensor
+
+/// The activation functions CLIP uses in its MLPs.
+public enum Activation: String, Sendable, Codable {
+    /// `x · σ(1.702 x)`: OpenAI's models and open_clip's `-quickgelu` configurations.
+    case quickGELU = "quick_gelu"
+    /// Exact erf GELU: open_clip's default.
+    case gelu
+    case relu
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        switch self {
+        case .quickGELU: return CLIPTensor.quickGELU(x)
+        case .gelu: return CLIPTensor.gelu(x)
+        case .relu: return CLIPTensor.relu(x)
+        }
+    }
+}
+
+/// `y = x · Wᵀ + b`, weights stored `[out, in]` as in PyTorch.
+public final class Linear: Module {
+    @Parameter public var weight: Tensor
+    @Parameter public var bias: Tensor
+    public let hasBias: Bool
+
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
+        _weight = Parameter(wrappedValue: Tensor.zeros([outFeatures, inFeatures]))
+        _bias = Parameter(wrappedValue: Tensor.zeros([bias ? outFeatures : 0]))
+        hasBias = bias
+        super.init()
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        CLIPTensor.linear(x, weight: weight, bias: hasBias ? bias : nil)
+    }
+
+    public override func namedParameters(prefix: String = "") -> [(name: String, parameter: Parameter)] {
+        hasBias ? super.namedParameters(prefix: prefix) : [(prefix + "weight", _weight)]
+    }
+}
+
+/// Layer normalisation over the last axis (ε = 1e-5, as CLIP).
+public final class LayerNorm: Module {
+    @Parameter public var weight: Tensor
+    @Parameter public var bias: Tensor
+    public let epsilon: Float
+
+    public init(_ width: Int, epsilon: Float = 1e-5) {
+        _weight = Parameter(wrappedValue: Tensor.ones([width]))
+        _bias = Parameter(wrappedValue: Tensor.zeros([width]))
+        self.epsilon = epsilon
+        super.init()
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        layerNorm(x, weight: weight, bias: bias, epsilon: epsilon)
+    }
+}
+
+/// 2-D convolution without bias (CLIP's convolutions have none), NCHW.
+public final class Conv2d: Module {
+    @Parameter public var weight: Tensor
+    public let stride: Int
+    public let padding: Int
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0) {
+        _weight = Parameter(wrappedValue: Tensor.zeros([outChannels, inChannels, kernelSize, kernelSize]))
+        self.stride = stride
+        self.padding = padding
+        super.init()
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        conv2d(x, weight: weight, stride: (stride, stride), padding: (padding, padding))
+    }
+}
+
+/// Batch normalisation with running statistics (inference mode), NCHW; ε = 1e-5.
+public final class BatchNorm2d: Module {
+    @Parameter public var weight: Tensor
+    @Parameter public var bias: Tensor
+    @Parameter public var runningMean: Tensor  // "running_mean", a buffer
+    @Parameter public var runningVariance: Tensor  // "running_var", a buffer
+    public let epsilon: Float = 1e-5
+
+    public init(_ channels: Int) {
+        _weight = Parameter(wrappedValue: Tensor.ones([channels]))
+        _bias = Parameter(wrappedValue: Tensor.zeros([channels]))
+        _runningMean = Parameter(wrappedValue: Tensor.zeros([channels]), key: "running_mean", trainable: false)
+        _runningVariance = Parameter(wrappedValue: Tensor.ones([channels]), key: "running_var", trainable: false)
+        super.init()
+    }
+
+    /// `(x − mean) / √(var + ε) · weight + bias`, computed as torch's CPU kernel does:
+    /// `x · α + β` with α = weight / √(var + ε) and β = bias − mean · α.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let channels = weight.count
+        let inverseStd = withNoGrad { 1 / sqrt(runningVariance + epsilon) }
+        let scale = weight * inverseStd
+        let shift = bias - runningMean * scale
+        return x * scale.reshaped([channels, 1, 1]) + shift.reshaped([channels, 1, 1])
+    }
+}
+
+/// Multi-head self-attention with PyTorch's fused input projection (`in_proj_weight` `[3D, D]`,
+/// q, k, v in that order) and `out_proj`.
+public final class MultiHeadAttention: Module {
+    @Parameter public var inProjectionWeight: Tensor  // "in_proj_weight"
+    @Parameter public var inProjectionBias: Tensor  // "in_proj_bias"
+    public let outProjection: Linear
+    public let heads: Int
+
+    public override class var childKeys: [String: String] { ["outProjection": "out_proj"] }
+
+    public init(width: Int, heads: Int) {
+        precondition(width % heads == 0, "width \(width) not divisible by \(heads) heads")
+        _inProjectionWeight = Parameter(wrappedValue: Tensor.zeros([3 * width, width]), key: "in_proj_weight")
+        _inProjectionBias = Parameter(wrappedValue: Tensor.zeros([3 * width]), key: "in_proj_bias")
+        outProjection = Linear(width, width)
+        self.heads = heads
+        super.init()
+    }
+
+    /// `[B, L, D] → [B, L, D]`.
+    public func callAsFunction(_ x: Tensor, causal: Bool = false) -> Tensor {
+        let qkv = linear(x, weight: inProjectionWeight, bias: inProjectionBias)   // [B, L, D] -> [B, L, 3D]
+        return outProjection(packedSelfAttention(qkv, heads: heads, causal: causal))
+    }
+}
+
+/// The transformer MLP: `c_fc`, activation, `c_proj`.
+public final class MLP: Module {
+    public let fc: Linear
+    public let projection: Linear
+    public let activation: Activation
+
+    public override class var childKeys: [String: String] { ["fc": "c_fc", "projection": "c_proj"] }
+
+    public init(width: Int, hiddenWidth: Int, activation: Activation) {
+        fc = Linear(width, hiddenWidth)
+        projection = Linear(hiddenWidth, width)
+        self.activation = activation
+        super.init()
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        projection(activation(fc(x)))
+    }
+}
+
+/// A pre-norm transformer block (same computation as open_clip `transformer.py`
+/// `ResidualAttentionBlock`): `x + attn(ln_1(x))`, then `x + mlp(ln_2(x))`.
+public final class ResidualAttentionBlock: Module {
+    public let norm1: LayerNorm
+    public let attention: MultiHeadAttention
+    public let norm2: LayerNorm
+    public let mlp: MLP
+
+    public override class var childKeys: [String: String] { ["norm1": "ln_1", "attention": "attn", "norm2": "ln_2"] }
+
+    public init(width: Int, heads: Int, mlpWidth: Int, activation: Activation) {
+        norm1 = LayerNorm(width)
+        attention = MultiHeadAttention(width: width, heads: heads)
+        norm2 = LayerNorm(width)
+        mlp = MLP(width: width, hiddenWidth: mlpWidth, activation: activation)
+        super.init()
+    }
+
+    public func callAsFunction(_ x: Tensor, causal: Bool = false) -> Tensor {
+        let h = x + attention(norm1(x), causal: causal)
+        return h + mlp(norm2(h))
+    }
+}
+
+/// A stack of residual attention blocks (`resblocks.N`).
+public final class Transformer: Module {
+    public let blocks: [ResidualAttentionBlock]
+
+    public override class var childKeys: [String: String] { ["blocks": "resblocks"] }
+
+    public init(width: Int, layers: Int, heads: Int, mlpWidth: Int, activation: Activation) {
+        blocks = (0..<layers).map { _ in ResidualAttentionBlock(width: width, heads: heads, mlpWidth: mlpWidth, activation: activation) }
+        super.init()
+    }
+
+    public func callAsFunction(_ x: Tensor, causal: Bool = false) -> Tensor {
+        blocks.reduce(x) { $1($0, causal: causal) }
+    }
+}
+
+/// A lookup table of `count` vectors of `width` (`weight` `[count, width]`).
+public final class Embedding: Module {
+    @Parameter public var weight: Tensor
+
+    public init(_ count: Int, _ width: Int) {
+        _weight = Parameter(wrappedValue: Tensor.zeros([count, width]))
+        super.init()
+    }
+
+    /// Rows of `weight` for `ids`, shaped `shape + [width]`.
+    public func callAsFunction(_ ids: [Int], shape: [Int]) -> Tensor {
+        embedding(weight, indices: ids, shape: shape)
+    }
+}
