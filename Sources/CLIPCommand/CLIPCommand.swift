@@ -8,5 +8,6 @@ struct CLIPCommand: ParsableCommand {
         commandName: "clip",
         abstract: "CLIP image and text embeddings, natively in Swift.",
         version: Diagnostics.version,
-        subcommands: [DoctorCommand.self, TokenizeCommand.self, PreprocessCommand.self])
+        subcommands: [DoctorCommand.self, InfoCommand.self, EmbedCommand.self, SimilarityCommand.self, BenchCommand.self,
+                      TokenizeCommand.self, PreprocessCommand.self])
 }

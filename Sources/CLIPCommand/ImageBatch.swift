@@ -1,0 +1,35 @@
+import CLIPImage
+import Dispatch
+import Foundation
+
+/// Decodes and preprocesses image files concurrently into one channel-major buffer.
+enum ImageBatch {
+    /// `[N · 3 · S · S]` floats for `paths`, in order. The first failure is thrown, naming its file.
+    static func preprocess(_ paths: [String], decoder: ImageDecoder, preprocessor: ImagePreprocessor) throws -> [Float] {
+        let size = preprocessor.size
+        let stride = 3 * size * size
+        var pixels = [Float](repeating: 0, count: paths.count * stride)
+        var failures = [Error?](repeating: nil, count: paths.count)
+        pixels.withUnsafeMutableBufferPointer { buffer in
+            failures.withUnsafeMutableBufferPointer { errors in
+                let output = Unchecked(buffer.baseAddress!), errorSlots = Unchecked(errors.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+                    do {
+                        let values = preprocessor(try decoder.decode(contentsOf: paths[index]))
+                        (output.pointer + index * stride).update(from: values, count: stride)
+                    } catch {
+                        (errorSlots.pointer + index).pointee = error
+                    }
+                }
+            }
+        }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
+        return pixels
+    }
+}
+
+/// A pointer handed to concurrent iterations that each write their own slots.
+struct Unchecked<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+}
