@@ -38,9 +38,11 @@ release: deps
 
 bench: deps
 	$(SWIFT) build $(RELEASE) --product clip-kernel-bench
+	$(SWIFT) build $(RELEASE) --product clip
 	python3 Benchmarks/kernels.py --binary .build/release/clip-kernel-bench
 	python3 Benchmarks/tokenizer.py --binary .build/release/clip-kernel-bench
 	python3 Benchmarks/image.py --binary .build/release/clip-kernel-bench
+	python3 Benchmarks/model.py --binary .build/release/clip
 
 # System packages: installed with apt-get on Debian/Ubuntu; on macOS, Accelerate ships with the
 # system and Homebrew packages are listed when a later target needs them.

@@ -119,6 +119,24 @@ func preprocessImage(path: String, size: Int) {
     emit(["kernel": "preprocess", "size": size, "ms_best": t.best * 1e3, "ms_median": t.median * 1e3, "decode_ms_best": decodeOnly * 1e3])
 }
 
+/// The GEMMs of one ViT-B/32 image-tower forward (12 blocks; rows = images × 50 tokens) alone,
+/// into preallocated outputs: the floor for the whole forward.
+func vitGEMMs(rows: Int) {
+    let x = Tensor.normal([rows, 768], seed: 1), hidden = Tensor.normal([rows, 3072], seed: 2)
+    let wQKV = Tensor.normal([2304, 768], seed: 3), wOut = Tensor.normal([768, 768], seed: 4)
+    let wFC = Tensor.normal([3072, 768], seed: 5), wProj = Tensor.normal([768, 3072], seed: 6)
+    let (qkv, out, fc, proj) = (Tensor.zeros([rows, 2304]), Tensor.zeros([rows, 768]), Tensor.zeros([rows, 3072]), Tensor.zeros([rows, 768]))
+    let t = milliseconds {
+        for _ in 0..<12 {
+            matmul(x, wQKV, transposeB: true, into: qkv)
+            matmul(x, wOut, transposeB: true, into: out)
+            matmul(x, wFC, transposeB: true, into: fc)
+            matmul(hidden, wProj, transposeB: true, into: proj)
+        }
+    }
+    emit(["kernel": "vit-gemms", "rows": rows, "ms_best": t.best, "ms_median": t.median])
+}
+
 func run(_ command: [String]) {
     switch command.first {
     case "gemm":
@@ -140,6 +158,8 @@ func run(_ command: [String]) {
         threadSchemes()
     case "preprocess":
         preprocessImage(path: command.count > 1 ? command[1] : "", size: command.count > 2 ? integer(command, 2) : 224)
+    case "vit-gemms":
+        vitGEMMs(rows: command.count > 1 ? integer(command, 1) : 1600)
     case "tokenize":
         tokenizeCaptions(path: command.count > 1 ? command[1] : "")
     default:

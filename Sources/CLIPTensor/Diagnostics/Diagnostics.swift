@@ -8,10 +8,10 @@ public enum Diagnostics {
     /// The BLAS library in use, with its build configuration and kernel.
     public static var blasLibrary: String { GEMM.backend.name }
 
-    /// Threads BLAS currently uses for one GEMM.
+    /// Threads BLAS itself uses for one GEMM (1: swift-clip splits GEMMs over its own threads).
     public static var blasThreads: Int {
         _ = ComputeThreads.count
-        return GEMM.gate.withReadLock { GEMM.backend.threadCount }
+        return GEMM.backend.threadCount
     }
 
     /// Whether this binary was built with optimisation.

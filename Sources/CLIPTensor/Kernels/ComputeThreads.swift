@@ -1,16 +1,18 @@
 import Foundation
 
-/// The one thread setting shared by BLAS and our own kernels.
+/// The one thread setting of swift-clip.
 ///
 /// The count comes from `CLIP_NUM_THREADS` (default: every core) and can be changed at run time.
-/// BLAS and our kernel pool never run at the same time: an op either calls one multithreaded GEMM,
-/// or fans its own loop out over `count` workers (with BLAS held to one thread inside such a
-/// fan-out), so the machine is never oversubscribed.
+/// All parallelism comes from our own fan-out over `count` workers: elementwise kernels split
+/// their elements, GEMMs split their rows or columns and each worker calls BLAS, which is held
+/// to one thread for good. BLAS's own threads therefore never start, never spin between calls
+/// and never compete with our workers (measured: ViT-B/32 batch 32 ran 1–7% faster this way than
+/// with OpenBLAS's two threads, whose spin-waiting took ~8% of the CPU between GEMMs).
 public enum ComputeThreads {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var configured: (count: Int, warning: String?)?
 
-    /// The number of threads BLAS and our kernels use.
+    /// The number of threads our kernels and GEMM splits use.
     public static var count: Int {
         current().count
     }
@@ -25,17 +27,13 @@ public enum ComputeThreads {
         ProcessInfo.processInfo.activeProcessorCount
     }
 
-    /// Sets the thread count for BLAS and our kernels from now on.
+    /// Sets the thread count from now on.
     public static func setCount(_ count: Int) {
         precondition(count >= 1, "thread count must be at least 1")
         let warning = current().warning
-        // Lock order everywhere: GEMM.gate, then `lock`.
-        GEMM.gate.withWriteLock {
-            lock.lock()
-            configured = (count, warning)
-            lock.unlock()
-            GEMM.backend.threadCount = count
-        }
+        lock.lock()
+        configured = (count, warning)
+        lock.unlock()
     }
 
     private static func current() -> (count: Int, warning: String?) {
@@ -44,7 +42,7 @@ public enum ComputeThreads {
         if let configured { return configured }
         let resolved = resolveFromEnvironment()
         configured = resolved
-        GEMM.backend.threadCount = resolved.count
+        GEMM.backend.threadCount = 1
         return resolved
     }
 

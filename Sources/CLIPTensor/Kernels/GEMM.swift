@@ -22,45 +22,50 @@ protocol GEMMBackend: AnyObject, Sendable {
 
 /// The process-wide GEMM entry point.
 ///
-/// BLAS's thread count is process-global, so changing it while another thread is inside a GEMM is
-/// unsafe. Ordinary GEMMs therefore hold `gate` for reading; changing the count (a new
-/// `ComputeThreads` setting, or a fan-out that holds BLAS to one thread) holds it for writing.
+/// BLAS runs single-threaded; a large product is split into one block per compute thread, by
+/// columns or by rows, whichever makes each worker repack the smaller operand (every worker packs
+/// the whole of the operand it does not split).
 enum GEMM {
     nonisolated(unsafe) static var backend: GEMMBackend = BLASBackend()
-    static let gate = ReadWriteLock()
+
+    /// Products below this many multiply-adds run on the calling thread (a fan-out costs ~10–20 µs).
+    static let parallelWork = 1 << 21
 
     /// Row-major `C = alpha · op(A) · op(B) + beta · C` with tightly packed operands, on every
     /// compute thread.
     static func multiply(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
                          alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                          beta: Float = 0, c: UnsafeMutablePointer<Float>) {
-        let threads = ComputeThreads.count  // also applies CLIP_NUM_THREADS to BLAS on first use
+        let threads = ComputeThreads.count  // also sets BLAS to one thread on first use
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
-        if threads > 1 && m <= columnSplitMaximumRows && n >= 256 * threads {
-            // Few rows: OpenBLAS 0.3.21 threads such products poorly (77×512×2048: 139 GFLOP/s on two
-            // threads, 172 split this way), so each thread gets its own column block.
-            Parallel.forEachChunkWithSerialGEMM(threads, grain: 1) { range, _ in
-                for part in range {
-                    let start = n * part / threads / 16 * 16
-                    let end = part == threads - 1 ? n : n * (part + 1) / threads / 16 * 16
-                    unguardedMultiply(transposeA: transposeA, transposeB: transposeB, m: m, n: end - start, k: k,
-                                      alpha: alpha, a: a, lda: lda,
-                                      b: transposeB ? b + start * ldb : b + start, ldb: ldb,
-                                      beta: beta, c: c + start, ldc: n)
-                }
-            }
-            return
-        }
-        gate.withReadLock {
+        let splitColumns = m * k <= k * n
+        let extent = splitColumns ? n : m
+        let parts = min(threads, extent / (splitColumns ? 64 : 8))
+        guard parts > 1, m * n * k >= parallelWork else {
             unguardedMultiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: n)
+            return
+        }
+        Parallel.forEachChunk(parts, grain: 1) { range in
+            for part in range {
+                if splitColumns {
+                    // Column blocks start on multiples of 16 (whole SIMD panels).
+                    let start = n * part / parts / 16 * 16
+                    let end = part == parts - 1 ? n : n * (part + 1) / parts / 16 * 16
+                    unguardedMultiply(transposeA: transposeA, transposeB: transposeB, m: m, n: end - start, k: k,
+                                      alpha: alpha, a: a, lda: lda, b: transposeB ? b + start * ldb : b + start, ldb: ldb,
+                                      beta: beta, c: c + start, ldc: n)
+                } else {
+                    let start = m * part / parts, end = m * (part + 1) / parts
+                    unguardedMultiply(transposeA: transposeA, transposeB: transposeB, m: end - start, n: n, k: k,
+                                      alpha: alpha, a: transposeA ? a + start : a + start * lda, lda: lda, b: b, ldb: ldb,
+                                      beta: beta, c: c + start * n, ldc: n)
+                }
+            }
         }
     }
 
-    /// Products with at most this many rows are split by columns over our threads.
-    static let columnSplitMaximumRows = 128
-
-    /// The multiply itself; callers hold `gate` (or run inside a `SerialGEMM` fan-out).
+    /// The multiply itself, on the calling thread.
     static func unguardedMultiply(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                                   beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -80,8 +85,8 @@ enum GEMM {
     }
 }
 
-/// GEMMs issued from inside a `Parallel.forEachChunkWithSerialGEMM` fan-out: each runs on the
-/// calling worker alone (BLAS is held to one thread for the duration of the fan-out).
+/// GEMMs issued from inside a `Parallel.forEachChunkWithSerialGEMM` fan-out, each on the calling
+/// worker alone.
 struct SerialGEMM {
     fileprivate init() {}
 
@@ -97,20 +102,10 @@ struct SerialGEMM {
 }
 
 extension Parallel {
-    /// Like `forEachChunk`, for chunks that call GEMM: BLAS is held to one thread while the chunks
-    /// run, so that the workers' GEMMs do not start BLAS threads on cores our workers already use.
-    /// Chunks must issue GEMMs through the `SerialGEMM` they are given, never through `GEMM.multiply`.
+    /// Like `forEachChunk`, for chunks that each call GEMMs on their own thread through the
+    /// `SerialGEMM` they are given.
     static func forEachChunkWithSerialGEMM(_ count: Int, grain: Int, _ body: (Range<Int>, SerialGEMM) -> Void) {
-        guard ComputeThreads.count > 1, count / Swift.max(grain, 1) > 1 else {
-            GEMM.gate.withReadLock { body(0..<count, SerialGEMM()) }
-            return
-        }
-        GEMM.gate.withWriteLock {
-            let threads = ComputeThreads.count
-            GEMM.backend.threadCount = 1
-            defer { GEMM.backend.threadCount = threads }
-            forEachChunk(count, grain: grain) { body($0, SerialGEMM()) }
-        }
+        forEachChunk(count, grain: grain) { body($0, SerialGEMM()) }
     }
 }
 

@@ -1,8 +1,8 @@
 // Matrix products through BLAS. Legend: B batch dims, M rows, K inner, N columns.
 
 /// Products smaller than this many multiply-adds run one per thread inside a batch fan-out;
-/// larger ones run one after another, each on every BLAS thread.
-let smallGEMMWork = 1 << 21
+/// larger ones run one after another, each split over every thread.
+let smallGEMMWork = GEMM.parallelWork
 
 /// Matrix product `op(a) · op(b)`, where `op` transposes the last two axes when its flag is set.
 ///
