@@ -137,6 +137,42 @@ func vitGEMMs(rows: Int) {
     emit(["kernel": "vit-gemms", "rows": rows, "ms_best": t.best, "ms_median": t.median])
 }
 
+/// Few-row products two ways: X·Wᵀ as written, and (W·Xᵀ)ᵀ with the weights as the row operand.
+func gemmVariants(m: Int, n: Int, k: Int) {
+    let x = Tensor.normal([m, k], seed: 1), w = Tensor.normal([n, k], seed: 2)
+    let c = Tensor.zeros([m, n]), ct = Tensor.zeros([n, m])
+    let flops = 2.0 * Double(m * n * k)
+    let direct = milliseconds { matmul(x, w, transposeB: true, into: c) }
+    let swapped = milliseconds { matmul(w, x, transposeB: true, into: ct) }
+    // Column chunks small enough (m·chunk·k ≤ 100³) for OpenBLAS's unpacked small-matrix kernels.
+    let chunk = max(16, (1_000_000 / max(m * k, 1)) / 16 * 16)
+    let columns = (0..<((n + chunk - 1) / chunk)).map { Tensor.normal([min(chunk, n - $0 * chunk), k], seed: UInt64($0)) }
+    let outs = columns.map { Tensor.zeros([m, $0.shape[0]]) }
+    let chunked = milliseconds { for (wc, oc) in zip(columns, outs) { matmul(x, wc, transposeB: true, into: oc) } }
+    emit(["kernel": "gemm-variants", "shape": [m, n, k], "x_wT_gflops": flops / direct.best / 1e6, "w_xT_gflops": flops / swapped.best / 1e6,
+          "chunked_small_gflops": flops / chunked.best / 1e6, "chunk": chunk])
+}
+
+/// X·Wᵀ computed in column chunks × K chunks (accumulating), for a sweep of chunk sizes.
+func gemmChunks(m: Int, n: Int, k: Int) {
+    let x = Tensor.normal([m, k], seed: 1)
+    let flops = 2.0 * Double(m * n * k)
+    var results: [String: Double] = [:]
+    for nc in [16, 32, 48, 64, 96, 128, 192, 256] where nc <= n {
+        for kc in [128, 256, 512, 768, 1024, 2048, 3072] where kc <= k && k % kc == 0 {
+            guard Double(m * nc * kc) <= 1e6 else { continue }
+            let blocks = (0..<(n / nc)).map { _ in (0..<(k / kc)).map { Tensor.normal([nc, kc], seed: UInt64($0)) } }
+            let xs = (0..<(k / kc)).map { x.sliced(($0 * kc)..<(($0 + 1) * kc), alongAxis: 1).copied() }
+            let out = Tensor.zeros([m, nc])
+            let t = milliseconds {
+                for row in blocks { for (xk, wk) in zip(xs, row) { matmul(xk, wk, transposeB: true, into: out) } }
+            }
+            results["n\(nc)_k\(kc)"] = flops / t.best / 1e6
+        }
+    }
+    emit(["kernel": "gemm-chunks", "shape": [m, n, k], "gflops": results])
+}
+
 func run(_ command: [String]) {
     switch command.first {
     case "gemm":
@@ -160,6 +196,10 @@ func run(_ command: [String]) {
         preprocessImage(path: command.count > 1 ? command[1] : "", size: command.count > 2 ? integer(command, 2) : 224)
     case "vit-gemms":
         vitGEMMs(rows: command.count > 1 ? integer(command, 1) : 1600)
+    case "gemm-variants":
+        gemmVariants(m: integer(command, 1), n: integer(command, 2), k: integer(command, 3))
+    case "gemm-chunks":
+        gemmChunks(m: integer(command, 1), n: integer(command, 2), k: integer(command, 3))
     case "tokenize":
         tokenizeCaptions(path: command.count > 1 ? command[1] : "")
     default:

@@ -107,3 +107,31 @@ struct OpsForwardTests {
         #expect(e.scalars == [4, 5, 0, 1])
     }
 }
+
+/// GEMM paths chosen by shape (few-row blocking, row and column splits over threads) against a
+/// double-precision sum.
+@Suite("GEMM paths")
+struct GEMMPathTests {
+    /// Float32 dot products of length ≤ 3072 with values of order 1: errors stay near
+    /// √k · 2⁻²⁴ · max|term| ≈ 1e-5 relative to the output scale.
+    static let tolerance: Float = 1e-4
+
+    @Test("products of every shape class equal a double-precision reference",
+          arguments: [(10, 1536, 512, true), (50, 2304, 768, true), (50, 768, 3072, true), (10, 512, 2048, false),
+                      (300, 64, 700, true), (40, 700, 300, false), (1, 37, 5, true)])
+    func product(_ m: Int, _ n: Int, _ k: Int, _ transposeB: Bool) {
+        let a = Tensor.normal([m, k], seed: 1)
+        let b = Tensor.normal(transposeB ? [n, k] : [k, n], seed: 2)
+        let c = matmul(a, b, transposeB: transposeB).scalars
+        let (av, bv) = (a.scalars, b.scalars)
+        var worst: Float = 0
+        for i in stride(from: 0, to: m, by: max(1, m / 7)) {
+            for j in stride(from: 0, to: n, by: max(1, n / 13)) {
+                var sum = 0.0
+                for p in 0..<k { sum += Double(av[i * k + p]) * Double(transposeB ? bv[j * k + p] : bv[p * n + j]) }
+                worst = max(worst, abs(Float(sum) - c[i * n + j]) / Float(k).squareRoot())
+            }
+        }
+        #expect(worst < Self.tolerance, "\(m)×\(n)×\(k): scaled error \(worst)")
+    }
+}
