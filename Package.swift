@@ -28,9 +28,13 @@ let package = Package(
             name: "CBLAS",
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
+        // oneDNN (Debian libdnnl-dev): a faster sgemm than OpenBLAS for most of CLIP's shapes.
+        .systemLibrary(
+            name: "CDNNL",
+            providers: [.apt(["libdnnl-dev"])]),
         .target(
             name: "CLIPTensor",
-            dependencies: [.target(name: "CBLAS", condition: linuxOnly)]),
+            dependencies: [.target(name: "CBLAS", condition: linuxOnly), .target(name: "CDNNL", condition: linuxOnly)]),
         .target(
             name: "CLIPNN",
             dependencies: ["CLIPTensor"]),

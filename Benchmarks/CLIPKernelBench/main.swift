@@ -158,8 +158,8 @@ func gemmChunks(m: Int, n: Int, k: Int) {
     let x = Tensor.normal([m, k], seed: 1)
     let flops = 2.0 * Double(m * n * k)
     var results: [String: Double] = [:]
-    for nc in [16, 32, 48, 64, 96, 128, 192, 256] where nc <= n {
-        for kc in [128, 256, 512, 768, 1024, 2048, 3072] where kc <= k && k % kc == 0 {
+    for nc in [16, 24, 32, 48, 64, 96, 128, 192, 256] where nc <= n {
+        for kc in [128, 256, 384, 512, 768, 1024, 1536, 2048, 3072] where kc <= k && k % kc == 0 {
             guard Double(m * nc * kc) <= 1e6 else { continue }
             let blocks = (0..<(n / nc)).map { _ in (0..<(k / kc)).map { Tensor.normal([nc, kc], seed: UInt64($0)) } }
             let xs = (0..<(k / kc)).map { x.sliced(($0 * kc)..<(($0 + 1) * kc), alongAxis: 1).copied() }
@@ -168,6 +168,11 @@ func gemmChunks(m: Int, n: Int, k: Int) {
                 for row in blocks { for (xk, wk) in zip(xs, row) { matmul(xk, wk, transposeB: true, into: out) } }
             }
             results["n\(nc)_k\(kc)"] = flops / t.best / 1e6
+            let outT = Tensor.zeros([nc, m])
+            let swapped = milliseconds {
+                for row in blocks { for (xk, wk) in zip(xs, row) { matmul(wk, xk, transposeB: true, into: outT) } }
+            }
+            results["swapped_n\(nc)_k\(kc)"] = flops / swapped.best / 1e6
         }
     }
     emit(["kernel": "gemm-chunks", "shape": [m, n, k], "gflops": results])

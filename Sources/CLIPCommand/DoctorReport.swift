@@ -6,7 +6,7 @@ struct DoctorReport: Codable {
     let version: String
     let blas: String
     let threads: Int
-    let blasThreads: Int
+    let gemm: String
     let cores: Int
     let cpu: String?
     let simd: [String]
@@ -16,8 +16,7 @@ struct DoctorReport: Codable {
     let warnings: [String]
 
     enum CodingKeys: String, CodingKey {
-        case version, blas, threads, cores, cpu, simd, warnings
-        case blasThreads = "blas_threads"
+        case version, blas, gemm, threads, cores, cpu, simd, warnings
         case optimizedBuild = "optimized_build"
         case gemmShape = "gemm_shape"
         case gemmGflops = "gemm_gflops"
@@ -31,7 +30,7 @@ struct DoctorReport: Codable {
         if !Diagnostics.isOptimizedBuild { warnings.append("debug build: kernels are much slower than in a release build (make demo builds release)") }
         return DoctorReport(
             version: Diagnostics.version, blas: Diagnostics.blasLibrary, threads: threads,
-            blasThreads: Diagnostics.blasThreads, cores: ComputeThreads.availableCores, cpu: Diagnostics.cpuModel(),
+            gemm: Diagnostics.gemmLibrary, cores: ComputeThreads.availableCores, cpu: Diagnostics.cpuModel(),
             simd: Diagnostics.cpuSIMDFeatures(), optimizedBuild: Diagnostics.isOptimizedBuild,
             gemmShape: [gemmSize, gemmSize, gemmSize], gemmGflops: (gemm.best * 10).rounded() / 10, warnings: warnings)
     }
@@ -45,12 +44,13 @@ struct DoctorReport: Codable {
     var text: String {
         var lines = [
             "swift-clip \(version)",
-            "BLAS:       \(blas), \(blasThreads) thread\(blasThreads == 1 ? "" : "s")",
-            "threads:    \(threads) of \(cores) cores (CLIP_NUM_THREADS)",
+            "BLAS:       \(blas)",
+            "GEMM:       \(gemm) (products of up to 20 rows: BLAS)",
+            "threads:    \(threads) of \(cores) cores (CLIP_NUM_THREADS); each GEMM is split over them, the libraries run single-threaded",
             "CPU:        \(cpu ?? "unknown")",
             "SIMD:       \(simd.isEmpty ? "unknown" : simd.joined(separator: " "))",
             "build:      \(optimizedBuild ? "release" : "debug")",
-            "GEMM:       \(gemmGflops) GFLOP/s (\(gemmShape.map(String.init).joined(separator: "×")), fp32)",
+            "measured:   \(gemmGflops) GFLOP/s (\(gemmShape.map(String.init).joined(separator: "×")), fp32)",
         ]
         lines += warnings.map { "warning:    \($0)" }
         return lines.joined(separator: "\n")

@@ -5,14 +5,11 @@ public enum Diagnostics {
     /// The swift-clip version.
     public static let version = "0.1.0"
 
-    /// The BLAS library in use, with its build configuration and kernel.
-    public static var blasLibrary: String { GEMM.backend.name }
+    /// The BLAS library, with its build configuration and kernel.
+    public static var blasLibrary: String { GEMM.blas.name }
 
-    /// Threads BLAS itself uses for one GEMM (1: swift-clip splits GEMMs over its own threads).
-    public static var blasThreads: Int {
-        _ = ComputeThreads.count
-        return GEMM.backend.threadCount
-    }
+    /// The library that runs most GEMMs (oneDNN where linked, else BLAS).
+    public static var gemmLibrary: String { GEMM.primary.name }
 
     /// Whether this binary was built with optimisation.
     public static var isOptimizedBuild: Bool {

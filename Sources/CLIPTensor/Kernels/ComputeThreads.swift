@@ -42,7 +42,6 @@ public enum ComputeThreads {
         if let configured { return configured }
         let resolved = resolveFromEnvironment()
         configured = resolved
-        GEMM.backend.threadCount = 1
         return resolved
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Accelerate)
 import Accelerate
 #elseif canImport(CBLAS)
@@ -6,13 +7,11 @@ import CBLAS
 
 /// A single-precision matrix multiply provider: `C = alpha · op(A) · op(B) + beta · C`, row-major.
 ///
-/// Every GEMM in swift-clip goes through this interface, so a second backend (oneDNN, or an int8
-/// path) can replace BLAS without touching the ops.
+/// Every GEMM in swift-clip goes through this interface: BLAS, oneDNN, and later an int8 path.
+/// Implementations run on the calling thread only; `GEMM` does the splitting over threads.
 protocol GEMMBackend: AnyObject, Sendable {
     /// A human-readable name with version and kernel, for `clip doctor`.
     var name: String { get }
-    /// Threads used by one multiply.
-    var threadCount: Int { get set }
 
     /// `C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C`, all row-major with leading dimensions.
     func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
@@ -22,11 +21,26 @@ protocol GEMMBackend: AnyObject, Sendable {
 
 /// The process-wide GEMM entry point.
 ///
-/// BLAS runs single-threaded; a large product is split into one block per compute thread, by
+/// Backends run single-threaded; a large product is split into one block per compute thread, by
 /// columns or by rows, whichever makes each worker repack the smaller operand (every worker packs
-/// the whole of the operand it does not split).
+/// the whole of the operand it does not split). Two backends share the work by shape:
+/// - products with at most `fewRowLimit` rows (short texts) go to BLAS in blocks that fit
+///   OpenBLAS's unpacked small-matrix kernels: 10×1536×512 ran at 47–59 GFLOP/s one-threaded this
+///   way, against 20–24 for oneDNN and OpenBLAS called whole;
+/// - everything else goes to oneDNN where it is linked: 15–35% faster than OpenBLAS on CLIP's
+///   shapes (50×2304×768: 62–69 against 51–60 GFLOP/s; ViT-B/32 image batch 32 about 15% faster).
+/// `CLIP_GEMM_BACKEND=openblas` keeps everything on BLAS.
 enum GEMM {
-    nonisolated(unsafe) static var backend: GEMMBackend = BLASBackend()
+    static let blas = BLASBackend()
+    static let primary: GEMMBackend = {
+        #if canImport(CDNNL)
+        if getenv("CLIP_GEMM_BACKEND").map({ String(cString: $0) }) != "openblas" { return OneDNNBackend() }
+        #endif
+        return blas
+    }()
+
+    /// Products with this many rows or fewer use BLAS's small-matrix blocking.
+    static let fewRowLimit = 20
 
     /// Products below this many multiply-adds run on the calling thread (a fan-out costs ~10–20 µs).
     static let parallelWork = 1 << 21
@@ -36,7 +50,7 @@ enum GEMM {
     static func multiply(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
                          alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                          beta: Float = 0, c: UnsafeMutablePointer<Float>) {
-        let threads = ComputeThreads.count  // also sets BLAS to one thread on first use
+        let threads = ComputeThreads.count
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
         let splitColumns = m * k <= k * n
         let extent = splitColumns ? n : m
@@ -81,29 +95,28 @@ enum GEMM {
         }
         precondition(m < Int(Int32.max) && n < Int(Int32.max) && k < Int(Int32.max), "GEMM dimensions exceed 32 bits")
         if let (columnBlock, depthBlock) = fewRowBlocks(transposeA: transposeA, m: m, n: n, k: k) {
-            // Few rows (a batch-1 image, a short text): OpenBLAS packs the whole weight matrix for
-            // every call, which dominates such products. Blocks of at most 100³ multiply-adds run
-            // through its unpacked small-matrix kernels instead: measured single-threaded,
-            // 10×1536×512 at 79 GFLOP/s instead of 27, 50×2304×768 at 102 instead of 77.
+            // Few rows (a short text): OpenBLAS packs the whole weight matrix for every call, which
+            // dominates such products. Blocks of at most 100³ multiply-adds run through its
+            // unpacked small-matrix kernels instead.
             for n0 in stride(from: 0, to: n, by: columnBlock) {
                 let width = min(columnBlock, n - n0)
                 for k0 in stride(from: 0, to: k, by: depthBlock) {
-                    backend.sgemm(transposeA: false, transposeB: transposeB, m: m, n: width, k: depthBlock, alpha: alpha,
+                    blas.sgemm(transposeA: false, transposeB: transposeB, m: m, n: width, k: depthBlock, alpha: alpha,
                                   a: a + k0, lda: lda, b: transposeB ? b + n0 * ldb + k0 : b + k0 * ldb + n0, ldb: ldb,
                                   beta: k0 == 0 ? beta : 1, c: c + n0, ldc: ldc)
                 }
             }
             return
         }
-        backend.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+        primary.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
 
     /// Column and depth blocks for a few-row product, or nil to use one BLAS call. Blocks keep
     /// m × columns × depth within OpenBLAS's small-matrix limit (10⁶); depth blocks divide k.
     static func fewRowBlocks(transposeA: Bool, m: Int, n: Int, k: Int) -> (Int, Int)? {
-        guard !transposeA, m <= 64, n >= 32, m * n * k > 1_000_000 else { return nil }
-        let columns = m >= 32 ? 16 : 48
+        guard !transposeA, m <= fewRowLimit, n >= 32, m * n * k > 1_000_000 else { return nil }
+        let columns = 48
         var depth = min(k, 1024)
         while depth > 0 && (k % depth != 0 || m * columns * depth > 1_000_000 || (depth % 16 != 0 && depth != k)) { depth -= 1 }
         return depth > 0 ? (columns, depth) : nil
@@ -146,23 +159,11 @@ final class BLASBackend: GEMMBackend, @unchecked Sendable {
         #endif
     }
 
-    var threadCount: Int {
-        get {
-            #if canImport(Accelerate)
-            return storedThreadCount
-            #else
-            return Int(openblas_get_num_threads())
-            #endif
-        }
-        set {
-            storedThreadCount = newValue
-            #if !canImport(Accelerate)
-            openblas_set_num_threads(Int32(newValue))
-            #endif
-        }
+    init() {
+        #if !canImport(Accelerate)
+        openblas_set_num_threads(1)   // swift-clip splits GEMMs over its own threads
+        #endif
     }
-
-    private var storedThreadCount = 1
 
     func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
