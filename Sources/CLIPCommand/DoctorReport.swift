@@ -45,7 +45,7 @@ struct DoctorReport: Codable {
         var lines = [
             "swift-clip \(version)",
             "BLAS:       \(blas)",
-            "GEMM:       \(gemm) (products of up to 20 rows: BLAS)",
+            "GEMM:       \(gemm) (products of up to 64 rows: BLAS)",
             "threads:    \(threads) of \(cores) cores (CLIP_NUM_THREADS); each GEMM is split over them, the libraries run single-threaded",
             "CPU:        \(cpu ?? "unknown")",
             "SIMD:       \(simd.isEmpty ? "unknown" : simd.joined(separator: " "))",

@@ -24,11 +24,12 @@ protocol GEMMBackend: AnyObject, Sendable {
 /// Backends run single-threaded; a large product is split into one block per compute thread, by
 /// columns or by rows, whichever makes each worker repack the smaller operand (every worker packs
 /// the whole of the operand it does not split). Two backends share the work by shape:
-/// - products with at most `fewRowLimit` rows (short texts) go to BLAS in blocks that fit
-///   OpenBLAS's unpacked small-matrix kernels: 10×1536×512 ran at 47–59 GFLOP/s one-threaded this
-///   way, against 20–24 for oneDNN and OpenBLAS called whole;
-/// - everything else goes to oneDNN where it is linked: 15–35% faster than OpenBLAS on CLIP's
-///   shapes (50×2304×768: 62–69 against 51–60 GFLOP/s; ViT-B/32 image batch 32 about 15% faster).
+/// - products with at most `fewRowLimit` rows (short texts, one image) go to BLAS in blocks that
+///   fit OpenBLAS's unpacked small-matrix kernels: 10×1536×512 ran at 47–59 GFLOP/s one-threaded
+///   this way, against 20–24 for oneDNN and OpenBLAS called whole, and ViT-B/32 at batch 1 ran 3–14%
+///   faster than with oneDNN;
+/// - everything else goes to oneDNN where it is linked: ViT-B/32 at batch 32 ran about 15% faster
+///   than with OpenBLAS.
 /// `CLIP_GEMM_BACKEND=openblas` keeps everything on BLAS.
 enum GEMM {
     static let blas = BLASBackend()
@@ -40,7 +41,7 @@ enum GEMM {
     }()
 
     /// Products with this many rows or fewer use BLAS's small-matrix blocking.
-    static let fewRowLimit = 20
+    static let fewRowLimit = 64
 
     /// Products below this many multiply-adds run on the calling thread (a fan-out costs ~10–20 µs).
     static let parallelWork = 1 << 21
@@ -116,7 +117,7 @@ enum GEMM {
     /// m × columns × depth within OpenBLAS's small-matrix limit (10⁶); depth blocks divide k.
     static func fewRowBlocks(transposeA: Bool, m: Int, n: Int, k: Int) -> (Int, Int)? {
         guard !transposeA, m <= fewRowLimit, n >= 32, m * n * k > 1_000_000 else { return nil }
-        let columns = 48
+        let columns = m >= 32 ? 16 : 48
         var depth = min(k, 1024)
         while depth > 0 && (k % depth != 0 || m * columns * depth > 1_000_000 || (depth % 16 != 0 && depth != k)) { depth -= 1 }
         return depth > 0 ? (columns, depth) : nil
