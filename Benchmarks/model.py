@@ -27,6 +27,7 @@ def main():
     parser.add_argument("--binary", required=True)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--tasks", default="", help="comma-separated subset, e.g. image1,text1@10")
     args = parser.parse_args()
     sys.path.insert(0, PEERS)
     from common import time_fn  # noqa: E402
@@ -54,7 +55,8 @@ def main():
     print(f"ViT-B/32, random weights, {args.threads} threads, best of {args.rounds} alternating rounds")
     print("task                     swift-clip items/s  ms     PyTorch items/s  ms     throughput ratio  latency ratio")
     peak = 0.0
-    for kind, batch, tokens in TASKS:
+    selected = [t for t in TASKS if not args.tasks or f"{t[0]}{t[1]}" + (f"@{t[2]}" if t[0] == "text" else "") in args.tasks.split(",")]
+    for kind, batch, tokens in selected:
         ours_best, theirs_best = None, None
         for _ in range(args.rounds):
             time.sleep(0.3)
