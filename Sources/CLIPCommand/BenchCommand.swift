@@ -27,6 +27,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Flag(help: "Read tasks from standard input, one per line (\"image BATCH\" or \"text BATCH TOKENS\"), and answer each with a JSON line; for side-by-side benchmark drivers.")
+    var serve = false
+
     func validate() throws {
         guard imageBatch >= 0, textBatch >= 0, iterations >= 1, textTokens >= 2 else {
             throw ValidationError("batches must be ≥ 0, iterations ≥ 1 and text tokens ≥ 2")
@@ -35,33 +38,29 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try options.load()
-        let model = loaded.model
-        let configuration = model.configuration
+        let configuration = loaded.model.configuration
         guard textTokens <= configuration.text.contextLength else {
             throw ValidationError("--text-tokens \(textTokens) exceeds the context length \(configuration.text.contextLength)")
         }
-        var results: [String: Any] = ["threads": ComputeThreads.count, "iterations": iterations]
-        if imageBatch > 0 {
-            let size = configuration.vision.imageSize
-            let images = Tensor.normal([imageBatch, 3, size, size], seed: 1)
-            let seconds = try Self.median(iterations) { _ = try withNoGrad { try model.encodeImage(images) } }
-            results["image"] = ["batch": imageBatch, "latency_ms_median": seconds * 1e3, "items_per_s": Double(imageBatch) / seconds]
-        }
-        if textBatch > 0 {
-            var generator = RandomGenerator(seed: 2)
-            let context = configuration.text.contextLength
-            let vocabulary = configuration.text.vocabSize
-            let tokens = (0..<textBatch).map { _ -> [Int] in
-                var row = [Int](repeating: 0, count: context)
-                row[0] = vocabulary - 2
-                for i in 1..<(textTokens - 1) { row[i] = 1 + Int(generator.next() % UInt64(max(vocabulary - 3, 1))) }
-                row[textTokens - 1] = vocabulary - 1
-                return row
+        if serve {
+            while let line = readLine() {
+                let words = line.split(separator: " ").compactMap { Int($0) }
+                let record: [String: Any]
+                if line.hasPrefix("image"), words.count == 1 {
+                    record = try measureImages(loaded.model, batch: words[0])
+                } else if line.hasPrefix("text"), words.count == 2, words[1] >= 2, words[1] <= configuration.text.contextLength {
+                    record = try measureTexts(loaded.model, batch: words[0], tokens: words[1])
+                } else {
+                    record = ["error": "expected \"image BATCH\" or \"text BATCH TOKENS\", got \"\(line)\""]
+                }
+                print(try jsonLine(record.merging(["peak_rss_mib": Double(peakResidentBytes()) / 1_048_576]) { $1 }))
+                fflush(nil)
             }
-            let seconds = try Self.median(iterations) { _ = try withNoGrad { try model.encodeText(tokens) } }
-            results["text"] = ["batch": textBatch, "tokens": textTokens, "latency_ms_median": seconds * 1e3,
-                               "items_per_s": Double(textBatch) / seconds]
+            return
         }
+        var results: [String: Any] = ["threads": ComputeThreads.count, "iterations": iterations]
+        if imageBatch > 0 { results["image"] = try measureImages(loaded.model, batch: imageBatch) }
+        if textBatch > 0 { results["text"] = try measureTexts(loaded.model, batch: textBatch, tokens: textTokens) }
         results["peak_rss_mib"] = Double(peakResidentBytes()) / 1_048_576
         if json {
             print(try jsonLine(results))
@@ -73,6 +72,29 @@ struct BenchCommand: ParsableCommand {
             }
             print(String(format: "peak RSS: %.0f MiB, threads: %d", results["peak_rss_mib"] as! Double, ComputeThreads.count))
         }
+    }
+
+    private func measureImages(_ model: CLIP, batch: Int) throws -> [String: Any] {
+        let size = model.configuration.vision.imageSize
+        let images = Tensor.normal([batch, 3, size, size], seed: 1)
+        let seconds = try Self.median(iterations) { _ = try withNoGrad { try model.encodeImage(images) } }
+        return ["batch": batch, "latency_ms_median": seconds * 1e3, "items_per_s": Double(batch) / seconds]
+    }
+
+    /// Texts of `tokens` ids each (start and end included), padded to the context.
+    private func measureTexts(_ model: CLIP, batch: Int, tokens count: Int) throws -> [String: Any] {
+        var generator = RandomGenerator(seed: 2)
+        let context = model.configuration.text.contextLength
+        let vocabulary = model.configuration.text.vocabSize
+        let tokens = (0..<batch).map { _ -> [Int] in
+            var row = [Int](repeating: 0, count: context)
+            row[0] = vocabulary - 2
+            for i in 1..<(count - 1) { row[i] = 1 + Int(generator.next() % UInt64(max(vocabulary - 3, 1))) }
+            row[count - 1] = vocabulary - 1
+            return row
+        }
+        let seconds = try Self.median(iterations) { _ = try withNoGrad { try model.encodeText(tokens) } }
+        return ["batch": batch, "tokens": count, "latency_ms_median": seconds * 1e3, "items_per_s": Double(batch) / seconds]
     }
 
     /// Median seconds of `count` runs after two warm-up runs.
