@@ -109,6 +109,7 @@ CASES = {
     "embedding": ([randn(10, 4)], lambda w: F.embedding(torch.tensor([[3, 0, 9], [3, 3, 1]]), w)),
     "patchified": ([randn(2, 3, 9, 8)], lambda x: x.unfold(2, 4, 4).unfold(3, 4, 4).permute(0, 2, 3, 1, 4, 5).reshape(2, 4, 48)),
     "linear": ([randn(2, 3, 5), randn(4, 5), randn(4)], lambda x, w, b: F.linear(x, w, b)),
+    "linear_residual": ([randn(2, 3, 5), randn(4, 5), randn(4), randn(2, 3, 4)], lambda x, w, b, r: r + F.linear(x, w, b)),
     "linear_no_bias": ([randn(6, 5), randn(3, 5)], lambda x, w: F.linear(x, w)),
     "packed_attention": ([randn(2, 5, 24)], lambda qkv: packed_attention(qkv, 2, False)),
     "packed_attention_causal": ([randn(2, 6, 24)], lambda qkv: packed_attention(qkv, 4, True)),

@@ -34,6 +34,11 @@ public final class Linear: Module {
         CLIPTensor.linear(x, weight: weight, bias: hasBias ? bias : nil)
     }
 
+    /// `residual + self(x)`, with the addition fused into the matrix product.
+    public func callAsFunction(_ x: Tensor, addingTo residual: Tensor) -> Tensor {
+        CLIPTensor.linear(x, weight: weight, bias: hasBias ? bias : nil, addingTo: residual)
+    }
+
     public override func namedParameters(prefix: String = "") -> [(name: String, parameter: Parameter)] {
         hasBias ? super.namedParameters(prefix: prefix) : [(prefix + "weight", _weight)]
     }
@@ -121,10 +126,11 @@ public final class MultiHeadAttention: Module {
         super.init()
     }
 
-    /// `[B, L, D] → [B, L, D]`.
-    public func callAsFunction(_ x: Tensor, causal: Bool = false) -> Tensor {
+    /// `[B, L, D] → [B, L, D]`, plus `residual` when given (fused into the output projection).
+    public func callAsFunction(_ x: Tensor, causal: Bool = false, addingTo residual: Tensor? = nil) -> Tensor {
         let qkv = linear(x, weight: inProjectionWeight, bias: inProjectionBias)   // [B, L, D] -> [B, L, 3D]
-        return outProjection(packedSelfAttention(qkv, heads: heads, causal: causal))
+        let attended = packedSelfAttention(qkv, heads: heads, causal: causal)
+        return residual.map { outProjection(attended, addingTo: $0) } ?? outProjection(attended)
     }
 }
 
@@ -145,6 +151,11 @@ public final class MLP: Module {
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         projection(activation(fc(x)))
+    }
+
+    /// `residual + self(x)`, the addition fused into the output projection.
+    public func callAsFunction(_ x: Tensor, addingTo residual: Tensor) -> Tensor {
+        projection(activation(fc(x)), addingTo: residual)
     }
 }
 
@@ -167,8 +178,8 @@ public final class ResidualAttentionBlock: Module {
     }
 
     public func callAsFunction(_ x: Tensor, causal: Bool = false) -> Tensor {
-        let h = x + attention(norm1(x), causal: causal)
-        return h + mlp(norm2(h))
+        let h = attention(norm1(x), causal: causal, addingTo: x)   // x + attn(ln_1(x))
+        return mlp(norm2(h), addingTo: h)                           // h + mlp(ln_2(h))
     }
 }
 

@@ -68,6 +68,7 @@ let opCases: [OpCase] = [
     OpCase(name: "embedding") { embedding($0[0], indices: [3, 0, 9, 3, 3, 1], shape: [2, 3]) },
     OpCase(name: "patchified") { patchified($0[0], patchSize: 4) },
     OpCase(name: "linear") { linear($0[0], weight: $0[1], bias: $0[2]) },
+    OpCase(name: "linear_residual") { linear($0[0], weight: $0[1], bias: $0[2], addingTo: $0[3]) },
     OpCase(name: "linear_no_bias") { linear($0[0], weight: $0[1], bias: nil) },
     OpCase(name: "packed_attention") { packedSelfAttention($0[0], heads: 2) },
     OpCase(name: "packed_attention_causal") { packedSelfAttention($0[0], heads: 4, causal: true) },

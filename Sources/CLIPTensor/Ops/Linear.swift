@@ -1,24 +1,38 @@
-// A fully connected layer as one op: the bias is written into the output first and the GEMM
-// accumulates onto it (beta = 1), saving a pass over the output.
+// A fully connected layer as one op: the bias (and a residual, when given) is written into the
+// output first, in parallel, and the GEMM accumulates onto it (beta = 1), saving a pass over the
+// output and an allocation per residual connection.
 // Legend: R rows (all leading axes folded), I input features, O output features.
 
-/// `x · weightᵀ + bias`, as `torch.nn.functional.linear`: `x` is `[…, I]`, `weight` `[O, I]`
-/// (PyTorch's layout), `bias` `[O]`.
-public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+/// `residual + x · weightᵀ + bias`, as `residual + torch.nn.functional.linear(x, weight, bias)`:
+/// `x` is `[…, I]`, `weight` `[O, I]` (PyTorch's layout), `bias` `[O]`, `residual` `[…, O]`.
+public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, addingTo residual: Tensor? = nil) -> Tensor {
     precondition(weight.rank == 2, "linear weight must be [out, in], got \(Shape.describe(weight.shape))")
     let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
     precondition(x.shape.last == inFeatures, "linear input \(Shape.describe(x.shape)) for weight \(Shape.describe(weight.shape))")
     if let bias { precondition(bias.shape == [outFeatures], "linear bias \(Shape.describe(bias.shape)) for \(outFeatures) outputs") }
     let rows = x.count / max(inFeatures, 1)
-    let out = Tensor.uninitialized(Array(x.shape.dropLast()) + [outFeatures])
-    withExtendedLifetime((x, weight, bias)) {
-        if let bias {
-            for row in 0..<rows { (out.pointer + row * outFeatures).update(from: bias.pointer, count: outFeatures) }
+    let outShape = Array(x.shape.dropLast()) + [outFeatures]
+    if let residual { precondition(residual.shape == outShape, "residual \(Shape.describe(residual.shape)) for output \(Shape.describe(outShape))") }
+    let out = Tensor.uninitialized(outShape)
+    withExtendedLifetime((x, weight, bias, residual)) {
+        let (target, biasPointer, residualPointer) = (out.pointer, bias?.pointer, residual?.pointer)
+        if bias != nil || residual != nil {
+            Parallel.forEachChunk(rows, grain: max(1, elementwiseGrain / max(outFeatures, 1))) { range in
+                for row in range {
+                    let line = target + row * outFeatures
+                    switch (biasPointer, residualPointer) {
+                    case let (b?, r?): mapVectors(b, r + row * outFeatures, line, outFeatures) { $0 + $1 }
+                    case let (b?, nil): line.update(from: b, count: outFeatures)
+                    case let (nil, r?): line.update(from: r + row * outFeatures, count: outFeatures)
+                    default: break
+                    }
+                }
+            }
         }
-        GEMM.multiply(transposeB: true, m: rows, n: outFeatures, k: inFeatures,
-                      a: x.pointer, b: weight.pointer, beta: bias == nil ? 0 : 1, c: out.pointer)  // [R, I]·[O, I]ᵀ
+        GEMM.multiply(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x.pointer, b: weight.pointer,
+                      beta: bias == nil && residual == nil ? 0 : 1, c: out.pointer)  // [R, I]·[O, I]ᵀ
     }
-    let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+    let inputs = [x, weight] + [bias, residual].compactMap { $0 }
     return out.recordingGradient(of: inputs) { g in
         var grads: [Tensor?] = []
         withExtendedLifetime(g) {
@@ -37,6 +51,7 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
                 grads.append(nil)
             }
             if let bias { grads.append(bias.requiresGrad ? g.reshaped([rows, outFeatures]).sum(alongAxis: 0) : nil) }
+            if let residual { grads.append(residual.requiresGrad ? g : nil) }
         }
         return grads
     }
