@@ -32,9 +32,16 @@ let package = Package(
         .systemLibrary(
             name: "CDNNL",
             providers: [.apt(["libdnnl-dev"])]),
+        // AVX-512 kernels for products with few rows, selected at run time (no compiler flags needed).
+        .target(
+            name: "CGEMMKernels"),
         .target(
             name: "CLIPTensor",
-            dependencies: [.target(name: "CBLAS", condition: linuxOnly), .target(name: "CDNNL", condition: linuxOnly)]),
+            dependencies: [
+                "CGEMMKernels",
+                .target(name: "CBLAS", condition: linuxOnly),
+                .target(name: "CDNNL", condition: linuxOnly),
+            ]),
         .target(
             name: "CLIPNN",
             dependencies: ["CLIPTensor"]),

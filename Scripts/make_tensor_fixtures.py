@@ -111,6 +111,11 @@ CASES = {
     "linear": ([randn(2, 3, 5), randn(4, 5), randn(4)], lambda x, w, b: F.linear(x, w, b)),
     "linear_residual": ([randn(2, 3, 5), randn(4, 5), randn(4), randn(2, 3, 4)], lambda x, w, b, r: r + F.linear(x, w, b)),
     "linear_no_bias": ([randn(6, 5), randn(3, 5)], lambda x, w: F.linear(x, w)),
+    # Shapes for the packed few-row kernels: a partial last panel (70 = 2·32 + 6 columns), uneven
+    # row tiles (94 rows), depths that are not multiples of 16 and one past a depth block (1100).
+    "linear_few_rows": ([randn(2, 47, 77), randn(70, 77), randn(70), randn(2, 47, 70)],
+                        lambda x, w, b, r: r + F.linear(x, w, b)),
+    "linear_few_rows_deep": ([randn(13, 1100), randn(33, 1100)], lambda x, w: F.linear(x, w)),
     "packed_attention": ([randn(2, 5, 24)], lambda qkv: packed_attention(qkv, 2, False)),
     "packed_attention_causal": ([randn(2, 6, 24)], lambda qkv: packed_attention(qkv, 4, True)),
 }

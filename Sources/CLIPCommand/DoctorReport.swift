@@ -7,6 +7,7 @@ struct DoctorReport: Codable {
     let blas: String
     let threads: Int
     let gemm: String
+    let packedKernels: Bool
     let cores: Int
     let cpu: String?
     let simd: [String]
@@ -20,6 +21,7 @@ struct DoctorReport: Codable {
         case optimizedBuild = "optimized_build"
         case gemmShape = "gemm_shape"
         case gemmGflops = "gemm_gflops"
+        case packedKernels = "packed_kernels"
     }
 
     static func collect(gemmSize: Int) -> DoctorReport {
@@ -30,7 +32,7 @@ struct DoctorReport: Codable {
         if !Diagnostics.isOptimizedBuild { warnings.append("debug build: kernels are much slower than in a release build (make demo builds release)") }
         return DoctorReport(
             version: Diagnostics.version, blas: Diagnostics.blasLibrary, threads: threads,
-            gemm: Diagnostics.gemmLibrary, cores: ComputeThreads.availableCores, cpu: Diagnostics.cpuModel(),
+            gemm: Diagnostics.gemmLibrary, packedKernels: Diagnostics.packedKernels, cores: ComputeThreads.availableCores, cpu: Diagnostics.cpuModel(),
             simd: Diagnostics.cpuSIMDFeatures(), optimizedBuild: Diagnostics.isOptimizedBuild,
             gemmShape: [gemmSize, gemmSize, gemmSize], gemmGflops: (gemm.best * 10).rounded() / 10, warnings: warnings)
     }
@@ -45,7 +47,8 @@ struct DoctorReport: Codable {
         var lines = [
             "swift-clip \(version)",
             "BLAS:       \(blas)",
-            "GEMM:       \(gemm) (products of up to 64 rows: BLAS)",
+            "GEMM:       \(gemm)",
+            "few rows:   \(packedKernels ? "packed AVX-512 kernels for inference layers (CLIP_PACKED_GEMM=0 turns them off)" : "BLAS small-matrix kernels")",
             "threads:    \(threads) of \(cores) cores (CLIP_NUM_THREADS); each GEMM is split over them, the libraries run single-threaded",
             "CPU:        \(cpu ?? "unknown")",
             "SIMD:       \(simd.isEmpty ? "unknown" : simd.joined(separator: " "))",

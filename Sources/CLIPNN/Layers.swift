@@ -22,6 +22,8 @@ public final class Linear: Module {
     @Parameter public var weight: Tensor
     @Parameter public var bias: Tensor
     public let hasBias: Bool
+    /// The weight packed for few-row inference products, filled on first use.
+    public let packing = PackedWeightCache()
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
         _weight = Parameter(wrappedValue: Tensor.zeros([outFeatures, inFeatures]))
@@ -31,12 +33,12 @@ public final class Linear: Module {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        CLIPTensor.linear(x, weight: weight, bias: hasBias ? bias : nil)
+        CLIPTensor.linear(x, weight: weight, bias: hasBias ? bias : nil, packing: packing)
     }
 
     /// `residual + self(x)`, with the addition fused into the matrix product.
     public func callAsFunction(_ x: Tensor, addingTo residual: Tensor) -> Tensor {
-        CLIPTensor.linear(x, weight: weight, bias: hasBias ? bias : nil, addingTo: residual)
+        CLIPTensor.linear(x, weight: weight, bias: hasBias ? bias : nil, addingTo: residual, packing: packing)
     }
 
     public override func namedParameters(prefix: String = "") -> [(name: String, parameter: Parameter)] {
@@ -114,6 +116,8 @@ public final class MultiHeadAttention: Module {
     @Parameter public var inProjectionBias: Tensor  // "in_proj_bias"
     public let outProjection: Linear
     public let heads: Int
+    /// The input projection packed for few-row inference products.
+    public let inProjectionPacking = PackedWeightCache()
 
     public override class var childKeys: [String: String] { ["outProjection": "out_proj"] }
 
@@ -128,7 +132,7 @@ public final class MultiHeadAttention: Module {
 
     /// `[B, L, D] → [B, L, D]`, plus `residual` when given (fused into the output projection).
     public func callAsFunction(_ x: Tensor, causal: Bool = false, addingTo residual: Tensor? = nil) -> Tensor {
-        let qkv = linear(x, weight: inProjectionWeight, bias: inProjectionBias)   // [B, L, D] -> [B, L, 3D]
+        let qkv = linear(x, weight: inProjectionWeight, bias: inProjectionBias, packing: inProjectionPacking)   // [B, L, D] -> [B, L, 3D]
         let attended = packedSelfAttention(qkv, heads: heads, causal: causal)
         return residual.map { outProjection(attended, addingTo: $0) } ?? outProjection(attended)
     }

@@ -15,6 +15,7 @@ public final class VisionTransformer: Module, ImageEncoder {
     let transformer: Transformer
     let postNorm: LayerNorm
     @Parameter var projection: Tensor           // "proj" [W, E]
+    let patchPacking = PackedWeightCache()
 
     public override class var childKeys: [String: String] {
         ["patchEmbedding": "conv1", "preNorm": "ln_pre", "postNorm": "ln_post"]
@@ -43,7 +44,7 @@ public final class VisionTransformer: Module, ImageEncoder {
         let patch = configuration.patchSize ?? 1
         // Patch embedding as one GEMM over all patches: [N, G², C·P·P] · [W, C·P·P]ᵀ -> [N, G², W]
         let patches = patchified(images, patchSize: patch)
-        let embedded = linear(patches, weight: patchEmbedding.weight.reshaped([width, -1]), bias: nil)
+        let embedded = linear(patches, weight: patchEmbedding.weight.reshaped([width, -1]), bias: nil, packing: patchPacking)
         let classTokens = classEmbedding.reshaped([1, 1, width]).expanded(to: [count, 1, width])
         var x = concatenate([classTokens, embedded], alongAxis: 1) + positionalEmbedding  // [N, T, W]
         x = transformer(preNorm(x))

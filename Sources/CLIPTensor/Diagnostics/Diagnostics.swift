@@ -11,6 +11,9 @@ public enum Diagnostics {
     /// The library that runs most GEMMs (oneDNN where linked, else BLAS).
     public static var gemmLibrary: String { GEMM.primary.name }
 
+    /// Whether few-row products (one image, short texts) use the packed AVX-512 kernels.
+    public static var packedKernels: Bool { GEMM.packedKernelsAvailable }
+
     /// Whether this binary was built with optimisation.
     public static var isOptimizedBuild: Bool {
         #if DEBUG

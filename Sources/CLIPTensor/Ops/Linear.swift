@@ -5,7 +5,11 @@
 
 /// `residual + x · weightᵀ + bias`, as `residual + torch.nn.functional.linear(x, weight, bias)`:
 /// `x` is `[…, I]`, `weight` `[O, I]` (PyTorch's layout), `bias` `[O]`, `residual` `[…, O]`.
-public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, addingTo residual: Tensor? = nil) -> Tensor {
+///
+/// With a `packing` cache, products with few rows that record no gradient use the weight packed
+/// once for the few-row kernels (see `PackedWeightCache`).
+public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, addingTo residual: Tensor? = nil,
+                   packing: PackedWeightCache? = nil) -> Tensor {
     precondition(weight.rank == 2, "linear weight must be [out, in], got \(Shape.describe(weight.shape))")
     let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
     precondition(x.shape.last == inFeatures, "linear input \(Shape.describe(x.shape)) for weight \(Shape.describe(weight.shape))")
@@ -29,8 +33,14 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, addingTo residual
                 }
             }
         }
-        GEMM.multiply(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x.pointer, b: weight.pointer,
-                      beta: bias == nil && residual == nil ? 0 : 1, c: out.pointer)  // [R, I]·[O, I]ᵀ
+        let beta: Float = bias == nil && residual == nil ? 0 : 1
+        let recordsGradient = GradMode.isEnabled && (x.requiresGrad || weight.requiresGrad)
+        if let packing, rows <= GEMM.packedRowLimit, !recordsGradient, let packed = packing.packedWeight(for: weight) {
+            GEMM.multiply(m: rows, a: x.pointer, packed: packed, beta: beta, c: out.pointer)
+        } else {
+            GEMM.multiply(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x.pointer, b: weight.pointer,
+                          beta: beta, c: out.pointer)  // [R, I]·[O, I]ᵀ
+        }
     }
     let inputs = [x, weight] + [bias, residual].compactMap { $0 }
     return out.recordingGradient(of: inputs) { g in
