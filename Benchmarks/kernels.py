@@ -23,6 +23,8 @@ import sys
 import time
 
 GEMM_SHAPES = [(50, 768, 2304), (50, 768, 3072), (1600, 768, 3072), (77, 512, 2048), (2048, 2048, 2048)]
+# Inference linear layers with few rows (x [M, K] · weight [N, K]ᵀ): one image, a short text.
+LINEAR_SHAPES = [(50, 768, 2304), (50, 768, 3072), (50, 3072, 768), (10, 512, 2048)]
 KERNELS = [("softmax", 19200, 50), ("layernorm", 1600, 768), ("gelu", 1600, 3072), ("quickgelu", 1600, 3072)]
 
 
@@ -108,6 +110,23 @@ def main():
         shape = f"{m}x{k}x{n}"
         print(f"{shape:<22} {max(mine):16.1f} {max(theirs):9.1f} {max(mine) / max(theirs):8.2f} {paired:12.2f}")
     print(f"lowest median paired ratio (swift/numpy): {worst:.2f}")
+
+    if torch:
+        print()
+        print("linear, few rows, GFLOP/s  best: swift-clip     torch    ratio   median of paired-round ratios")
+        for m, k, n in LINEAR_SHAPES:
+            x, w = torch.randn(m, k), torch.randn(n, k)
+            flops = 2.0 * m * n * k
+            mine, theirs = [], []
+            with torch.no_grad():
+                for _ in range(args.rounds):
+                    time.sleep(args.pause)
+                    mine.append(ours("linear-packed", m, n, k)[0]["gflops_best"])
+                    time.sleep(args.pause)
+                    theirs.append(flops / best_seconds(lambda: F.linear(x, w), args.seconds) / 1e9)
+            paired = statistics.median(a / b for a, b in zip(mine, theirs))
+            shape = f"{m}x{k}x{n}"
+            print(f"{shape:<26} {max(mine):12.1f} {max(theirs):9.1f} {max(mine) / max(theirs):8.2f} {paired:12.2f}")
 
     print()
     print("kernel, ms              shape    swift-clip      torch   torch/swift")

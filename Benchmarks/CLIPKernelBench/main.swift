@@ -1,6 +1,7 @@
 // clip-kernel-bench: times CLIPTensor's kernels for Benchmarks/kernels.py, one JSON line per result.
 //
 //   clip-kernel-bench gemm M N K [--transpose-b]     GEMM GFLOP/s into a preallocated output
+//   clip-kernel-bench linear-packed M N K           GFLOP/s of an inference linear layer, x [M, K], weight [N, K]
 //   clip-kernel-bench softmax ROWS COLS              row softmax, ms per call (allocating, as models run it)
 //   clip-kernel-bench layernorm ROWS COLS            layer norm with weight and bias, ms per call
 //   clip-kernel-bench gelu ROWS COLS                 exact GELU, ms per call
@@ -185,6 +186,19 @@ func run(_ command: [String]) {
         let transposeB = command.contains("--transpose-b")
         let g = Diagnostics.measureGEMM(m: m, n: n, k: k, transposeB: transposeB, rounds: rounds, secondsPerRound: secondsPerRound)
         emit(["kernel": "gemm", "shape": [m, n, k], "transpose_b": transposeB, "gflops_best": g.best, "gflops_median": g.median])
+    case "linear-packed":
+        // An inference linear layer with few rows: the packed-weight path (CLIP_PACKED_GEMM=0: BLAS).
+        let (m, n, k) = (integer(command, 1), integer(command, 2), integer(command, 3))
+        let x = Tensor.normal([m, k], seed: 1), weight = Tensor.normal([n, k], seed: 2)
+        let cache = PackedWeightCache()
+        let seconds = withNoGrad {
+            Stopwatch.bestAndMedian(rounds: rounds, secondsPerRound: secondsPerRound) {
+                _ = linear(x, weight: weight, bias: nil, packing: cache)
+            }
+        }
+        let flops = 2.0 * Double(m * n * k)
+        emit(["kernel": "linear-packed", "shape": [m, n, k], "packed": cache.isFilled,
+              "gflops_best": flops / seconds.best / 1e9, "gflops_median": flops / seconds.median / 1e9])
     case "softmax":
         timeKernel("softmax", command) { softmax($0) }
     case "layernorm":
