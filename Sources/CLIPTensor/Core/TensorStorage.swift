@@ -48,24 +48,12 @@ final class TensorStorage: @unchecked Sendable {
         allocatedBytes = 0
     }
 
-    /// Asks the system to drop the resident pages behind `count` floats from `offset` when they are
-    /// read from a memory-mapped file, after their values have been copied elsewhere (a packed
-    /// weight). The pages stay valid: a later read brings them back from the file, and pages this
-    /// process wrote are kept (MADV_PAGEOUT reclaims without losing data, unlike MADV_DONTNEED).
-    /// Does nothing for memory this storage allocated, or where the system lacks MADV_PAGEOUT.
+    /// Lets the system drop the resident pages behind `count` floats from `offset` when they are
+    /// read from a memory-mapped file and have been copied elsewhere (see `MappedFile.releasePages`).
+    /// Does nothing for memory this storage allocated.
     func releaseFileBackedPages(offset: Int, count: Int) {
-        #if os(Linux)
-        guard owner is MappedFile, count > 0 else { return }
-        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = Int(bitPattern: base + offset), end = Int(bitPattern: base + offset + count)
-        let first = (start + pageSize - 1) / pageSize * pageSize, last = end / pageSize * pageSize
-        guard last > first, let pointer = UnsafeMutableRawPointer(bitPattern: first) else { return }
-        _ = madvise(pointer, last - first, Self.pageOutAdvice)
-        #endif
+        (owner as? MappedFile)?.releasePages(base + offset, byteCount: count * MemoryLayout<Float>.stride)
     }
-
-    /// Linux's MADV_PAGEOUT (5.4+), which Glibc's headers of older systems lack.
-    private static let pageOutAdvice: Int32 = 21
 
     deinit {
         if owner == nil { BufferPool.shared.deallocate(UnsafeMutableRawPointer(base), size: allocatedBytes) }

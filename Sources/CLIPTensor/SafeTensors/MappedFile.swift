@@ -33,6 +33,27 @@ final class MappedFile: @unchecked Sendable {
         bytes = mapped
     }
 
+    /// Asks the system to drop the resident pages wholly inside `byteCount` bytes from `start` (in
+    /// this mapping), once their contents have been copied elsewhere: an upcast tensor, a packed
+    /// weight. A later read brings them back from the file, and pages this process wrote are kept:
+    /// MADV_PAGEOUT reclaims without losing data, unlike MADV_DONTNEED. Linux 5.4+; elsewhere, or
+    /// where the system refuses, the pages simply stay.
+    func releasePages(_ start: UnsafeRawPointer, byteCount: Int) {
+        #if os(Linux)
+        guard let bytes, byteCount > 0 else { return }
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let lower = Int(bitPattern: start), upper = lower + byteCount
+        let mapping = Int(bitPattern: UnsafeRawPointer(bytes))
+        guard lower >= mapping, upper <= mapping + size else { return }
+        let first = (lower + pageSize - 1) / pageSize * pageSize, last = upper / pageSize * pageSize
+        guard last > first, let pointer = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(pointer, last - first, Self.pageOutAdvice)
+        #endif
+    }
+
+    /// Linux's MADV_PAGEOUT, which the C headers of older systems lack.
+    private static let pageOutAdvice: Int32 = 21
+
     deinit {
         if let bytes { munmap(bytes, size) }
     }

@@ -130,6 +130,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
         Parallel.forEachChunk(count, grain: elementwiseGrain) { range in
             for i in range { target[i] = element(source, i) }
         }
+        // The converted copy is what the model keeps; the file's pages need not stay resident too.
+        if let base = source.baseAddress { file.releasePages(base, byteCount: source.count) }
         return out
     }
 
