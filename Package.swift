@@ -39,6 +39,7 @@ let package = Package(
             name: "CLIPTensor",
             dependencies: [
                 "CGEMMKernels",
+                "CZlib",
                 .target(name: "CBLAS", condition: linuxOnly),
                 .target(name: "CDNNL", condition: linuxOnly),
             ]),

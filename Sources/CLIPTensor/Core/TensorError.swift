@@ -29,6 +29,13 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
     case invalidArgument(reason: String)
     /// Writing the file failed; nothing was left at the destination.
     case writeFailed(path: String, reason: String)
+    /// A PyTorch checkpoint's container (zip or legacy stream) is damaged or of an unknown kind.
+    case malformedCheckpoint(path: String, reason: String)
+    /// A checkpoint's pickle is damaged: `offset` is the byte in the pickle stream where reading stopped.
+    case malformedPickle(path: String, offset: Int, reason: String)
+    /// A pickle asks for a Python global outside the few that rebuild tensors and plain containers.
+    /// Nothing is ever executed; the file is refused.
+    case forbiddenPickleGlobal(path: String, global: String)
 
     public var description: String {
         switch self {
@@ -60,6 +67,12 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
             return reason
         case let .writeFailed(path, reason):
             return "\(path): write failed: \(reason)"
+        case let .malformedCheckpoint(path, reason):
+            return "\(path): not a readable PyTorch checkpoint: \(reason)"
+        case let .malformedPickle(path, offset, reason):
+            return "\(path): damaged pickle at byte \(offset): \(reason)"
+        case let .forbiddenPickleGlobal(path, global):
+            return "\(path): refused: the pickle asks for '\(global)', which is not a tensor or a plain container (swift-clip never runs code from checkpoints)"
         }
     }
 }
