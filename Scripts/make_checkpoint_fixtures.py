@@ -173,7 +173,9 @@ def inputs(generator):
 
 
 def openai_outputs(openai, state, images, tokens):
+    # build_model rounds the weights to float16 (convert_weights); load them again at full precision.
     model = openai.build_model({k: v.clone() for k, v in state.items()}).float().eval()
+    model.load_state_dict(state)
     with torch.no_grad():
         return model, model.encode_image(images), model.encode_text(tokens)
 

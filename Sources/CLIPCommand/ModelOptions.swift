@@ -4,10 +4,10 @@ import Foundation
 
 /// `--model` and `--arch`, shared by the commands that run a model.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "A model directory (open_clip or Hugging Face layout) or a .safetensors state dict.")
+    @Option(help: "A model directory (open_clip or Hugging Face layout) or a state-dict file (.safetensors, .bin/.pt/.pth from torch.save, or an OpenAI TorchScript .pt).")
     var model: String
 
-    @Option(help: "For a bare .safetensors: a preset name (ViT-B-32, RN50-quickgelu, …) or an open_clip config JSON; inferred from the weights when omitted.")
+    @Option(help: "For a bare state-dict file: a preset name (ViT-B-32, RN50-quickgelu, …) or an open_clip config JSON; inferred from the weights when omitted.")
     var arch: String?
 
     func load() throws -> LoadedModel {

@@ -4,12 +4,12 @@ import CLIPTensor
 /// `build_model` reads them. The activation cannot be seen in the weights; OpenAI's models (the
 /// common source of bare checkpoints) use QuickGELU, so that is assumed unless an architecture is named.
 enum ArchitectureInference {
-    static func configuration(of file: SafeTensorsFile) throws -> CLIPConfiguration {
+    static func configuration(of file: TensorArchive) throws -> CLIPConfiguration {
         func shape(_ key: String) throws -> [Int] {
-            guard let entry = file.entries[key] else {
+            guard let shape = file.shape(of: key) else {
                 throw ModelError.cannotInferArchitecture(path: file.path, reason: "tensor '\(key)' is missing")
             }
-            return entry.shape
+            return shape
         }
         func distinct(_ prefix: String, field: Int) -> Int {
             Set(file.names.filter { $0.hasPrefix(prefix) }.compactMap { name -> Substring? in
@@ -18,7 +18,7 @@ enum ArchitectureInference {
             }).count
         }
         let vision: VisionConfiguration
-        if file.entries["visual.proj"] != nil {
+        if file.shape(of: "visual.proj") != nil {
             let conv = try shape("visual.conv1.weight")
             let positions = try shape("visual.positional_embedding")[0]
             let grid = Int(Double(positions - 1).squareRoot().rounded())

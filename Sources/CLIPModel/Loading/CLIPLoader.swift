@@ -36,12 +36,15 @@ public enum CLIPLoader {
             || ["input_resolution", "context_length", "vocab_size"].contains(key)
     }
 
-    /// Loads `path` (a directory of either layout, or a `.safetensors` state dict). `architecture`
-    /// names a preset or an open_clip config JSON file for a bare state dict (otherwise inferred).
+    static let floatingTypes: Set<String> = ["F32", "F16", "BF16", "F64"]
+
+    /// Loads `path`: a directory of either layout, or one state-dict file (safetensors, a
+    /// `torch.save` checkpoint, or a TorchScript archive). `architecture` names a preset or an
+    /// open_clip config JSON file for a bare state dict (otherwise inferred).
     public static func load(path: String, architecture: String? = nil) throws -> LoadedModel {
         let (layout, weightsPath) = try CheckpointLayout.detect(path)
-        let file: SafeTensorsFile
-        do { file = try SafeTensorsFile(path: weightsPath) } catch let error as TensorError { throw ModelError.unreadableWeights(error) }
+        let file: TensorArchive
+        do { file = try openTensorArchive(path: weightsPath) } catch let error as TensorError { throw ModelError.unreadableWeights(error) }
         let directory = URL(fileURLWithPath: layout == .stateDict ? (path as NSString).deletingLastPathComponent : path)
         func sibling(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
@@ -80,8 +83,7 @@ public enum CLIPLoader {
         var storedTypes = Set<String>()
         do {
             for name in file.names where !isIgnorable(name) {
-                let entry = try file.entry(name)
-                if [.float32, .float16, .bfloat16, .float64].contains(entry.dtype) { storedTypes.insert(entry.dtype.rawValue) }
+                if let type = file.storedType(of: name), floatingTypes.contains(type) { storedTypes.insert(type) }
                 tensors[name] = try file.tensor(name)
             }
         } catch let error as TensorError {

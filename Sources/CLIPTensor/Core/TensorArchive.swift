@@ -13,8 +13,9 @@ public protocol TensorArchive: AnyObject, Sendable {
 }
 
 /// Opens a weights file by its contents: safetensors, or a PyTorch checkpoint (`torch.save` zip or
-/// legacy format, or a TorchScript archive).
+/// legacy format, or a TorchScript archive); a `….index.json` file opens the shards it lists.
 public func openTensorArchive(path: String) throws -> TensorArchive {
+    if path.hasSuffix(".index.json") { return try ShardedTensorArchive(indexPath: path) }
     if try TorchCheckpoint.isTorchCheckpoint(path: path) { return try TorchCheckpoint(path: path) }
     return try SafeTensorsFile(path: path)
 }
