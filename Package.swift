@@ -16,11 +16,14 @@ let package = Package(
         .library(name: "CLIPTokenizer", targets: ["CLIPTokenizer"]),
         .library(name: "CLIPImage", targets: ["CLIPImage"]),
         .library(name: "CLIPModel", targets: ["CLIPModel"]),
+        .library(name: "CLIPHub", targets: ["CLIPHub"]),
         .executable(name: "clip", targets: ["CLIPCommand"]),
         .executable(name: "clip-kernel-bench", targets: ["CLIPKernelBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // BLAS: OpenBLAS on Linux (Debian libopenblas-dev, pthread variant); Accelerate on macOS.
@@ -66,6 +69,20 @@ let package = Package(
         .target(
             name: "CLIPModel",
             dependencies: ["CLIPTensor", "CLIPNN", "CLIPTokenizer", "CLIPImage"]),
+        // libcrypto (OpenSSL) for SHA-256 / SHA-1 of downloaded files; CryptoKit on macOS.
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+        .target(
+            name: "CLIPHub",
+            dependencies: [
+                "CLIPModel",
+                .target(name: "CCrypto", condition: linuxOnly),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
         .target(
             name: "CLIPTestSupport",
             dependencies: ["CLIPTensor"]),
@@ -76,6 +93,7 @@ let package = Package(
                 "CLIPTokenizer",
                 "CLIPImage",
                 "CLIPModel",
+                "CLIPHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -97,6 +115,10 @@ let package = Package(
         .testTarget(
             name: "CLIPModelTests",
             dependencies: ["CLIPModel", "CLIPTestSupport"],
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "CLIPHubTests",
+            dependencies: ["CLIPHub", "CLIPTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLIPCommandTests",

@@ -40,8 +40,10 @@ public enum CLIPLoader {
 
     /// Loads `path`: a directory of either layout, or one state-dict file (safetensors, a
     /// `torch.save` checkpoint, or a TorchScript archive). `architecture` names a preset or an
-    /// open_clip config JSON file for a bare state dict (otherwise inferred).
-    public static func load(path: String, architecture: String? = nil) throws -> LoadedModel {
+    /// open_clip config JSON file for a bare state dict (otherwise inferred). `quickGELU`, when set,
+    /// overrides the configuration's activation, as open_clip does for pretrained tags that were
+    /// trained with QuickGELU (OpenAI's weights).
+    public static func load(path: String, architecture: String? = nil, quickGELU: Bool? = nil) throws -> LoadedModel {
         let (layout, weightsPath) = try CheckpointLayout.detect(path)
         let file: TensorArchive
         do { file = try openTensorArchive(path: weightsPath) } catch let error as TensorError { throw ModelError.unreadableWeights(error) }
@@ -78,6 +80,8 @@ public enum CLIPLoader {
                 configuration = try ArchitectureInference.configuration(of: file)
             }
         }
+
+        if let quickGELU { configuration.quickGELU = quickGELU }
 
         var tensors: [String: Tensor] = [:]
         var storedTypes = Set<String>()

@@ -1,0 +1,110 @@
+import Foundation
+
+/// A model reference made local: the directory or file to load, and what the reference implies.
+public struct ResolvedModel: Sendable, Equatable {
+    public let reference: ModelReference
+    /// A model directory (a Hub snapshot folder) or a weights file.
+    public let path: String
+    /// QuickGELU forced by an open_clip pretrained tag; nil to keep the configuration's activation.
+    public let quickGELU: Bool?
+}
+
+/// Turns `--model` arguments into local paths: local paths as they are, Hub repositories and
+/// open_clip pretrained tags by downloading what a CLIP model needs into the Hub cache (or finding
+/// it there offline).
+public final class ModelResolver: @unchecked Sendable {
+    public let configuration: HubConfiguration
+    /// Called as bytes arrive, for a progress display.
+    public var progress: (@Sendable (DownloadProgress) -> Void)?
+    private var clientStorage: HubClient?
+
+    public init(configuration: HubConfiguration = .current) {
+        self.configuration = configuration
+    }
+
+    deinit { clientStorage?.shutdown() }
+
+    /// The client, created on first use so that local paths never open a connection pool.
+    private var client: HubClient {
+        if let clientStorage { return clientStorage }
+        let client = HubClient(configuration: configuration)
+        clientStorage = client
+        return client
+    }
+
+    /// Weight files of each layout, in order of preference.
+    static let openCLIPWeights = ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"]
+    static let huggingFaceWeights = ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"]
+    /// Files a Hugging Face directory may have beside its weights; absent ones are skipped.
+    static let huggingFaceExtras = ["preprocessor_config.json", "vocab.json", "merges.txt", "tokenizer_config.json",
+                                    "special_tokens_map.json", "tokenizer.json"]
+
+    public func resolve(_ text: String) throws -> ResolvedModel {
+        try resolve(try ModelReference.parse(text))
+    }
+
+    public func resolve(_ reference: ModelReference) throws -> ResolvedModel {
+        switch reference {
+        case let .local(path):
+            return ResolvedModel(reference: reference, path: path, quickGELU: nil)
+        case let .hub(repository, revision):
+            return ResolvedModel(reference: reference, path: try snapshot(repository, revision: revision ?? "main").path, quickGELU: nil)
+        case let .pretrained(entry):
+            return ResolvedModel(reference: reference, path: try snapshot(entry.repository, revision: "main").path,
+                                 quickGELU: entry.quickGELU ? true : nil)
+        }
+    }
+
+    /// Fetches the files of one model layout and returns the snapshot folder that holds them.
+    func snapshot(_ repository: String, revision: String) throws -> URL {
+        if configuration.offline, client.cache.commit(repository, revision: revision) == nil {
+            throw HubError.notCached(repository: repository, revision: revision, file: nil,
+                                     cache: configuration.cacheDirectory.path, offline: true)
+        }
+        let hub = client
+        let progress = self.progress
+        func optional(_ file: String, at revision: String) throws -> URL? {
+            try hub.optionalFile(repository: repository, revision: revision, file: file, progress: progress)
+        }
+        func firstOf(_ files: [String], at commit: String) throws -> URL {
+            for file in files {
+                if let found = try optional(file, at: commit) { return found }
+            }
+            throw HubError.notAModelRepository(repository: repository, revision: revision,
+                                               reason: "no weights: none of \(files.joined(separator: ", "))")
+        }
+        if let config = try optional("open_clip_config.json", at: revision) {
+            let folder = config.deletingLastPathComponent()
+            _ = try firstOf(Self.openCLIPWeights, at: folder.lastPathComponent)
+            return folder
+        }
+        if let config = try optional("config.json", at: revision) {
+            let folder = config.deletingLastPathComponent()
+            let commit = folder.lastPathComponent
+            let weights = try firstOf(Self.huggingFaceWeights, at: commit)
+            if weights.lastPathComponent.hasSuffix(".index.json") {
+                for shard in try Self.shardNames(index: weights) {
+                    _ = try hub.file(repository: repository, revision: commit, file: shard, progress: progress)
+                }
+            }
+            for extra in Self.huggingFaceExtras { _ = try optional(extra, at: commit) }
+            return folder
+        }
+        throw HubError.notAModelRepository(repository: repository, revision: revision,
+                                           reason: "it has neither open_clip_config.json nor config.json")
+    }
+
+    /// The distinct shard files an index lists.
+    static func shardNames(index: URL) throws -> [String] {
+        guard let data = try? Data(contentsOf: index),
+              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let map = root["weight_map"] as? [String: String] else {
+            throw HubError.cache(path: index.path, reason: "not a shard index (no \"weight_map\")")
+        }
+        let names = Set(map.values)
+        guard names.allSatisfy({ !$0.contains("/") && !$0.hasPrefix(".") && !$0.isEmpty }) else {
+            throw HubError.cache(path: index.path, reason: "a shard name is not a plain file name")
+        }
+        return names.sorted()
+    }
+}
