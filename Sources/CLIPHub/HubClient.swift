@@ -18,13 +18,15 @@ public final class HubClient: @unchecked Sendable {
     public var retryDelay: TimeInterval = 0.5
     private let http: HTTPClient
     private var isShutDown = false
+    /// Set after the Hub could not be reached: later files come from the cache without waiting again.
+    private var unreachable = false
 
     public init(configuration: HubConfiguration = .current) {
         self.configuration = configuration
         cache = HubCache(root: configuration.cacheDirectory)
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(15), read: .seconds(60)),
+            timeout: .init(connect: .milliseconds(Int64(configuration.connectTimeout * 1000)), read: .seconds(60)),
             decompression: .disabled))
     }
 
@@ -90,10 +92,12 @@ public final class HubClient: @unchecked Sendable {
     public func file(repository: String, revision: String = "main", file: String,
                      progress: (@Sendable (DownloadProgress) -> Void)? = nil) throws -> URL {
         if configuration.offline { return try cachedOrThrow(repository, revision, file) }
+        if unreachable, let cached = cached(repository, revision, file) { return cached }
         let found: HubFileMetadata?
         do {
             found = try metadata(repository: repository, revision: revision, file: file)
         } catch HubError.network(let url, let reason) {
+            unreachable = true
             if let cached = cached(repository, revision, file) { return cached }
             throw HubError.network(url: url, reason: reason)
         }
@@ -213,7 +217,8 @@ public final class HubClient: @unchecked Sendable {
 
     private func send(url: String, method: HTTPMethod) throws -> HTTPClient.Response {
         let request = try makeRequest(url: url, method: method, extra: HTTPHeaders())
-        do { return try http.execute(request: request, deadline: .now() + .seconds(60)).wait() } catch {
+        let deadline = NIODeadline.now() + .milliseconds(Int64(configuration.connectTimeout * 1000))
+        do { return try http.execute(request: request, deadline: deadline).wait() } catch {
             throw HubError.network(url: url, reason: Self.describe(error))
         }
     }

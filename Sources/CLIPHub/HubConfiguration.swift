@@ -13,14 +13,20 @@ public struct HubConfiguration: Sendable, Equatable {
     public var cacheDirectory: URL
     /// `HF_HUB_OFFLINE=1`: never touch the network; only cached files are used.
     public var offline: Bool
+    /// Seconds to wait for the Hub to accept a connection and answer a metadata request
+    /// (`HF_HUB_ETAG_TIMEOUT`, default 10 as in huggingface_hub). After one such failure the rest of
+    /// the run uses the cache.
+    public var connectTimeout: Double
 
     public static let defaultEndpoint = "https://huggingface.co"
 
-    public init(endpoint: String = defaultEndpoint, token: String? = nil, cacheDirectory: URL, offline: Bool = false) {
+    public init(endpoint: String = defaultEndpoint, token: String? = nil, cacheDirectory: URL, offline: Bool = false,
+                connectTimeout: Double = 10) {
         self.endpoint = Self.trimmedEndpoint(endpoint)
         self.token = token
         self.cacheDirectory = cacheDirectory
         self.offline = offline
+        self.connectTimeout = connectTimeout
     }
 
     /// The configuration the environment describes.
@@ -43,7 +49,9 @@ public struct HubConfiguration: Sendable, Equatable {
             if token?.isEmpty == true { token = nil }
         }
         let offline = ["1", "ON", "YES", "TRUE"].contains(value("HF_HUB_OFFLINE")?.uppercased() ?? "")
-        self.init(endpoint: value("HF_ENDPOINT") ?? Self.defaultEndpoint, token: token, cacheDirectory: cache, offline: offline)
+        let timeout = value("HF_HUB_ETAG_TIMEOUT").flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 10
+        self.init(endpoint: value("HF_ENDPOINT") ?? Self.defaultEndpoint, token: token, cacheDirectory: cache, offline: offline,
+                  connectTimeout: timeout)
     }
 
     /// The process environment's configuration, unless a caller (a test) has set another for its task.

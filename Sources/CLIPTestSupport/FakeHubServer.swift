@@ -24,6 +24,9 @@ public final class FakeHubServer: @unchecked Sendable {
     private struct Commit {
         var files: [String: [UInt8]]
         var lfs: Set<String>
+        /// SHA-256 of the LFS files and git blob ids of the others, computed once.
+        var sha256: [String: String]
+        var blobIDs: [String: String]
     }
 
     private struct Repository {
@@ -91,9 +94,11 @@ public final class FakeHubServer: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         var state = repositories[repository] ?? Repository()
-        let fingerprint = contents.keys.sorted().map { "\($0):\(gitBlobID(contents[$0]!))" }.joined(separator: ";")
+        let blobIDs = contents.mapValues { gitBlobID($0) }
+        let sha256 = contents.filter { large.contains($0.key) }.mapValues { sha256Hex($0) }
+        let fingerprint = contents.keys.sorted().map { "\($0):\(blobIDs[$0]!)" }.joined(separator: ";")
         let commit = sha1Hex(Array("\(repository)#\(state.commits.count)#\(fingerprint)".utf8))
-        state.commits[commit] = Commit(files: contents, lfs: large)
+        state.commits[commit] = Commit(files: contents, lfs: large, sha256: sha256, blobIDs: blobIDs)
         state.branches["main"] = commit
         state.token = token
         repositories[repository] = state
@@ -258,8 +263,7 @@ public final class FakeHubServer: @unchecked Sendable {
             return hubError(404, "EntryNotFound", "\(file) does not exist on \"\(revision)\"", commit: commitID)
         }
         let key = "\(repositoryID)/\(file)"
-        if commit.lfs.contains(file) {
-            let sha = sha256Hex(content)
+        if let sha = commit.sha256[file] {
             return Response(status: 302, headers: [
                 ("Location", "http://localhost:\(port)/cdn/\(sha)?repo=\(repositoryID)&file=\(file)"),
                 ("X-Repo-Commit", commitID), ("X-Linked-Etag", "\"\(sha)\""), ("X-Linked-Size", "\(content.count)"),
@@ -267,7 +271,7 @@ public final class FakeHubServer: @unchecked Sendable {
             ])
         }
         if corrupted.contains(key), !content.isEmpty { content[content.count / 2] ^= 0xFF }
-        var response = Response(status: 200, headers: [("X-Repo-Commit", commitID), ("ETag", "\"\(gitBlobID(commit.files[file]!))\"")], body: content)
+        var response = Response(status: 200, headers: [("X-Repo-Commit", commitID), ("ETag", "\"\(commit.blobIDs[file]!)\"")], body: content)
         if request.method == "GET", let cut = cuts.removeValue(forKey: key) { response.cutAfter = cut }
         return response
     }
@@ -282,7 +286,7 @@ public final class FakeHubServer: @unchecked Sendable {
         var found: [UInt8]?
         for repository in repositories.values {
             for commit in repository.commits.values {
-                for (name, content) in commit.files where commit.lfs.contains(name) && sha256Hex(content) == sha { found = content }
+                for (name, digest) in commit.sha256 where digest == sha { found = commit.files[name] }
             }
         }
         guard var content = found else { return Response(status: 404, body: Array("no such object".utf8)) }

@@ -1,0 +1,49 @@
+@testable import CLIPHub
+import CLIPModel
+import CLIPTestSupport
+import Foundation
+
+/// Model files for the fake Hub: the tiny `vit_gelu` model of CLIPModelTests in both layouts.
+enum HubFixtures {
+    static let modelFixtures = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("CLIPModelTests/Fixtures/vit_gelu")
+
+    static func files(_ layout: String) -> [String: Data] {
+        let folder = modelFixtures.appendingPathComponent(layout)
+        let names = try! FileManager.default.contentsOfDirectory(atPath: folder.path)
+        return Dictionary(uniqueKeysWithValues: names.map { ($0, try! Data(contentsOf: folder.appendingPathComponent($0))) })
+    }
+
+    static var openCLIP: [String: Data] { files("open_clip") }
+    static var huggingFace: [String: Data] { files("hugging_face") }
+
+    /// A fresh, empty cache folder.
+    static func temporaryCache(_ name: String = #function) -> URL {
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("clip-hub-\(getpid())-\(name.filter { $0.isLetter || $0.isNumber })-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.removeItem(at: folder)
+        try! FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    static func configuration(_ server: FakeHubServer, cache: URL, token: String? = nil, offline: Bool = false) -> HubConfiguration {
+        HubConfiguration(endpoint: server.endpoint, token: token, cacheDirectory: cache, offline: offline, connectTimeout: 2)
+    }
+
+    /// A client with no pause between retries.
+    static func client(_ configuration: HubConfiguration) -> HubClient {
+        let client = HubClient(configuration: configuration)
+        client.retryDelay = 0
+        return client
+    }
+
+    /// Embeddings of a fixed text and image, to compare two loads of the same weights.
+    static func embeddings(_ loaded: LoadedModel) throws -> [Float] {
+        let image = CLIPTensor.Tensor.normal([1, 3, 32, 32], seed: 5)
+        return try CLIPTensor.withNoGrad {
+            (try loaded.model.encodeImage(image)).scalars + (try loaded.model.encodeText([[498, 7, 9, 499]])).scalars
+        }
+    }
+}
+
+import CLIPTensor
