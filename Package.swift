@@ -122,6 +122,6 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLIPCommandTests",
-            dependencies: ["CLIPCommand", "CLIPTensor"]),
+            dependencies: ["CLIPCommand", "CLIPTensor", "CLIPHub", "CLIPTestSupport"]),
     ]
 )

@@ -9,5 +9,5 @@ struct CLIPCommand: ParsableCommand {
         abstract: "CLIP image and text embeddings, natively in Swift.",
         version: Diagnostics.version,
         subcommands: [DoctorCommand.self, InfoCommand.self, EmbedCommand.self, SimilarityCommand.self, BenchCommand.self,
-                      TokenizeCommand.self, PreprocessCommand.self])
+                      TokenizeCommand.self, PreprocessCommand.self, DownloadCommand.self, CacheCommand.self, ConvertCommand.self])
 }

@@ -21,6 +21,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case sequenceTooLong(length: Int, contextLength: Int)
     /// Images of a size the model was not built for.
     case imageSizeMismatch(expected: Int, found: [Int])
+    /// Writing a model directory failed; nothing was left at the destination.
+    case exportFailed(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -32,6 +34,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         case let .unreadableWeights(error): return error.description
         case let .tokenOutOfRange(id, size): return "token id \(id) is outside the model's vocabulary of \(size)"
         case let .sequenceTooLong(length, context): return "\(length) tokens exceed the model's context length \(context)"
+        case let .exportFailed(path, reason): return "\(path): cannot write the model: \(reason)"
         case let .imageSizeMismatch(expected, found):
             return "images of shape [\(found.map(String.init).joined(separator: ", "))] do not fit a model for \(expected)×\(expected) input"
         }

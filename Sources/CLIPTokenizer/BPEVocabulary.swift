@@ -142,6 +142,13 @@ public struct BPEVocabulary: Sendable {
         mergeResults = results
     }
 
+    /// The merges in rank order, as a Hugging Face `merges.txt` lists them.
+    public var orderedMerges: [(String, String)] {
+        mergeRanks.sorted { $0.value < $1.value }.map { key, _ in
+            (tokens[Int(key >> 32)], tokens[Int(key & 0xFFFF_FFFF)])
+        }
+    }
+
     @inline(__always) static func pairKey(_ left: Int, _ right: Int) -> UInt64 {
         UInt64(UInt32(truncatingIfNeeded: left)) << 32 | UInt64(UInt32(truncatingIfNeeded: right))
     }
