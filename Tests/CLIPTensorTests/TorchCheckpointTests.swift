@@ -33,6 +33,15 @@ struct TorchCheckpointTests {
     func detection() throws {
         #expect(try openTensorArchive(path: Self.fixture("tensors_zip.pt")) is TorchCheckpoint)
         #expect(try openTensorArchive(path: Self.fixture("tensors_expected.safetensors")) is SafeTensorsFile)
+        // A safetensors header of 128 bytes makes the file start with 0x80, as a pickle does.
+        var header = Array(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#.utf8)
+        header += [UInt8](repeating: UInt8(ascii: " "), count: 128 - header.count)
+        let bytes = [0x80, 0, 0, 0, 0, 0, 0, 0] + header + [0, 0, 0x80, 0x3F]
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("clip-0x80-\(getpid()).safetensors").path
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        let archive = try openTensorArchive(path: path)
+        #expect(archive is SafeTensorsFile)
+        #expect(try archive.tensor("a").scalars == [1])
     }
 
     @Test("pickles that name code are refused before anything is built", arguments: [
