@@ -75,10 +75,13 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
         .target(
+            name: "CLIPDigest",
+            dependencies: [.target(name: "CCrypto", condition: linuxOnly)]),
+        .target(
             name: "CLIPHub",
             dependencies: [
                 "CLIPModel",
-                .target(name: "CCrypto", condition: linuxOnly),
+                "CLIPDigest",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
