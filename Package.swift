@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "CLIPImage", targets: ["CLIPImage"]),
         .library(name: "CLIPModel", targets: ["CLIPModel"]),
         .library(name: "CLIPHub", targets: ["CLIPHub"]),
+        .library(name: "CLIPEvaluation", targets: ["CLIPEvaluation"]),
         .executable(name: "clip", targets: ["CLIPCommand"]),
         .executable(name: "clip-kernel-bench", targets: ["CLIPKernelBench"]),
     ],
@@ -87,6 +88,9 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
         .target(
+            name: "CLIPEvaluation",
+            dependencies: ["CLIPModel", "CLIPDigest"]),
+        .target(
             name: "CLIPTestSupport",
             dependencies: ["CLIPTensor"]),
         .executableTarget(
@@ -97,6 +101,7 @@ let package = Package(
                 "CLIPImage",
                 "CLIPModel",
                 "CLIPHub",
+                "CLIPEvaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -118,6 +123,10 @@ let package = Package(
         .testTarget(
             name: "CLIPModelTests",
             dependencies: ["CLIPModel", "CLIPTestSupport"],
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "CLIPEvaluationTests",
+            dependencies: ["CLIPEvaluation", "CLIPTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLIPHubTests",

@@ -1,0 +1,45 @@
+import CLIPDigest
+import CLIPModel
+import CLIPTensor
+import Foundation
+
+/// Zero-shot classifier weights on disk, keyed by the model's fingerprint, the templates and the
+/// class names: `<directory>/<key>.safetensors` with the names in its metadata.
+public struct ClassifierCache: Sendable {
+    public let directory: URL
+
+    public init(directory: URL) { self.directory = directory }
+
+    static func key(modelFingerprint: String, classNames: [String], templates: PromptTemplates) -> String {
+        var digest = StreamingDigest(.sha256)
+        digest.update(modelFingerprint + "\n")
+        for template in templates.templates { digest.update("t:\(template)\u{0}") }
+        for name in classNames { digest.update("c:\(name)\u{0}") }
+        return digest.finalizeHex()
+    }
+
+    /// The cached classifier, or one built with the model and then stored.
+    public func classifier(loaded: LoadedModel, modelFingerprint: String, classNames: [String], templates: PromptTemplates,
+                           progress: ((Int) -> Void)? = nil) throws -> (classifier: ZeroShotClassifier, cached: Bool) {
+        let file = directory.appendingPathComponent(Self.key(modelFingerprint: modelFingerprint, classNames: classNames,
+                                                             templates: templates) + ".safetensors")
+        if let stored = try? SafeTensorsFile(path: file.path), let names = stored.metadata["classes"],
+           let decoded = try? JSONDecoder().decode([String].self, from: Data(names.utf8)), decoded == classNames,
+           let scale = stored.metadata["logit_scale"].flatMap(Float.init),
+           let weights = try? stored.tensor("weights", upcast: true).copied(),
+           let classifier = try? ZeroShotClassifier(classNames: classNames, weights: weights, logitScale: scale) {
+            return (classifier, true)
+        }
+        let classifier = try ZeroShotClassifier(loaded: loaded, classNames: classNames, templates: templates, progress: progress)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let names = String(decoding: try JSONEncoder().encode(classNames), as: UTF8.self)
+            try SafeTensorsWriter.write(["weights": classifier.weights],
+                                        metadata: ["classes": names, "templates": templates.name, "logit_scale": "\(classifier.logitScale)"],
+                                        to: file.path)
+        } catch {
+            throw EvaluationError.cache(path: file.path, reason: "cannot store the classifier: \(error)")
+        }
+        return (classifier, false)
+    }
+}

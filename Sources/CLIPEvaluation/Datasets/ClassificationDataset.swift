@@ -1,0 +1,120 @@
+import CLIPTokenizer
+import Foundation
+
+/// Images with class labels: an ImageFolder tree (one sub-folder per class, as torchvision's
+/// `ImageFolder`), or a TSV/CSV with `filepath` and `label` columns.
+public struct ClassificationDataset: Sendable {
+    public struct Sample: Sendable, Equatable {
+        public let path: String
+        public let label: Int
+    }
+
+    /// Where it was read from.
+    public let source: String
+    public let classNames: [String]
+    public let samples: [Sample]
+
+    public init(source: String, classNames: [String], samples: [Sample]) {
+        self.source = source
+        self.classNames = classNames
+        self.samples = samples
+    }
+
+    /// Extensions torchvision's `ImageFolder` accepts, plus WebP.
+    public static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "ppm", "bmp", "pgm", "tif", "tiff", "webp"]
+
+    /// A folder tree or a table, by what `path` is.
+    public static func open(_ path: String, classesFile: String? = nil, pathColumn: String = "filepath",
+                            labelColumn: String = "label") throws -> ClassificationDataset {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw EvaluationError.unreadableDataset(path: path, reason: "no such file or folder")
+        }
+        if isDirectory.boolValue { return try imageFolder(path) }
+        return try table(path, classesFile: classesFile, pathColumn: pathColumn, labelColumn: labelColumn)
+    }
+
+    /// Classes are the sub-folders, sorted; samples the image files in each, sorted, hidden ones skipped.
+    public static func imageFolder(_ root: String) throws -> ClassificationDataset {
+        let manager = FileManager.default
+        let base = URL(fileURLWithPath: root)
+        let folders: [String]
+        do {
+            folders = try manager.contentsOfDirectory(atPath: root).filter { name in
+                var isDirectory: ObjCBool = false
+                return !name.hasPrefix(".") && manager.fileExists(atPath: base.appendingPathComponent(name).path, isDirectory: &isDirectory)
+                    && isDirectory.boolValue
+            }.sorted()
+        } catch {
+            throw EvaluationError.unreadableDataset(path: root, reason: error.localizedDescription)
+        }
+        guard !folders.isEmpty else { throw EvaluationError.emptyDataset(path: root, reason: "no class sub-folders") }
+        var samples: [Sample] = []
+        for (label, folder) in folders.enumerated() {
+            let directory = base.appendingPathComponent(folder)
+            guard let enumerator = manager.enumerator(atPath: directory.path) else { continue }
+            var files: [String] = []
+            while let relative = enumerator.nextObject() as? String {
+                let name = (relative as NSString).lastPathComponent
+                if name.hasPrefix(".") { continue }
+                if imageExtensions.contains((name as NSString).pathExtension.lowercased()) { files.append(relative) }
+            }
+            samples += files.sorted().map { Sample(path: directory.appendingPathComponent($0).path, label: label) }
+        }
+        guard !samples.isEmpty else { throw EvaluationError.emptyDataset(path: root, reason: "no images in the class folders") }
+        return ClassificationDataset(source: root, classNames: folders, samples: samples)
+    }
+
+    /// A table with a path column and a label column. Labels are class names, or integer indices
+    /// into the class list. The class list comes from `classesFile` (one name per line) or, without
+    /// one, from the label column: sorted numerically when every label is an integer, else by name.
+    public static func table(_ path: String, classesFile: String?, pathColumn: String = "filepath",
+                             labelColumn: String = "label") throws -> ClassificationDataset {
+        let table = try DelimitedTable(path: path)
+        let pathIndex = try table.column(pathColumn), labelIndex = try table.column(labelColumn)
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let rawLabels = table.rows.map { $0.fields[labelIndex].trimmingCharacters(in: .whitespaces) }
+        var classNames: [String]
+        if let classesFile {
+            classNames = try readClassNames(classesFile)
+        } else if rawLabels.allSatisfy({ Int($0) != nil }) {
+            classNames = Set(rawLabels.compactMap { Int($0) }).sorted().map(String.init)
+        } else {
+            classNames = Set(rawLabels).sorted()
+        }
+        let indexOfName = Dictionary(classNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        var samples: [Sample] = []
+        for (row, label) in zip(table.rows, rawLabels) {
+            let file = row.fields[pathIndex].trimmingCharacters(in: .whitespaces)
+            guard !file.isEmpty else { throw EvaluationError.malformedTable(path: path, line: row.line, reason: "empty \(pathColumn)") }
+            let resolved = file.hasPrefix("/") ? file : folder.appendingPathComponent(file).path
+            if let index = indexOfName[label] {
+                samples.append(Sample(path: resolved, label: index))
+            } else if classesFile != nil, let number = Int(label), classNames.indices.contains(number) {
+                samples.append(Sample(path: resolved, label: number))
+            } else {
+                throw EvaluationError.unknownLabel(path: path, line: row.line, label: label)
+            }
+        }
+        guard !samples.isEmpty else { throw EvaluationError.emptyDataset(path: path, reason: "no rows") }
+        return ClassificationDataset(source: path, classNames: classNames, samples: samples)
+    }
+
+    /// One class name per line (blank lines skipped), or a JSON list of names.
+    public static func readClassNames(_ path: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw EvaluationError.unreadableDataset(path: path, reason: "cannot read the class list")
+        }
+        let text: String
+        do { text = try TextInput.decodeUTF8(data, source: path) } catch {
+            throw EvaluationError.unreadableDataset(path: path, reason: "\(error)")
+        }
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("["),
+           let list = try? JSONSerialization.jsonObject(with: data) as? [String] {
+            return list
+        }
+        let names = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        guard !names.isEmpty else { throw EvaluationError.emptyDataset(path: path, reason: "no class names") }
+        return names
+    }
+}

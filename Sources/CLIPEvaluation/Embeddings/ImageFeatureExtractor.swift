@@ -1,0 +1,120 @@
+import CLIPDigest
+import CLIPImage
+import CLIPModel
+import CLIPTensor
+import Dispatch
+import Foundation
+
+/// An image that could not be used, and why.
+public struct ImageFailure: Sendable, Equatable, Codable {
+    public let path: String
+    public let reason: String
+}
+
+/// Image features for many files: read and hashed, looked up in the cache, the rest decoded and
+/// preprocessed in parallel and encoded in batches. A file that cannot be read or decoded is
+/// reported and skipped; the others carry on.
+public final class ImageFeatureExtractor {
+    public let loaded: LoadedModel
+    public let batchSize: Int
+    public let cache: EmbeddingCache?
+    public let decoder: ImageDecoder
+
+    public struct Result: Sendable {
+        /// Raw (not normalised) features per input path, nil for the failures.
+        public let features: [[Float]?]
+        public let failures: [ImageFailure]
+        /// How many came from the cache rather than the model.
+        public let cached: Int
+    }
+
+    public init(loaded: LoadedModel, batchSize: Int = 32, cache: EmbeddingCache? = nil, decoder: ImageDecoder = ImageDecoder()) {
+        self.loaded = loaded
+        self.batchSize = max(1, batchSize)
+        self.cache = cache
+        self.decoder = decoder
+    }
+
+    /// Features of `paths`, in order. `progress(done, total)` is called after each batch.
+    public func extract(_ paths: [String], progress: ((Int, Int) -> Void)? = nil) throws -> Result {
+        var features = [[Float]?](repeating: nil, count: paths.count)
+        var failures: [ImageFailure] = []
+        var cached = 0
+        let size = loaded.preprocessor.size
+        let stride = 3 * size * size
+        for start in Swift.stride(from: 0, to: paths.count, by: batchSize) {
+            let batch = Array(paths[start..<min(start + batchSize, paths.count)])
+            let prepared = prepare(batch)
+            var pending: [(index: Int, hash: String, pixels: [Float])] = []
+            for (offset, outcome) in prepared.enumerated() {
+                switch outcome {
+                case let .failure(reason):
+                    failures.append(ImageFailure(path: batch[offset], reason: reason))
+                case let .cached(vector):
+                    features[start + offset] = vector
+                    cached += 1
+                case let .pixels(hash, pixels):
+                    pending.append((start + offset, hash, pixels))
+                }
+            }
+            if !pending.isEmpty {
+                var input = [Float]()
+                input.reserveCapacity(pending.count * stride)
+                for item in pending { input += item.pixels }
+                let tensor = Tensor(shape: [pending.count, 3, size, size], scalars: input)
+                let output = try withNoGrad { try loaded.model.encodeImage(tensor) }
+                let width = output.shape[1]
+                let values = output.scalars
+                for (row, item) in pending.enumerated() {
+                    let vector = Array(values[(row * width)..<((row + 1) * width)])
+                    features[item.index] = vector
+                    cache?.insert(item.hash, vector)
+                }
+            }
+            progress?(min(start + batch.count, paths.count), paths.count)
+        }
+        return Result(features: features, failures: failures, cached: cached)
+    }
+
+    private enum Prepared {
+        case failure(String)
+        case cached([Float])
+        case pixels(hash: String, [Float])
+    }
+
+    /// Reads, hashes, and (on a cache miss) decodes and preprocesses each file, in parallel.
+    private func prepare(_ batch: [String]) -> [Prepared] {
+        var outcomes = [Prepared](repeating: .failure("not processed"), count: batch.count)
+        let decoder = self.decoder, preprocessor = loaded.preprocessor, cache = self.cache
+        outcomes.withUnsafeMutableBufferPointer { buffer in
+            let slots = SendablePointer(buffer.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: batch.count) { index in
+                let path = batch[index]
+                let outcome: Prepared
+                do {
+                    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+                    var digest = StreamingDigest(.sha256)
+                    digest.update(data)
+                    let hash = digest.finalizeHex()
+                    if let vector = cache?.lookup(hash) {
+                        outcome = .cached(vector)
+                    } else {
+                        outcome = .pixels(hash: hash, preprocessor(try decoder.decode(data, source: path)))
+                    }
+                } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
+                    outcome = .failure("no such file")
+                } catch {
+                    outcome = .failure((error as? CustomStringConvertible)?.description ?? error.localizedDescription)
+                }
+                (slots.pointer + index).initialize(to: outcome)
+            }
+        }
+        return outcomes
+    }
+}
+
+/// A pointer handed to concurrent iterations that each write their own slot.
+struct SendablePointer<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+}

@@ -1,0 +1,34 @@
+import CLIPDigest
+import CLIPModel
+import Foundation
+
+/// A content key for a loaded model, for caches: SHA-256 over its configuration, its preprocessing,
+/// and every parameter's name, shape and a strided sample of its values (every 509th element plus the
+/// first and last 64). Renamed or re-downloaded copies of the same weights share the key; any
+/// retrained or fine-tuned weights change it.
+public enum ModelFingerprint {
+    public static func of(_ loaded: LoadedModel) -> String {
+        var digest = StreamingDigest(.sha256)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        if let configuration = try? encoder.encode(loaded.model.configuration) { digest.update(configuration) }
+        let preprocessor = loaded.preprocessor
+        digest.update("size=\(preprocessor.size) mean=\(preprocessor.mean) std=\(preprocessor.standardDeviation) "
+                      + "filter=\(preprocessor.filter) resize=\(preprocessor.resizeMode.rawValue)\n")
+        for (name, parameter) in loaded.model.namedParameters() {
+            let tensor = parameter.wrappedValue
+            digest.update("\(name) \(tensor.shape)\n")
+            let sample = tensor.withUnsafeBufferPointer { values -> [Float] in
+                let count = values.count
+                var sample: [Float] = []
+                sample.reserveCapacity(count / 509 + 130)
+                for index in 0..<min(64, count) { sample.append(values[index]) }
+                for index in stride(from: 64, to: count, by: 509) { sample.append(values[index]) }
+                for index in max(0, count - 64)..<count { sample.append(values[index]) }
+                return sample
+            }
+            sample.withUnsafeBytes { digest.update($0) }
+        }
+        return digest.finalizeHex()
+    }
+}

@@ -1,0 +1,55 @@
+import CLIPTensor
+
+/// Retrieval recall@K as CLIP_benchmark computes it: a query counts as found when at least one of
+/// its positives is among the K highest-scoring candidates. Text→image ranks images for each caption
+/// (CLIP_benchmark's `image_retrieval_recall@K`); image→text ranks captions for each image
+/// (`text_retrieval_recall@K`).
+public enum RetrievalMetrics {
+    /// `scores` is `[Q, C]` (queries × candidates); `positives[q]` the candidates that match query q.
+    public static func recall(scores: Tensor, positives: [Set<Int>], k: Int) -> Double {
+        let queries = scores.shape[0], candidates = scores.shape[1]
+        guard queries > 0 else { return 0 }
+        let values = scores.scalars
+        var found = 0
+        for query in 0..<queries {
+            let row = values[(query * candidates)..<((query + 1) * candidates)]
+            let threshold = kthLargest(Array(row), min(k, candidates))
+            // Indices in the top k, ties at the threshold broken by index as torch.topk's CPU kernel does.
+            var taken = 0
+            var hit = false
+            for (index, value) in row.enumerated() where value > threshold {
+                taken += 1
+                if positives[query].contains(index) { hit = true }
+            }
+            if !hit {
+                for (index, value) in row.enumerated() where value == threshold && taken < k {
+                    taken += 1
+                    if positives[query].contains(index) { hit = true; break }
+                }
+            }
+            if hit { found += 1 }
+        }
+        return Double(found) / Double(queries)
+    }
+
+    static func kthLargest(_ values: [Float], _ k: Int) -> Float {
+        values.sorted(by: >)[max(k, 1) - 1]
+    }
+
+    /// Recall@K both ways for a dataset's caption and image features (L2-normalised).
+    public static func report(textFeatures: Tensor, imageFeatures: Tensor, imageOfCaption: [Int],
+                              ks: [Int] = [1, 5, 10]) -> [String: Double] {
+        let textToImage = withNoGrad { matmul(textFeatures, imageFeatures, transposeB: true) }   // [T, I]
+        let imageToText = textToImage.transposed().copied()                                        // [I, T]
+        let imageCount = imageFeatures.shape[0]
+        var captionsOf = [Set<Int>](repeating: [], count: imageCount)
+        for (caption, image) in imageOfCaption.enumerated() { captionsOf[image].insert(caption) }
+        let imageOf = imageOfCaption.map { Set([$0]) }
+        var result: [String: Double] = [:]
+        for k in ks {
+            result["image_retrieval_recall@\(k)"] = recall(scores: textToImage, positives: imageOf, k: k)
+            result["text_retrieval_recall@\(k)"] = recall(scores: imageToText, positives: captionsOf, k: k)
+        }
+        return result
+    }
+}

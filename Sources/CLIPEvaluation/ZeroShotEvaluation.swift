@@ -1,0 +1,86 @@
+import CLIPModel
+import CLIPTensor
+import Foundation
+
+/// Zero-shot classification of a labelled dataset, scored as CLIP_benchmark scores it.
+public struct ZeroShotEvaluation: Sendable {
+    public struct Report: Codable, Sendable {
+        public var task = "zeroshot_classification"
+        public let model: String
+        public let dataset: String
+        public let templates: String
+        public let templateCount: Int
+        public let classes: Int
+        public let images: Int
+        public let evaluated: Int
+        public let failed: Int
+        public let failures: [ImageFailure]
+        public let imagesFromCache: Int
+        public let classifierFromCache: Bool
+        /// `acc1`, `acc5`, `mean_per_class_recall`.
+        public let metrics: [String: Double]
+        public let elapsedSeconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case task, model, dataset, templates, classes, images, evaluated, failed, failures, metrics
+            case templateCount = "template_count", imagesFromCache = "images_from_cache"
+            case classifierFromCache = "classifier_from_cache", elapsedSeconds = "elapsed_seconds"
+        }
+    }
+
+    public let report: Report
+    /// For each evaluated sample: its index in the dataset and every class, best first.
+    public let rankings: [(sample: Int, classes: [Int])]
+
+    /// Runs the evaluation. `cacheDirectory` (when set) keeps image features and classifier weights.
+    public static func run(loaded: LoadedModel, modelName: String, dataset: ClassificationDataset, templates: PromptTemplates,
+                           cacheDirectory: URL?, batchSize: Int = 32,
+                           progress: ((String, Int, Int) -> Void)? = nil) throws -> ZeroShotEvaluation {
+        let start = Date()
+        let fingerprint = ModelFingerprint.of(loaded)
+        let classifier: ZeroShotClassifier
+        var classifierCached = false
+        if let cacheDirectory {
+            (classifier, classifierCached) = try ClassifierCache(directory: cacheDirectory.appendingPathComponent("classifiers"))
+                .classifier(loaded: loaded, modelFingerprint: fingerprint, classNames: dataset.classNames, templates: templates) {
+                    progress?("classes", $0, dataset.classNames.count)
+                }
+        } else {
+            classifier = try ZeroShotClassifier(loaded: loaded, classNames: dataset.classNames, templates: templates) {
+                progress?("classes", $0, dataset.classNames.count)
+            }
+        }
+        let cache = cacheDirectory.map {
+            EmbeddingCache(directory: $0.appendingPathComponent("embeddings"), modelFingerprint: fingerprint,
+                           width: loaded.model.configuration.embedDim)
+        }
+        let extractor = ImageFeatureExtractor(loaded: loaded, batchSize: batchSize, cache: cache)
+        let extracted = try extractor.extract(dataset.samples.map(\.path)) { progress?("images", $0, $1) }
+        try cache?.save()
+
+        let evaluatedSamples = extracted.features.indices.filter { extracted.features[$0] != nil }
+        let width = loaded.model.configuration.embedDim
+        var rankings: [(Int, [Int])] = []
+        if !evaluatedSamples.isEmpty {
+            let features = Tensor(shape: [evaluatedSamples.count, width], scalars: evaluatedSamples.flatMap { extracted.features[$0]! })
+            let logits = try classifier.logits(imageFeatures: features).scalars
+            let classes = dataset.classNames.count
+            for (row, sample) in evaluatedSamples.enumerated() {
+                let scores = Array(logits[(row * classes)..<((row + 1) * classes)])
+                rankings.append((sample, ZeroShotClassifier.topIndices(scores, classes)))
+            }
+        }
+        let targets = rankings.map { dataset.samples[$0.0].label }
+        let orders = rankings.map(\.1)
+        let metrics: [String: Double] = [
+            "acc1": ClassificationMetrics.topKAccuracy(rankings: orders, targets: targets, k: 1),
+            "acc5": ClassificationMetrics.topKAccuracy(rankings: orders, targets: targets, k: 5),
+            "mean_per_class_recall": ClassificationMetrics.meanPerClassRecall(predictions: orders.map { $0[0] }, targets: targets),
+        ]
+        let report = Report(model: modelName, dataset: dataset.source, templates: templates.name, templateCount: templates.templates.count,
+                            classes: dataset.classNames.count, images: dataset.samples.count, evaluated: rankings.count,
+                            failed: extracted.failures.count, failures: extracted.failures, imagesFromCache: extracted.cached,
+                            classifierFromCache: classifierCached, metrics: metrics, elapsedSeconds: Date().timeIntervalSince(start))
+        return ZeroShotEvaluation(report: report, rankings: rankings)
+    }
+}
