@@ -9,5 +9,6 @@ struct CLIPCommand: ParsableCommand {
         abstract: "CLIP image and text embeddings, natively in Swift.",
         version: Diagnostics.version,
         subcommands: [DoctorCommand.self, InfoCommand.self, EmbedCommand.self, SimilarityCommand.self, BenchCommand.self,
-                      TokenizeCommand.self, PreprocessCommand.self, DownloadCommand.self, CacheCommand.self, ConvertCommand.self])
+                      TokenizeCommand.self, PreprocessCommand.self, DownloadCommand.self, CacheCommand.self, ConvertCommand.self,
+                      ClassifyCommand.self, EvalCommand.self])
 }

@@ -50,7 +50,7 @@ func peakResidentBytes() -> Int {
 
 /// One JSON object on one line, keys sorted.
 func jsonLine(_ object: Any) throws -> String {
-    String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
 }
 
 /// A Float as the Double with the same shortest decimal form, so JSON shows "0.48145467", not the

@@ -104,7 +104,8 @@ public final class ImageFeatureExtractor {
                 } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
                     outcome = .failure("no such file")
                 } catch {
-                    outcome = .failure((error as? CustomStringConvertible)?.description ?? error.localizedDescription)
+                    let text = (error as? CustomStringConvertible)?.description ?? error.localizedDescription
+                    outcome = .failure(text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text)
                 }
                 (slots.pointer + index).initialize(to: outcome)
             }
