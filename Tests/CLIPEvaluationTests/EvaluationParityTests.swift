@@ -101,15 +101,21 @@ struct EvaluationParityTests {
         print("retrieval: \(report.metrics) (reference \(want))")
     }
 
-    /// Queries (rows) whose diagonal positive lies within `tieTolerance` of the k-th best score.
+    /// Queries (rows) whose diagonal positive could fall on either side of the top-k boundary when
+    /// scores move by `tieTolerance`.
     static func ambiguousQueries(_ scores: Tensor, k: Int) -> Int {
         let n = scores.shape[0], m = scores.shape[1]
         let values = scores.scalars
         var count = 0
         for row in 0..<n {
-            let slice = Array(values[(row * m)..<((row + 1) * m)])
-            let kth = slice.sorted(by: >)[k - 1]
-            if abs(slice[row] - kth) < tieTolerance { count += 1 }
+            let positive = values[row * m + row]
+            var surelyAbove = 0, possiblyAbove = 0
+            for column in 0..<m where column != row {
+                let value = values[row * m + column]
+                if value > positive + tieTolerance { surelyAbove += 1 }
+                if value > positive - tieTolerance { possiblyAbove += 1 }
+            }
+            if surelyAbove < k && possiblyAbove >= k { count += 1 }
         }
         return count
     }

@@ -6,34 +6,29 @@ import CLIPTensor
 /// (`text_retrieval_recall@K`).
 public enum RetrievalMetrics {
     /// `scores` is `[Q, C]` (queries × candidates); `positives[q]` the candidates that match query q.
+    /// A candidate's rank counts the candidates scoring higher, and equal ones with a lower index.
     public static func recall(scores: Tensor, positives: [Set<Int>], k: Int) -> Double {
         let queries = scores.shape[0], candidates = scores.shape[1]
         guard queries > 0 else { return 0 }
         let values = scores.scalars
         var found = 0
         for query in 0..<queries {
-            let row = values[(query * candidates)..<((query + 1) * candidates)]
-            let threshold = kthLargest(Array(row), min(k, candidates))
-            // Indices in the top k, ties at the threshold broken by index as torch.topk's CPU kernel does.
-            var taken = 0
-            var hit = false
-            for (index, value) in row.enumerated() where value > threshold {
-                taken += 1
-                if positives[query].contains(index) { hit = true }
-            }
-            if !hit {
-                for (index, value) in row.enumerated() where value == threshold && taken < k {
-                    taken += 1
-                    if positives[query].contains(index) { hit = true; break }
+            let base = query * candidates
+            let hit = positives[query].contains { positive in
+                let score = values[base + positive]
+                var rank = 0
+                for candidate in 0..<candidates {
+                    let other = values[base + candidate]
+                    if other > score || (other == score && candidate < positive) {
+                        rank += 1
+                        if rank >= k { return false }
+                    }
                 }
+                return true
             }
             if hit { found += 1 }
         }
         return Double(found) / Double(queries)
-    }
-
-    static func kthLargest(_ values: [Float], _ k: Int) -> Float {
-        values.sorted(by: >)[max(k, 1) - 1]
     }
 
     /// Recall@K both ways for a dataset's caption and image features (L2-normalised).
