@@ -63,6 +63,7 @@ CASES = {
     "pow_cube": ([randn(3, 7)], lambda a: a ** 3),
     "tanh": ([randn(3, 7)], torch.tanh),
     "sigmoid": ([randn(3, 7) * 3], torch.sigmoid),
+    "log_sigmoid": ([randn(3, 7) * 8], torch.nn.functional.logsigmoid),
     "relu": ([away_from_zero(3, 7)], torch.relu),
     "sum_all": ([randn(3, 4, 5)], lambda a: a.sum()),
     "sum_axes_0_2": ([randn(3, 4, 5)], lambda a: a.sum(dim=(0, 2))),

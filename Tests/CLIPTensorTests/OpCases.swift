@@ -26,6 +26,7 @@ let opCases: [OpCase] = [
     OpCase(name: "pow_cube") { pow($0[0], 3) },
     OpCase(name: "tanh") { tanh($0[0]) },
     OpCase(name: "sigmoid") { sigmoid($0[0]) },
+    OpCase(name: "log_sigmoid") { logSigmoid($0[0]) },
     OpCase(name: "relu", function: { relu($0[0]) }, epsilon: 1e-3),
     OpCase(name: "sum_all") { $0[0].sum() },
     OpCase(name: "sum_axes_0_2") { $0[0].sum(alongAxes: [0, 2]) },

@@ -1,6 +1,6 @@
 import Foundation
 
-// Elementwise functions with gradients: exp, log, sqrt, pow, tanh, sigmoid, relu.
+// Elementwise functions with gradients: exp, log, sqrt, pow, tanh, sigmoid, logSigmoid, relu.
 
 private func unary<F: VectorFunction>(_ x: Tensor, _ f: F) -> Tensor {
     let out = Tensor.uninitialized(x.shape)
@@ -52,6 +52,15 @@ public func sigmoid(_ x: Tensor) -> Tensor {
     let out = unary(x, Sigmoid())
     let result = out.detached()
     return out.recordingGradient(of: [x]) { g in [g * result * (1 - result)] }
+}
+
+/// `log σ(x)` elementwise, as `min(x, 0) − log1p(e^−|x|)` so that it neither overflows nor loses
+/// precision for large |x| (the SigLIP loss).
+public func logSigmoid(_ x: Tensor) -> Tensor {
+    let out = unaryScalar(x) { v in Swift.min(v, 0) - Float(Foundation.log1p(Foundation.exp(Double(-Swift.abs(v))))) }
+    return out.recordingGradient(of: [x]) { g in
+        [g * unaryScalar(x) { v in Float(1 / (1 + Foundation.exp(Double(v)))) }]   // d/dx log σ(x) = σ(−x)
+    }
 }
 
 /// `max(x, 0)` elementwise.
