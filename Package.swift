@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "CLIPModel", targets: ["CLIPModel"]),
         .library(name: "CLIPHub", targets: ["CLIPHub"]),
         .library(name: "CLIPEvaluation", targets: ["CLIPEvaluation"]),
+        .library(name: "CLIPOptim", targets: ["CLIPOptim"]),
+        .library(name: "CLIPTraining", targets: ["CLIPTraining"]),
         .executable(name: "clip", targets: ["CLIPCommand"]),
         .executable(name: "clip-kernel-bench", targets: ["CLIPKernelBench"]),
     ],
@@ -88,6 +90,12 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
         .target(
+            name: "CLIPOptim",
+            dependencies: ["CLIPTensor", "CLIPNN"]),
+        .target(
+            name: "CLIPTraining",
+            dependencies: ["CLIPModel", "CLIPOptim", "CLIPEvaluation"]),
+        .target(
             name: "CLIPEvaluation",
             dependencies: ["CLIPModel", "CLIPDigest"]),
         .target(
@@ -123,6 +131,10 @@ let package = Package(
         .testTarget(
             name: "CLIPModelTests",
             dependencies: ["CLIPModel", "CLIPTestSupport"],
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "CLIPTrainingTests",
+            dependencies: ["CLIPTraining", "CLIPTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLIPEvaluationTests",

@@ -8,12 +8,19 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
     public var quickGELU: Bool
     public var vision: VisionConfiguration
     public var text: TextConfiguration
+    /// The initial `logit_scale` for training (open_clip's `init_logit_scale`, default ln(1/0.07)).
+    public var initLogitScale: Double?
+    /// SigLIP models have a learnable `logit_bias` (open_clip's `init_logit_bias`, −10 for SigLIP).
+    public var initLogitBias: Double?
 
-    public init(embedDim: Int, quickGELU: Bool = false, vision: VisionConfiguration, text: TextConfiguration) {
+    public init(embedDim: Int, quickGELU: Bool = false, vision: VisionConfiguration, text: TextConfiguration,
+                initLogitScale: Double? = nil, initLogitBias: Double? = nil) {
         self.embedDim = embedDim
         self.quickGELU = quickGELU
         self.vision = vision
         self.text = text
+        self.initLogitScale = initLogitScale
+        self.initLogitBias = initLogitBias
     }
 
     /// The MLP activation of both towers.
@@ -21,12 +28,15 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case embedDim = "embed_dim", quickGELU = "quick_gelu", vision = "vision_cfg", text = "text_cfg"
+        case initLogitScale = "init_logit_scale", initLogitBias = "init_logit_bias"
     }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         embedDim = try container.decode(Int.self, forKey: .embedDim)
         quickGELU = try container.decodeIfPresent(Bool.self, forKey: .quickGELU) ?? false
+        initLogitScale = try container.decodeIfPresent(Double.self, forKey: .initLogitScale)
+        initLogitBias = try container.decodeIfPresent(Double.self, forKey: .initLogitBias)
         vision = try container.decode(VisionConfiguration.self, forKey: .vision)
         text = try container.decode(TextConfiguration.self, forKey: .text)
     }

@@ -23,13 +23,16 @@ extension ModelExporter {
             visionConfig["mlp_ratio"] = mlpRatio(width: vision.width, mlpWidth: vision.mlpWidth)
         }
         let text = configuration.text
-        return [
+        var result: [String: Any] = [
             "embed_dim": configuration.embedDim,
             "quick_gelu": configuration.quickGELU,
             "vision_cfg": visionConfig,
             "text_cfg": ["context_length": text.contextLength, "vocab_size": text.vocabSize, "width": text.width,
                          "heads": text.heads, "layers": text.layers, "mlp_ratio": mlpRatio(width: text.width, mlpWidth: text.mlpWidth)],
         ]
+        if let scale = configuration.initLogitScale { result["init_logit_scale"] = scale }
+        if let bias = configuration.initLogitBias { result["init_logit_bias"] = bias }
+        return result
     }
 
     static func openCLIPPreprocessing(_ loaded: LoadedModel) -> [String: Any] {

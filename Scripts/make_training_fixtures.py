@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""One training step of open_clip, for CLIPTrainingTests: loss, every gradient, and every weight
+after one AdamW step, for the CLIP (InfoNCE) and the SigLIP loss.
+
+A tiny open_clip ViT CLIP (vocabulary 500, end token 499) initialised by open_clip itself (SigLIP:
+`init_logit_scale=log 10`, `init_logit_bias=-10`), one batch of 4 preprocessed images and token rows,
+and the step exactly as open_clip's `train_one_epoch` runs it: the forward returns normalised
+features and `logit_scale.exp()`; `ClipLoss` / `SigLipLoss`; backward; `clip_grad_norm_` (2-norm over
+all gradients) at 0.05, small enough to clip; AdamW with open_clip's parameter groups (no weight decay
+for parameters with fewer than 2 dimensions or whose name contains "bn", "ln", "bias" or
+"logit_scale"), betas (0.9, 0.98), eps 1e-6, weight decay 0.2; the learning rate from `cosine_lr` at
+step 0 with base 1e-3 and 2 warmup steps of 10 (5e-4); then `logit_scale.clamp_(0, ln 100)`.
+
+Writes Tests/CLIPTrainingTests/Fixtures/<loss>/ with the initial model (open_clip_config.json +
+open_clip_model.safetensors) and step.safetensors (`images`, `tokens`, `loss`, `lr`, `grad/<name>`,
+`after/<name>`).
+
+    pip install open_clip_torch safetensors
+    python Scripts/make_training_fixtures.py
+"""
+import json
+import math
+import os
+import shutil
+
+import torch
+from safetensors.torch import save_file
+from open_clip.loss import ClipLoss, SigLipLoss
+from open_clip.model import CLIP
+from open_clip_train.scheduler import cosine_lr
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "..", "Tests", "CLIPTrainingTests", "Fixtures")
+CONFIG = {"embed_dim": 8,
+          "vision_cfg": {"image_size": 32, "layers": 1, "width": 16, "patch_size": 8, "head_width": 8},
+          "text_cfg": {"context_length": 16, "vocab_size": 500, "width": 16, "heads": 2, "layers": 1}}
+BASE_LR, WARMUP, STEPS, WEIGHT_DECAY, CLIP_NORM = 1e-3, 2, 10, 0.2, 0.05
+
+
+def batch(generator):
+    images = torch.randn((4, 3, 32, 32), generator=generator)
+    tokens = torch.zeros((4, 16), dtype=torch.long)
+    for row, end in enumerate([4, 15, 7, 10]):
+        tokens[row, 0] = 498
+        tokens[row, 1:end] = torch.randint(1, 498, (end - 1,), generator=generator)
+        tokens[row, end] = 499
+    return images, tokens
+
+
+def parameter_groups(model):
+    exclude = lambda n, p: p.ndim < 2 or "bn" in n or "ln" in n or "bias" in n or "logit_scale" in n
+    named = list(model.named_parameters())
+    return [{"params": [p for n, p in named if exclude(n, p) and p.requires_grad], "weight_decay": 0.0},
+            {"params": [p for n, p in named if not exclude(n, p) and p.requires_grad], "weight_decay": WEIGHT_DECAY}]
+
+
+def one_step(loss_name):
+    torch.manual_seed(7)
+    if loss_name == "siglip":
+        model = CLIP(**CONFIG, init_logit_scale=math.log(10), init_logit_bias=-10)
+        loss_fn = SigLipLoss()
+    else:
+        model = CLIP(**CONFIG)
+        loss_fn = ClipLoss()
+    model.train()
+    folder = os.path.join(OUT, loss_name)
+    os.makedirs(folder)
+    save_file({k: v.detach().clone().contiguous() for k, v in model.state_dict().items()},
+              os.path.join(folder, "open_clip_model.safetensors"))
+    config = dict(CONFIG)
+    if loss_name == "siglip":
+        config["init_logit_bias"] = -10
+    with open(os.path.join(folder, "open_clip_config.json"), "w") as f:
+        json.dump({"model_cfg": config}, f, indent=2)
+
+    images, tokens = batch(torch.Generator().manual_seed(11))
+    optimizer = torch.optim.AdamW(parameter_groups(model), lr=BASE_LR, betas=(0.9, 0.98), eps=1e-6)
+    scheduler = cosine_lr(optimizer, BASE_LR, WARMUP, STEPS)
+    lr = scheduler(0)
+    optimizer.zero_grad()
+    out = model(images, tokens)
+    if loss_name == "siglip":
+        image_features, text_features, logit_scale, logit_bias = out
+        loss = loss_fn(image_features, text_features, logit_scale, logit_bias)
+    else:
+        image_features, text_features, logit_scale = out
+        loss = loss_fn(image_features, text_features, logit_scale)
+    loss.backward()
+    grads = {f"grad/{n}": p.grad.detach().clone() for n, p in model.named_parameters()}
+    total_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP_NORM, norm_type=2.0)
+    assert total_norm > CLIP_NORM, f"the gradient norm {total_norm} does not exceed the clip norm"
+    optimizer.step()
+    with torch.no_grad():
+        model.logit_scale.clamp_(0, math.log(100))
+    tensors = {"images": images, "tokens": tokens.float(), "loss": loss.detach().reshape([]), "lr": torch.tensor(lr),
+               "grad_norm": total_norm.detach().reshape([])}
+    tensors.update(grads)
+    tensors.update({f"after/{n}": p.detach().clone() for n, p in model.named_parameters()})
+    save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(folder, "step.safetensors"))
+    print(f"{loss_name}: loss {loss.item():.6f}, lr {lr}, grad norm {total_norm.item():.4f}")
+
+
+def main():
+    shutil.rmtree(OUT, ignore_errors=True)
+    for name in ("clip", "siglip"):
+        one_step(name)
+    total = sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(OUT) for f in files)
+    print(f"fixtures: {total // 1024} KB")
+
+
+if __name__ == "__main__":
+    main()
