@@ -110,6 +110,7 @@ let package = Package(
                 "CLIPModel",
                 "CLIPHub",
                 "CLIPEvaluation",
+                "CLIPTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

@@ -33,6 +33,11 @@ public final class AdamW {
     public struct Moments {
         public var first: [Float]
         public var second: [Float]
+
+        public init(first: [Float], second: [Float]) {
+            self.first = first
+            self.second = second
+        }
     }
 
     public var groups: [Group]

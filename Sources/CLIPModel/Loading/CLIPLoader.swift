@@ -19,6 +19,17 @@ public struct LoadedModel: @unchecked Sendable {
     /// Element types of the floating-point tensors on disk ("F32", "F16", …).
     public let storedTypes: [String]
 
+    public init(model: CLIP, layout: CheckpointLayout, weightsPath: String, architectureName: String?,
+                preprocessor: ImagePreprocessor, vocabulary: BPEVocabulary, storedTypes: [String]) {
+        self.model = model
+        self.layout = layout
+        self.weightsPath = weightsPath
+        self.architectureName = architectureName
+        self.preprocessor = preprocessor
+        self.vocabulary = vocabulary
+        self.storedTypes = storedTypes
+    }
+
     /// A tokenizer for this model's vocabulary and context length.
     public func makeTokenizer() throws -> CLIPTokenizer {
         try CLIPTokenizer(vocabulary: vocabulary, contextLength: model.configuration.text.contextLength)
@@ -103,7 +114,7 @@ public enum CLIPLoader {
     }
 
     /// open_clip's `preprocess_cfg` (mean, std, interpolation, resize mode) with the model's image size.
-    static func openCLIPPreprocessing(_ data: Data, imageSize: Int, source: String) throws -> ImagePreprocessor {
+    public static func openCLIPPreprocessing(_ data: Data, imageSize: Int, source: String) throws -> ImagePreprocessor {
         var preprocessor = ImagePreprocessor(size: imageSize)
         guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let settings = root["preprocess_cfg"] as? [String: Any] else { return preprocessor }

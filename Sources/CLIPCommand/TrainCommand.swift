@@ -1,0 +1,145 @@
+import ArgumentParser
+import CLIPImage
+import CLIPModel
+import CLIPTensor
+import CLIPTokenizer
+import CLIPTraining
+import Foundation
+
+/// `clip train`: contrastive training from scratch or from a checkpoint, with open_clip's semantics.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train or fine-tune a CLIP model (CLIP or SigLIP loss, AdamW, warmup + cosine), writing open_clip checkpoints.",
+        discussion: """
+        Start from --model-config (a preset such as ViT-B-32 or an open_clip config JSON, randomly initialised) or \
+        --model (any model reference). --train-data is a TSV/CSV (filepath and title columns, paths relative to the \
+        file) or a folder of images with .txt captions beside them. Checkpoints go to OUTPUT/checkpoints/step_N \
+        (open_clip_config.json, open_clip_model.safetensors, training_state.safetensors); OUTPUT/metrics.jsonl gets \
+        one line per step. --resume DIR continues a run exactly where its checkpoint left it.
+        """)
+
+    @Option(help: "A preset name or an open_clip model config JSON, for training from scratch.")
+    var modelConfig: String?
+
+    @Option(help: "A model to fine-tune: directory, file, Hub repository or ARCH:TAG.")
+    var model: String?
+
+    @Option(help: "Training data: a TSV/CSV file or a folder of image + .txt pairs.")
+    var trainData: String
+
+    @Option(help: "The image column of a table.") var csvImageKey = "filepath"
+    @Option(help: "The caption column of a table.") var csvCaptionKey = "title"
+    @Option(help: "The table separator (default: tab for .tsv, comma otherwise).") var csvSeparator: String?
+
+    @Option(help: "Samples per micro-batch.") var batchSize: Int
+    @Option(help: "Passes over the data (ignored when --steps is given).") var epochs = 1
+    @Option(help: "Optimizer steps to run.") var steps: Int?
+    @Option(help: "Peak learning rate.") var lr: Float = 5e-4
+    @Option(help: "Linear warmup steps.") var warmup = 10_000
+    @Option(help: "AdamW weight decay (not applied to gains, biases, logit scale).") var weightDecay: Float = 0.2
+    @Option(help: "AdamW β1.") var beta1: Float = 0.9
+    @Option(help: "AdamW β2.") var beta2: Float = 0.98
+    @Option(help: "AdamW ε.") var eps: Float = 1e-6
+    @Option(help: "clip or siglip.") var loss = "clip"
+    @Option(help: "Micro-batches per optimizer step; the loss sees all of them.") var accumFreq = 1
+    @Option(help: "Clip the gradients' joint 2-norm to this.") var gradClipNorm: Float?
+    @Option(help: "default (RandomResizedCrop 0.9–1.0) or none (the inference transform).") var augment = "default"
+    @Option(help: "Shuffle the data each epoch (true or false).") var shuffle = "true"
+    @Option(help: "Seed for initialisation, shuffling and augmentation.") var seed: UInt64 = 0
+    @Flag(help: "Freeze the image tower (LiT).") var lockImage = false
+    @Option(help: "With --lock-image: leave this many final layer groups trainable.") var lockImageUnlockedGroups = 0
+    @Flag(help: "Freeze the text tower.") var lockText = false
+    @Option(help: "Write a checkpoint every this many steps (and at the end).") var saveEvery: Int?
+    @Option(help: "The run folder.") var output: String
+    @Option(help: "Continue from a checkpoint folder (or a run folder's newest checkpoint).") var resume: String?
+
+    func validate() throws {
+        guard (modelConfig == nil) != (model == nil) || resume != nil else {
+            throw ValidationError("give exactly one of --model-config and --model (or --resume)")
+        }
+        guard ["true", "false"].contains(shuffle) else { throw ValidationError("--shuffle must be true or false") }
+        guard LossKind(rawValue: loss) != nil else { throw ValidationError("--loss must be clip or siglip") }
+        if let csvSeparator, csvSeparator.count != 1, csvSeparator != "\\t" { throw ValidationError("--csv-separator must be one character") }
+    }
+
+    var options: TrainingOptions {
+        var options = TrainingOptions(batchSize: batchSize)
+        options.steps = steps
+        options.epochs = epochs
+        options.learningRate = lr
+        options.warmup = warmup
+        options.weightDecay = weightDecay
+        options.beta1 = beta1
+        options.beta2 = beta2
+        options.epsilon = eps
+        options.loss = LossKind(rawValue: loss) ?? .clip
+        options.accumulation = accumFreq
+        options.gradientClipNorm = gradClipNorm
+        options.augmentation = augment
+        options.shuffle = shuffle == "true"
+        options.seed = seed
+        options.lockImage = lockImage
+        options.lockImageUnlockedGroups = lockImageUnlockedGroups
+        options.lockText = lockText
+        options.checkpointEvery = saveEvery
+        return options
+    }
+
+    func run() throws {
+        try options.validate()
+        var resumeFolder: URL? = nil
+        let loaded: LoadedModel
+        if let resume {
+            let folder = try TrainingCheckpoint.locate(resume)
+            resumeFolder = folder
+            loaded = try CLIPLoader.load(path: folder.path)
+        } else if let model {
+            let resolved = try resolveModel(model)
+            loaded = try CLIPLoader.load(path: resolved.path, quickGELU: resolved.quickGELU)
+        } else {
+            loaded = try Self.fresh(modelConfig!, seed: seed)
+        }
+        let separator: Character? = csvSeparator.map { $0 == "\\t" ? "\t" : Character($0) }
+        let data = try CaptionedImages.open(trainData, imageColumn: csvImageKey, captionColumn: csvCaptionKey, separator: separator)
+        let batches = try TrainingBatches(data: data, batchSize: batchSize, shuffle: shuffle == "true", seed: seed,
+                                          augmentation: Augmentation(rawValue: augment)!, preprocessor: loaded.preprocessor,
+                                          tokenizer: try loaded.makeTokenizer())
+        let trainer = try Trainer(loaded: loaded, batches: batches, options: options, output: URL(fileURLWithPath: output), resume: resumeFolder)
+        let isTerminal = isatty(STDERR_FILENO) == 1
+        let started = Date()
+        var lastPrint = Date.distantPast
+        try trainer.run { record in
+            let now = Date()
+            guard record.step == trainer.totalSteps || now.timeIntervalSince(lastPrint) >= (isTerminal ? 0.2 : 10) else { return }
+            lastPrint = now
+            let line = String(format: "step %d/%d  epoch %d  loss %.4f  lr %.2e  scale %.2f  %.1f samples/s  %.0f s",
+                              record.step, trainer.totalSteps, record.epoch, record.loss, record.learningRate,
+                              Foundation.exp(record.logitScale), record.samplesPerSecond, now.timeIntervalSince(started))
+            FileHandle.standardError.write(Data(((isTerminal ? "\r\u{1B}[K" : "") + line + (isTerminal ? "" : "\n")).utf8))
+        }
+        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        if trainer.progress.skippedSamples > 0 {
+            FileHandle.standardError.write(Data("\(trainer.progress.skippedSamples) unreadable samples were skipped\n".utf8))
+        }
+        print(trainer.checkpointFolder.path)
+    }
+
+    /// A randomly initialised model from a preset name or an open_clip config file.
+    static func fresh(_ name: String, seed: UInt64) throws -> LoadedModel {
+        let configuration: CLIPConfiguration
+        var preprocessor: ImagePreprocessor? = nil
+        if FileManager.default.fileExists(atPath: name) {
+            let data = try Data(contentsOf: URL(fileURLWithPath: name))
+            configuration = try CLIPConfiguration.openCLIP(json: data, source: name)   // bare model_cfg or open_clip_config.json
+            preprocessor = try CLIPLoader.openCLIPPreprocessing(data, imageSize: configuration.vision.imageSize, source: name)
+        } else {
+            configuration = try CLIPPresets.configuration(named: name)
+        }
+        let model = CLIP(configuration)
+        ModelInitializer.initialize(model, seed: seed)
+        return LoadedModel(model: model, layout: .openCLIP, weightsPath: "(random initialisation)", architectureName: name,
+                           preprocessor: preprocessor ?? ImagePreprocessor(size: configuration.vision.imageSize),
+                           vocabulary: try BPEVocabulary.bundled(), storedTypes: [])
+    }
+}

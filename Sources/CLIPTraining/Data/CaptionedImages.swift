@@ -1,0 +1,73 @@
+import CLIPEvaluation
+import Foundation
+
+/// Image–caption pairs to train on: from a TSV/CSV in open_clip's convention or from a folder of
+/// images with `.txt` captions beside them.
+public struct CaptionedImages: Sendable {
+    public struct Sample: Sendable, Equatable {
+        public let imagePath: String
+        public let caption: String
+    }
+
+    public let source: String
+    public let samples: [Sample]
+
+    public init(source: String, samples: [Sample]) {
+        self.source = source
+        self.samples = samples
+    }
+
+    /// A table (`filepath` and `title` columns by default; paths relative to the table) or a folder.
+    public static func open(_ path: String, imageColumn: String = "filepath", captionColumn: String = "title",
+                            separator: Character? = nil) throws -> CaptionedImages {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw TrainingError.invalidData(source: path, reason: "no such file or folder")
+        }
+        if isDirectory.boolValue { return try folder(path) }
+        return try table(path, imageColumn: imageColumn, captionColumn: captionColumn, separator: separator)
+    }
+
+    public static func table(_ path: String, imageColumn: String = "filepath", captionColumn: String = "title",
+                             separator: Character? = nil) throws -> CaptionedImages {
+        let table: DelimitedTable
+        do { table = try DelimitedTable(path: path, separator: separator) } catch {
+            throw TrainingError.invalidData(source: path, reason: "\(error)")
+        }
+        guard let image = table.columns.firstIndex(of: imageColumn), let caption = table.columns.firstIndex(of: captionColumn) else {
+            throw TrainingError.invalidData(source: path, reason: "needs columns '\(imageColumn)' and '\(captionColumn)' (has \(table.columns.joined(separator: ", ")))")
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let samples = table.rows.map { row -> Sample in
+            let file = row.fields[image].trimmingCharacters(in: .whitespaces)
+            return Sample(imagePath: file.hasPrefix("/") ? file : folder.appendingPathComponent(file).path, caption: row.fields[caption])
+        }
+        guard !samples.isEmpty else { throw TrainingError.invalidData(source: path, reason: "no rows") }
+        return CaptionedImages(source: path, samples: samples)
+    }
+
+    /// Every image under `root` (recursively, sorted) that has a `.txt` file of the same stem beside it.
+    public static func folder(_ root: String) throws -> CaptionedImages {
+        guard let enumerator = FileManager.default.enumerator(atPath: root) else {
+            throw TrainingError.invalidData(source: root, reason: "cannot list the folder")
+        }
+        var images: [String] = []
+        while let relative = enumerator.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            if !name.hasPrefix("."), ClassificationDataset.imageExtensions.contains((name as NSString).pathExtension.lowercased()) {
+                images.append(relative)
+            }
+        }
+        let base = URL(fileURLWithPath: root)
+        var samples: [Sample] = []
+        for relative in images.sorted() {
+            let image = base.appendingPathComponent(relative)
+            let captionFile = image.deletingPathExtension().appendingPathExtension("txt")
+            guard let data = FileManager.default.contents(atPath: captionFile.path) else { continue }
+            let caption = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            samples.append(Sample(imagePath: image.path, caption: caption))
+        }
+        guard !samples.isEmpty else { throw TrainingError.invalidData(source: root, reason: "no image with a .txt caption beside it") }
+        return CaptionedImages(source: root, samples: samples)
+    }
+}

@@ -1,0 +1,145 @@
+// Legend: B batch, S image size.
+import CLIPImage
+import CLIPModel
+import CLIPTensor
+import CLIPTokenizer
+import Dispatch
+import Foundation
+
+/// How training images are augmented.
+public enum Augmentation: String, Sendable {
+    /// open_clip's training transform: RandomResizedCrop (scale 0.9–1.0, bicubic), RGB, normalise.
+    case standard = "default"
+    /// The inference transform (resize the shorter side, centre crop, normalise).
+    case none
+}
+
+/// One batch ready for the model.
+public struct TrainingBatch: @unchecked Sendable {
+    public let images: Tensor          // [B, 3, S, S]
+    public let tokens: [[Int]]
+    /// Positions in the epoch's order of the samples used (skipped ones are absent).
+    public let sampleCount: Int
+    public let skipped: [String]
+}
+
+/// Deterministic batches over a dataset: the order of an epoch is a permutation drawn from
+/// (seed, epoch), and each sample's augmentation from (seed, epoch, sample index), so a resumed run
+/// sees exactly the batches an uninterrupted one would. Samples are decoded and augmented in parallel.
+/// An unreadable sample is skipped and reported; the batch is filled from the next samples so that
+/// every batch has the full size (the last incomplete one is dropped, as open_clip's loader does).
+public struct TrainingBatches: Sendable {
+    public let data: CaptionedImages
+    public let batchSize: Int
+    public let shuffle: Bool
+    public let seed: UInt64
+    public let augmentation: Augmentation
+    public let preprocessor: ImagePreprocessor
+    public let tokenizer: CLIPTokenizer
+    public let decoder = ImageDecoder()
+
+    public init(data: CaptionedImages, batchSize: Int, shuffle: Bool, seed: UInt64, augmentation: Augmentation,
+                preprocessor: ImagePreprocessor, tokenizer: CLIPTokenizer) throws {
+        guard batchSize >= 1, batchSize <= data.samples.count else {
+            throw TrainingError.invalidOption("batch size \(batchSize) needs 1…\(data.samples.count) (the dataset's size)")
+        }
+        self.data = data
+        self.batchSize = batchSize
+        self.shuffle = shuffle
+        self.seed = seed
+        self.augmentation = augmentation
+        self.preprocessor = preprocessor
+        self.tokenizer = tokenizer
+    }
+
+    /// Full batches per epoch.
+    public var batchesPerEpoch: Int { data.samples.count / batchSize }
+
+    /// The sample indices of `epoch` in order.
+    public func order(epoch: Int) -> [Int] {
+        var indices = Array(data.samples.indices)
+        guard shuffle else { return indices }
+        var generator = RandomGenerator(seed: Self.mix(seed, UInt64(epoch), 0x5348_5546))
+        for i in stride(from: indices.count - 1, to: 0, by: -1) {
+            let j = Int(generator.next() % UInt64(i + 1))
+            indices.swapAt(i, j)
+        }
+        return indices
+    }
+
+    /// Batch `index` of `epoch`, beginning at position `start` of the epoch's order; returns the batch
+    /// and the position after its last sample.
+    public func batch(epoch: Int, startingAt start: Int, order: [Int]) throws -> (TrainingBatch, next: Int) {
+        var pixels: [Float] = []
+        var tokens: [[Int]] = []
+        var skipped: [String] = []
+        var position = start
+        let stride = 3 * preprocessor.size * preprocessor.size
+        while tokens.count < batchSize {
+            let wanted = batchSize - tokens.count
+            guard position + wanted <= order.count else {
+                throw TrainingError.invalidData(source: data.source, reason: "too many unreadable samples to fill a batch in epoch \(epoch)")
+            }
+            let chunk = Array(order[position..<(position + wanted)])
+            let prepared = prepare(chunk, epoch: epoch)
+            for (index, result) in zip(chunk, prepared) {
+                switch result {
+                case let .success(values):
+                    pixels += values
+                    tokens.append(tokenizer.tokenize(data.samples[index].caption))
+                case let .failure(reason):
+                    skipped.append("\(data.samples[index].imagePath): \(reason)")
+                }
+            }
+            position += wanted
+        }
+        let images = Tensor(shape: [batchSize, 3, preprocessor.size, preprocessor.size], scalars: pixels)
+        precondition(pixels.count == batchSize * stride)
+        return (TrainingBatch(images: images, tokens: tokens, sampleCount: position - start, skipped: skipped), position)
+    }
+
+    private enum Prepared {
+        case success([Float])
+        case failure(String)
+    }
+
+    private func prepare(_ indices: [Int], epoch: Int) -> [Prepared] {
+        var results = [Prepared](repeating: .failure("not processed"), count: indices.count)
+        let crop = RandomResizedCrop(size: preprocessor.size, filter: preprocessor.filter)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let slots = UncheckedSlots(buffer.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: indices.count) { position in
+                let index = indices[position]
+                let result: Prepared
+                do {
+                    let image = try decoder.decode(contentsOf: data.samples[index].imagePath)
+                    switch augmentation {
+                    case .none:
+                        result = .success(preprocessor(image))
+                    case .standard:
+                        var generator = RandomGenerator(seed: Self.mix(seed, UInt64(epoch), UInt64(index)))
+                        result = .success(preprocessor.normalized(crop(image, using: &generator)))
+                    }
+                } catch {
+                    result = .failure((error as? CustomStringConvertible)?.description ?? error.localizedDescription)
+                }
+                (slots.pointer + position).initialize(to: result)
+            }
+        }
+        return results
+    }
+
+    /// A 64-bit mix of three values (SplitMix64 finaliser), for independent per-sample streams.
+    static func mix(_ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 {
+        var z = a &* 0x9E37_79B9_7F4A_7C15 ^ (b &+ 0x632B_E59B_D9B4_E019) &* 0xBF58_476D_1CE4_E5B9 ^ c &* 0x94D0_49BB_1331_11EB
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A pointer handed to concurrent iterations that each write their own slot.
+struct UncheckedSlots<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+}

@@ -1,0 +1,42 @@
+import CLIPModel
+import CLIPNN
+
+extension CLIP {
+    /// Freezes the image tower except its last `unlockedGroups` groups, as open_clip's
+    /// `VisionTransformer.lock`: the groups are [conv1, class and positional embeddings, ln_pre],
+    /// each residual block but the last, [the last block, ln_post], and proj. A ModifiedResNet can
+    /// only be locked whole (as in open_clip).
+    public func lockImageTower(unlockedGroups: Int) throws {
+        let visualParameters = namedParameters().filter { $0.name.hasPrefix("visual.") }
+        if configuration.vision.isResNet {
+            guard unlockedGroups == 0 else {
+                throw TrainingError.invalidOption("a ModifiedResNet image tower can only be locked whole (--lock-image-unlocked-groups 0)")
+            }
+            for (_, parameter) in visualParameters { parameter.wrappedValue.requiresGrad = false }
+            return
+        }
+        let blocks = configuration.vision.layers[0]
+        let groupCount = blocks + 2
+        for (name, parameter) in visualParameters {
+            let group = Self.visionGroup(of: name, blocks: blocks)
+            parameter.wrappedValue.requiresGrad = group >= groupCount - unlockedGroups
+        }
+    }
+
+    static func visionGroup(of name: String, blocks: Int) -> Int {
+        let prefix = "visual.transformer.resblocks."
+        if name.hasPrefix(prefix), let index = Int(name.dropFirst(prefix.count).prefix { $0 != "." }) {
+            return index < blocks - 1 ? 1 + index : blocks
+        }
+        if name.hasPrefix("visual.ln_post.") { return blocks }
+        if name == "visual.proj" { return blocks + 1 }
+        return 0   // conv1, class_embedding, positional_embedding, ln_pre
+    }
+
+    /// Freezes the whole text tower (embeddings, transformer, ln_final, text_projection).
+    public func lockTextTower() {
+        for (name, parameter) in namedParameters() where !name.hasPrefix("visual.") && name != "logit_scale" && name != "logit_bias" {
+            parameter.wrappedValue.requiresGrad = false
+        }
+    }
+}

@@ -1,0 +1,171 @@
+// Legend: B batch, K accumulation micro-batches, E embedding width.
+import CLIPModel
+import CLIPOptim
+import CLIPTensor
+import Foundation
+
+/// One line of `metrics.jsonl`.
+public struct StepRecord: Codable, Sendable {
+    public let step: Int
+    public let epoch: Int
+    public let loss: Float
+    public let learningRate: Float
+    public let logitScale: Float
+    public let samplesPerSecond: Double
+    /// Seconds spent waiting for data in this step.
+    public let dataWait: Double
+
+    enum CodingKeys: String, CodingKey {
+        case step, epoch, loss, learningRate = "lr", logitScale = "logit_scale", samplesPerSecond = "samples_per_second"
+        case dataWait = "data_wait"
+    }
+}
+
+/// Trains a CLIP model as open_clip's `train_one_epoch` does: per step the learning rate from the
+/// warmup-cosine schedule, the loss over the whole effective batch (with `accumulation` > 1, the other
+/// micro-batches' features come from a no-grad pass, as `--accum-freq`), backward, optional gradient
+/// clipping, AdamW, then the logit-scale clamp. Checkpoints every `checkpointEvery` steps and at the
+/// end under `output/checkpoints/step_N`; `metrics.jsonl` gets one line per step.
+public final class Trainer {
+    public let loaded: LoadedModel
+    public let batches: TrainingBatches
+    public let options: TrainingOptions
+    public let output: URL
+    public let optimizer: AdamW
+    public private(set) var progress: TrainingProgress
+    public let totalSteps: Int
+    private let schedule: LearningRateSchedule
+
+    /// Prepares a run; `resume` (a checkpoint folder) restores weights' optimizer state and progress.
+    /// The model must already hold the checkpoint's weights when resuming.
+    public init(loaded: LoadedModel, batches: TrainingBatches, options: TrainingOptions, output: URL,
+                resume: URL? = nil) throws {
+        try options.validate()
+        self.loaded = loaded
+        self.batches = batches
+        self.options = options
+        self.output = output
+        let model = loaded.model
+        model.prepareForTraining()
+        if options.lockImage { try model.lockImageTower(unlockedGroups: options.lockImageUnlockedGroups) }
+        if options.lockText { model.lockTextTower() }
+        if options.loss == .siglip && model.logitBias == nil {
+            throw TrainingError.invalidOption("--loss siglip needs a model with a logit_bias (init_logit_bias in its config, e.g. a SigLIP config)")
+        }
+        let microBatchesPerEpoch = batches.batchesPerEpoch
+        guard microBatchesPerEpoch >= options.accumulation else {
+            throw TrainingError.invalidOption("an epoch has \(microBatchesPerEpoch) batches, fewer than --accum-freq \(options.accumulation)")
+        }
+        totalSteps = options.steps ?? (microBatchesPerEpoch / options.accumulation) * options.epochs
+        schedule = .cosine(base: options.learningRate, warmup: options.warmup, total: totalSteps)
+        optimizer = AdamW(groups: ParameterGroups.openCLIP(model, weightDecay: options.weightDecay), learningRate: options.learningRate,
+                          beta1: options.beta1, beta2: options.beta2, epsilon: options.epsilon)
+        progress = TrainingProgress(step: 0, epoch: 0, position: 0, skippedSamples: 0)
+        if let resume {
+            let state = try TrainingCheckpoint.readState(resume)
+            optimizer.restore(moments: state.moments, stepCount: state.adamSteps)
+            progress = state.progress
+        }
+    }
+
+    /// Runs until `totalSteps`, calling `report` after every step.
+    @discardableResult
+    public func run(report: ((StepRecord) -> Void)? = nil) throws -> TrainingProgress {
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let metricsFile = output.appendingPathComponent("metrics.jsonl")
+        if !FileManager.default.fileExists(atPath: metricsFile.path) { FileManager.default.createFile(atPath: metricsFile.path, contents: nil) }
+        let metrics = try FileHandle(forWritingTo: metricsFile)
+        defer { try? metrics.close() }
+        try metrics.seekToEnd()
+        var order = batches.order(epoch: progress.epoch)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        while progress.step < totalSteps {
+            let started = Date()
+            // Gather the micro-batches of this step, moving to the next epoch when one runs out.
+            var microBatches: [TrainingBatch] = []
+            while microBatches.count < options.accumulation {
+                if progress.position + batches.batchSize > order.count {
+                    progress.epoch += 1
+                    progress.position = 0
+                    order = batches.order(epoch: progress.epoch)
+                }
+                let (batch, next) = try batches.batch(epoch: progress.epoch, startingAt: progress.position, order: order)
+                progress.position = next
+                progress.skippedSamples += batch.skipped.count
+                microBatches.append(batch)
+            }
+            let dataWait = Date().timeIntervalSince(started)
+            let learningRate = schedule.learningRate(at: progress.step)
+            optimizer.learningRate = learningRate
+            let loss = try step(microBatches)
+            guard loss.isFinite else { throw TrainingError.diverged(step: progress.step, loss: loss) }
+            progress.step += 1
+            let elapsed = Date().timeIntervalSince(started)
+            let record = StepRecord(step: progress.step, epoch: progress.epoch, loss: loss, learningRate: learningRate,
+                                    logitScale: loaded.model.logitScale.item(),
+                                    samplesPerSecond: Double(batches.batchSize * options.accumulation) / max(elapsed, 1e-9),
+                                    dataWait: dataWait)
+            try metrics.write(contentsOf: try encoder.encode(record) + Data("\n".utf8))
+            report?(record)
+            if let every = options.checkpointEvery, progress.step % every == 0, progress.step < totalSteps {
+                try checkpoint()
+            }
+        }
+        try checkpoint()
+        return progress
+    }
+
+    /// The folder of the checkpoint at the current step.
+    public var checkpointFolder: URL {
+        output.appendingPathComponent("checkpoints/step_\(String(format: "%06d", progress.step))")
+    }
+
+    public func checkpoint() throws {
+        try TrainingCheckpoint.write(loaded, optimizer: optimizer, progress: progress, options: options, to: checkpointFolder)
+    }
+
+    /// One optimizer step over `microBatches`; returns the loss.
+    private func step(_ microBatches: [TrainingBatch]) throws -> Float {
+        let model = loaded.model
+        optimizer.zeroGradients()
+        var lossValue: Float = 0
+        if microBatches.count == 1 {
+            let (image, text) = try features(microBatches[0])
+            let loss = lossOf(image, text)
+            loss.backward()
+            lossValue = loss.item()
+        } else {
+            // Features of every micro-batch without gradients, then each micro-batch again with them,
+            // the others' cached features standing in: the loss always sees the whole effective batch.
+            let cached = try withNoGrad { try microBatches.map { try features($0) } }
+            for index in microBatches.indices {
+                let (image, text) = try features(microBatches[index])
+                let images = concatenate(cached.indices.map { $0 == index ? image : cached[$0].0 }, alongAxis: 0)   // [K·B, E]
+                let texts = concatenate(cached.indices.map { $0 == index ? text : cached[$0].1 }, alongAxis: 0)
+                let loss = lossOf(images, texts)
+                loss.backward()
+                lossValue = loss.item()
+            }
+        }
+        let trainable = optimizer.groups.flatMap(\.parameters)
+        if let norm = options.gradientClipNorm { clipGradientNorm(trainable, maximumNorm: norm) }
+        optimizer.step()
+        model.clampLogitScale()
+        return lossValue
+    }
+
+    private func features(_ batch: TrainingBatch) throws -> (Tensor, Tensor) {
+        let model = loaded.model
+        return (try model.encodeImage(batch.images, normalize: true), try model.encodeText(batch.tokens, normalize: true))
+    }
+
+    private func lossOf(_ image: Tensor, _ text: Tensor) -> Tensor {
+        let model = loaded.model
+        let scale = exp(model.logitScale)
+        switch options.loss {
+        case .clip: return ContrastiveLoss.clip(imageFeatures: image, textFeatures: text, scale: scale)
+        case .siglip: return ContrastiveLoss.sigLIP(imageFeatures: image, textFeatures: text, scale: scale, bias: model.logitBias!.value)
+        }
+    }
+}
