@@ -1,6 +1,7 @@
 # swift-clip: build, test, demo and benchmarks.
 #
-#   make demo    release build, then `clip doctor`
+#   make demo    release build, then `clip demo`: generate a shapes dataset, train a small CLIP on it for a
+#                few minutes, classify and retrieve held-out images
 #   make test    system packages, then the whole test suite
 #   make bench   release build, our kernels beside numpy / PyTorch (needs python3 with numpy)
 
@@ -25,6 +26,7 @@ BREW_PACKAGES := jpeg-turbo libpng webp
 
 demo: deps release
 	.build/release/clip doctor
+	.build/release/clip demo --output demo-run
 
 test: deps
 	$(SWIFT) build --build-tests

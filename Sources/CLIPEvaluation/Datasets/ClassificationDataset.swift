@@ -7,6 +7,11 @@ public struct ClassificationDataset: Sendable {
     public struct Sample: Sendable, Equatable {
         public let path: String
         public let label: Int
+
+        public init(path: String, label: Int) {
+            self.path = path
+            self.label = label
+        }
     }
 
     /// Where it was read from.
