@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLIPEvaluation
 import CLIPImage
 import CLIPModel
 import CLIPTensor
@@ -51,6 +52,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "With --lock-image: leave this many final layer groups trainable.") var lockImageUnlockedGroups = 0
     @Flag(help: "Freeze the text tower.") var lockText = false
     @Option(help: "Write a checkpoint every this many steps (and at the end).") var saveEvery: Int?
+    @Option(help: "Zero-shot validation data: an ImageFolder or a TSV/CSV with filepath and label columns.") var valData: String?
+    @Option(help: "Class names for --val-data (one per line); default: the label column's values.") var valClasses: String?
+    @Option(help: "Validate every this many steps (and at the end).") var valEvery: Int?
+    @Option(help: "Templates for validation: default, simple or a file.") var valTemplates = "default"
     @Option(help: "The run folder.") var output: String
     @Option(help: "Continue from a checkpoint folder (or a run folder's newest checkpoint).") var resume: String?
 
@@ -106,6 +111,19 @@ struct TrainCommand: ParsableCommand {
                                           augmentation: Augmentation(rawValue: augment)!, preprocessor: loaded.preprocessor,
                                           tokenizer: try loaded.makeTokenizer())
         let trainer = try Trainer(loaded: loaded, batches: batches, options: options, output: URL(fileURLWithPath: output), resume: resumeFolder)
+        if let valData {
+            let dataset = try ClassificationDataset.open(valData, classesFile: valClasses)
+            let templates = try PromptTemplates.named(valTemplates)
+            trainer.validation = { model in
+                try ZeroShotEvaluation.run(loaded: model, modelName: "training", dataset: dataset, templates: templates,
+                                           cacheDirectory: nil).report.metrics
+            }
+            trainer.validationEvery = valEvery
+            trainer.validationReport = { record in
+                let text = record.val.sorted { $0.key < $1.key }.map { String(format: "%@ %.2f%%", $0.key, $0.value * 100) }.joined(separator: ", ")
+                FileHandle.standardError.write(Data("\nvalidation at step \(record.step): \(text)\n".utf8))
+            }
+        }
         let isTerminal = isatty(STDERR_FILENO) == 1
         let started = Date()
         var lastPrint = Date.distantPast

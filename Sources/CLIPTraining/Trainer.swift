@@ -21,6 +21,12 @@ public struct StepRecord: Codable, Sendable {
     }
 }
 
+/// A validation line of `metrics.jsonl`.
+public struct ValidationRecord: Codable, Sendable {
+    public let step: Int
+    public let val: [String: Double]
+}
+
 /// Trains a CLIP model as open_clip's `train_one_epoch` does: per step the learning rate from the
 /// warmup-cosine schedule, the loss over the whole effective batch (with `accumulation` > 1, the other
 /// micro-batches' features come from a no-grad pass, as `--accum-freq`), backward, optional gradient
@@ -35,6 +41,10 @@ public final class Trainer {
     public private(set) var progress: TrainingProgress
     public let totalSteps: Int
     private let schedule: LearningRateSchedule
+    /// An evaluation run every `validationEvery` steps and at the end (zero-shot accuracy on a
+    /// validation set, say); its metrics go to `metrics.jsonl` as `{"step": N, "val": {…}}`.
+    public var validation: ((LoadedModel) throws -> [String: Double])?
+    public var validationEvery: Int?
 
     /// Prepares a run; `resume` (a checkpoint folder) restores weights' optimizer state and progress.
     /// The model must already hold the checkpoint's weights when resuming.
@@ -111,10 +121,19 @@ public final class Trainer {
             if let every = options.checkpointEvery, progress.step % every == 0, progress.step < totalSteps {
                 try checkpoint()
             }
+            if let validation, progress.step == totalSteps || validationEvery.map({ progress.step % $0 == 0 }) == true {
+                let results = try validation(loaded)
+                let line = ValidationRecord(step: progress.step, val: results)
+                try metrics.write(contentsOf: try encoder.encode(line) + Data("\n".utf8))
+                validationReport?(line)
+            }
         }
         try checkpoint()
         return progress
     }
+
+    /// Called with each validation result.
+    public var validationReport: ((ValidationRecord) -> Void)?
 
     /// The folder of the checkpoint at the current step.
     public var checkpointFolder: URL {

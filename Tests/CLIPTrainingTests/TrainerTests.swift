@@ -80,6 +80,22 @@ struct TrainerTests {
         #expect(lines[0].contains("\"samples_per_second\"") && lines[0].contains("\"logit_scale\"") && lines[0].contains("\"data_wait\""))
     }
 
+    @Test("validation runs every N steps and at the end, into metrics.jsonl")
+    func validation() throws {
+        let root = Self.folder("validation")
+        let data = try Self.dataset(in: root)
+        let trainer = try Self.trainer(try Self.freshModel(), data: data, output: root.appendingPathComponent("run"))
+        var calls = 0
+        trainer.validation = { _ in calls += 1; return ["acc1": Double(calls) / 10] }
+        trainer.validationEvery = 4
+        try trainer.run()
+        #expect(calls == 2)   // step 4 and the end (6)
+        let lines = try String(contentsOf: root.appendingPathComponent("run/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        let validations = lines.filter { $0.contains("\"val\"") }
+        #expect(validations.count == 2)
+        #expect(validations.first?.contains("\"step\":4") == true && validations.last?.contains("\"step\":6") == true)
+    }
+
     @Test("loss falls when a small model fits a small set")
     func learns() throws {
         let root = Self.folder("learn")
