@@ -1,6 +1,7 @@
 // Legend: B batch, K accumulation micro-batches, E embedding width.
 import CLIPModel
 import CLIPOptim
+import Dispatch
 import CLIPTensor
 import Foundation
 
@@ -18,6 +19,24 @@ public struct StepRecord: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case step, epoch, loss, learningRate = "lr", logitScale = "logit_scale", samplesPerSecond = "samples_per_second"
         case dataWait = "data_wait"
+    }
+}
+
+/// Work started on a background queue, waited for later.
+struct Prefetch<Value>: @unchecked Sendable {
+    private let group = DispatchGroup()
+    private let box = Box()
+
+    private final class Box: @unchecked Sendable { var result: Result<Value, Error>? }
+
+    init(_ work: @escaping @Sendable () throws -> Value) {
+        let box = self.box
+        DispatchQueue.global(qos: .userInitiated).async(group: group) { box.result = Result { try work() } }
+    }
+
+    func wait() throws -> Value {
+        group.wait()
+        return try box.result!.get()
     }
 }
 
@@ -87,23 +106,18 @@ public final class Trainer {
         let metrics = try FileHandle(forWritingTo: metricsFile)
         defer { try? metrics.close() }
         try metrics.seekToEnd()
-        var order = batches.order(epoch: progress.epoch)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
+        // The next step's micro-batches are decoded on a background queue while this step computes.
+        var pending = Prefetch { [batches, options, progress] in try Self.microBatches(batches, options, after: progress) }
         while progress.step < totalSteps {
             let started = Date()
-            // Gather the micro-batches of this step, moving to the next epoch when one runs out.
-            var microBatches: [TrainingBatch] = []
-            while microBatches.count < options.accumulation {
-                if progress.position + batches.batchSize > order.count {
-                    progress.epoch += 1
-                    progress.position = 0
-                    order = batches.order(epoch: progress.epoch)
-                }
-                let (batch, next) = try batches.batch(epoch: progress.epoch, startingAt: progress.position, order: order)
-                progress.position = next
-                progress.skippedSamples += batch.skipped.count
-                microBatches.append(batch)
+            let (microBatches, advanced) = try pending.wait()
+            progress.epoch = advanced.epoch
+            progress.position = advanced.position
+            progress.skippedSamples += microBatches.reduce(0) { $0 + $1.skipped.count }
+            if progress.step + 1 < totalSteps {
+                pending = Prefetch { [batches, options, progress] in try Self.microBatches(batches, options, after: progress) }
             }
             let dataWait = Date().timeIntervalSince(started)
             let learningRate = schedule.learningRate(at: progress.step)
@@ -134,6 +148,26 @@ public final class Trainer {
 
     /// Called with each validation result.
     public var validationReport: ((ValidationRecord) -> Void)?
+
+    /// The micro-batches of the step after `progress`, and where the data stands after them (moving to
+    /// the next epoch when one runs out). Pure: the same progress gives the same batches.
+    static func microBatches(_ batches: TrainingBatches, _ options: TrainingOptions,
+                             after progress: TrainingProgress) throws -> ([TrainingBatch], TrainingProgress) {
+        var state = progress
+        var order = batches.order(epoch: state.epoch)
+        var result: [TrainingBatch] = []
+        while result.count < options.accumulation {
+            if state.position + batches.batchSize > order.count {
+                state.epoch += 1
+                state.position = 0
+                order = batches.order(epoch: state.epoch)
+            }
+            let (batch, next) = try batches.batch(epoch: state.epoch, startingAt: state.position, order: order)
+            state.position = next
+            result.append(batch)
+        }
+        return (result, state)
+    }
 
     /// The folder of the checkpoint at the current step.
     public var checkpointFolder: URL {
