@@ -10,5 +10,5 @@ struct CLIPCommand: ParsableCommand {
         version: Diagnostics.version,
         subcommands: [DoctorCommand.self, InfoCommand.self, EmbedCommand.self, SimilarityCommand.self, BenchCommand.self,
                       TokenizeCommand.self, PreprocessCommand.self, DownloadCommand.self, CacheCommand.self, ConvertCommand.self,
-                      ClassifyCommand.self, EvalCommand.self, TrainCommand.self, TrainBenchCommand.self, DemoCommand.self])
+                      ClassifyCommand.self, EvalCommand.self, TrainCommand.self, TrainBenchCommand.self, DemoCommand.self, LinearProbeCommand.self])
 }
