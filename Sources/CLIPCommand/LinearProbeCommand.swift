@@ -53,7 +53,7 @@ struct LinearProbeCommand: ParsableCommand {
         let report: [String: Any] = [
             "model": options.model, "train_images": x.shape[0], "validation_images": vx.shape[0],
             "failed": trainFeatures.failures.count + validationFeatures.failures.count, "classes": train.classNames.count,
-            "l2": Double(probe.l2), "search": probe.search.map { ["l2": Double($0.l2), "accuracy": $0.accuracy] },
+            "l2": shortest(probe.l2), "search": probe.search.map { ["l2": shortest($0.l2), "accuracy": $0.accuracy] },
             "acc1": accuracy, "elapsed_seconds": Date().timeIntervalSince(started),
         ]
         let json = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
