@@ -26,7 +26,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "A model to fine-tune: directory, file, Hub repository or ARCH:TAG.")
     var model: String?
 
-    @Option(help: "Training data: a TSV/CSV file or a folder of image + .txt pairs.")
+    @Option(help: "Training data: a TSV/CSV file, a folder of image + .txt pairs, or webdataset shards (shards-{000..009}.tar).")
     var trainData: String
 
     @Option(help: "The image column of a table.") var csvImageKey = "filepath"

@@ -5,8 +5,32 @@ import Foundation
 /// images with `.txt` captions beside them.
 public struct CaptionedImages: Sendable {
     public struct Sample: Sendable, Equatable {
+        /// The image file, or the tar shard that holds it.
         public let imagePath: String
         public let caption: String
+        /// For a shard member: its bytes within the shard, and its name.
+        public let byteRange: Range<Int>?
+        public let member: String?
+
+        public init(imagePath: String, caption: String, byteRange: Range<Int>? = nil, member: String? = nil) {
+            self.imagePath = imagePath
+            self.caption = caption
+            self.byteRange = byteRange
+            self.member = member
+        }
+
+        /// The image's bytes.
+        public func imageData() throws -> Data {
+            let url = URL(fileURLWithPath: imagePath)
+            guard let byteRange else { return try Data(contentsOf: url) }
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            try handle.seek(toOffset: UInt64(byteRange.lowerBound))
+            return try handle.read(upToCount: byteRange.count) ?? Data()
+        }
+
+        /// A name for messages: the path, or `shard.tar:member`.
+        public var name: String { member.map { "\(imagePath):\($0)" } ?? imagePath }
     }
 
     public let source: String
@@ -17,9 +41,13 @@ public struct CaptionedImages: Sendable {
         self.samples = samples
     }
 
-    /// A table (`filepath` and `title` columns by default; paths relative to the table) or a folder.
+    /// A table (`filepath` and `title` columns by default; paths relative to the table), a folder, or
+    /// webdataset `.tar` shards (a path or a brace pattern such as `shards-{000..009}.tar`).
     public static func open(_ path: String, imageColumn: String = "filepath", captionColumn: String = "title",
                             separator: Character? = nil) throws -> CaptionedImages {
+        if path.lowercased().hasSuffix(".tar") {
+            return CaptionedImages(source: path, samples: try WebDatasetShards.samples(path))
+        }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw TrainingError.invalidData(source: path, reason: "no such file or folder")

@@ -88,7 +88,7 @@ public struct TrainingBatches: Sendable {
                     pixels += values
                     tokens.append(tokenizer.tokenize(data.samples[index].caption))
                 case let .failure(reason):
-                    skipped.append("\(data.samples[index].imagePath): \(reason)")
+                    skipped.append("\(data.samples[index].name): \(reason)")
                 }
             }
             position += wanted
@@ -112,7 +112,8 @@ public struct TrainingBatches: Sendable {
                 let index = indices[position]
                 let result: Prepared
                 do {
-                    let image = try decoder.decode(contentsOf: data.samples[index].imagePath)
+                    let sample = data.samples[index]
+                    let image = try decoder.decode(try sample.imageData(), source: sample.name)
                     switch augmentation {
                     case .none:
                         result = .success(preprocessor(image))
