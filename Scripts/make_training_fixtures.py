@@ -11,6 +11,9 @@ for parameters with fewer than 2 dimensions or whose name contains "bn", "ln", "
 "logit_scale"), betas (0.9, 0.98), eps 1e-6, weight decay 0.2; the learning rate from `cosine_lr` at
 step 0 with base 1e-3 and 2 warmup steps of 10 (5e-4); then `logit_scale.clamp_(0, ln 100)`.
 
+`distill` adds open_clip's `DistillClipLoss` (contrastive + distillation against a second random model,
+stored in `distill/teacher/`) to the CLIP loss.
+
 Writes Tests/CLIPTrainingTests/Fixtures/<loss>/ with the initial model (open_clip_config.json +
 open_clip_model.safetensors) and step.safetensors (`images`, `tokens`, `loss`, `lr`, `grad/<name>`,
 `after/<name>`).
@@ -25,7 +28,7 @@ import shutil
 
 import torch
 from safetensors.torch import save_file
-from open_clip.loss import ClipLoss, SigLipLoss
+from open_clip.loss import ClipLoss, DistillClipLoss, SigLipLoss
 from open_clip.model import CLIP
 from open_clip_train.scheduler import cosine_lr
 
@@ -59,6 +62,9 @@ def one_step(loss_name):
     if loss_name == "siglip":
         model = CLIP(**CONFIG, init_logit_scale=math.log(10), init_logit_bias=-10)
         loss_fn = SigLipLoss()
+    elif loss_name == "distill":
+        model = CLIP(**CONFIG)
+        loss_fn = DistillClipLoss()
     else:
         model = CLIP(**CONFIG)
         loss_fn = ClipLoss()
@@ -73,6 +79,14 @@ def one_step(loss_name):
     with open(os.path.join(folder, "open_clip_config.json"), "w") as f:
         json.dump({"model_cfg": config}, f, indent=2)
 
+    if loss_name == "distill":   # a second model as the teacher, stored beside the student
+        torch.manual_seed(8)
+        teacher = CLIP(**CONFIG).eval()
+        os.makedirs(os.path.join(folder, "teacher"))
+        save_file({k: v.detach().clone().contiguous() for k, v in teacher.state_dict().items()},
+                  os.path.join(folder, "teacher", "open_clip_model.safetensors"))
+        with open(os.path.join(folder, "teacher", "open_clip_config.json"), "w") as f:
+            json.dump({"model_cfg": CONFIG}, f, indent=2)
     images, tokens = batch(torch.Generator().manual_seed(11))
     optimizer = torch.optim.AdamW(parameter_groups(model), lr=BASE_LR, betas=(0.9, 0.98), eps=1e-6)
     scheduler = cosine_lr(optimizer, BASE_LR, WARMUP, STEPS)
@@ -82,6 +96,12 @@ def one_step(loss_name):
     if loss_name == "siglip":
         image_features, text_features, logit_scale, logit_bias = out
         loss = loss_fn(image_features, text_features, logit_scale, logit_bias)
+    elif loss_name == "distill":
+        image_features, text_features, logit_scale = out
+        with torch.no_grad():
+            teacher_image, teacher_text, teacher_scale = teacher(images, tokens)
+        losses = loss_fn(image_features, text_features, logit_scale, teacher_image, teacher_text, teacher_scale, output_dict=True)
+        loss = sum(losses.values())
     else:
         image_features, text_features, logit_scale = out
         loss = loss_fn(image_features, text_features, logit_scale)
@@ -102,7 +122,7 @@ def one_step(loss_name):
 
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
-    for name in ("clip", "siglip"):
+    for name in ("clip", "siglip", "distill"):
         one_step(name)
     total = sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(OUT) for f in files)
     print(f"fixtures: {total // 1024} KB")

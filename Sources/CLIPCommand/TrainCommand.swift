@@ -55,6 +55,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Zero-shot validation data: an ImageFolder or a TSV/CSV with filepath and label columns.") var valData: String?
     @Option(help: "Class names for --val-data (one per line); default: the label column's values.") var valClasses: String?
     @Option(help: "Validate every this many steps (and at the end).") var valEvery: Int?
+    @Option(help: "A teacher model to distil from (any model reference); its logits become soft targets.") var distill: String?
+    @Option(help: "With --distill: weight of a 1 − cos(student, teacher) feature term (0 = off).") var distillFeatureWeight: Float = 0
     @Option(help: "Templates for validation: default, simple or a file.") var valTemplates = "default"
     @Option(help: "The run folder.") var output: String
     @Option(help: "Continue from a checkpoint folder (or a run folder's newest checkpoint).") var resume: String?
@@ -111,6 +113,20 @@ struct TrainCommand: ParsableCommand {
                                           augmentation: Augmentation(rawValue: augment)!, preprocessor: loaded.preprocessor,
                                           tokenizer: try loaded.makeTokenizer())
         let trainer = try Trainer(loaded: loaded, batches: batches, options: options, output: URL(fileURLWithPath: output), resume: resumeFolder)
+        if let distill {
+            let resolved = try resolveModel(distill)
+            let teacher = try CLIPLoader.load(path: resolved.path, quickGELU: resolved.quickGELU)
+            let student = loaded.model.configuration
+            guard teacher.model.configuration.vision.imageSize == student.vision.imageSize,
+                  teacher.model.configuration.text.contextLength >= student.text.contextLength else {
+                throw ValidationError("the teacher must take the student's image size and at least its context length")
+            }
+            if distillFeatureWeight > 0 && teacher.model.configuration.embedDim != student.embedDim {
+                throw ValidationError("--distill-feature-weight needs equal embedding widths (teacher \(teacher.model.configuration.embedDim), student \(student.embedDim))")
+            }
+            trainer.teacher = teacher.model
+            trainer.distillFeatureWeight = distillFeatureWeight
+        }
         if let valData {
             let dataset = try ClassificationDataset.open(valData, classesFile: valClasses)
             let templates = try PromptTemplates.named(valTemplates)

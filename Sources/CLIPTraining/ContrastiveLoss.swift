@@ -24,4 +24,29 @@ public enum ContrastiveLoss {
         let labels = Tensor(shape: [count, count], scalars: signs)
         return logSigmoid(labels * logits).sum() * (-1 / Float(count))
     }
+
+    /// open_clip's `DistillClipLoss` distillation term: cross-entropy of the student's logits against
+    /// the teacher's softmax (KL divergence up to the teacher's entropy), averaged over rows, for the
+    /// per-image and the per-text logits: `(H(t_I, s_I) + H(t_T, s_T)) / 2`.
+    public static func distillation(student imageFeatures: Tensor, _ textFeatures: Tensor, scale: Tensor,
+                                    teacher teacherImage: Tensor, _ teacherText: Tensor, teacherScale: Float) -> Tensor {
+        let studentPerImage = matmul(imageFeatures, textFeatures, transposeB: true) * scale             // [N, N]
+        let studentPerText = matmul(textFeatures, imageFeatures, transposeB: true) * scale
+        let (teacherPerImage, teacherPerText) = withNoGrad {
+            (softmax(matmul(teacherImage, teacherText, transposeB: true) * teacherScale, axis: -1),
+             softmax(matmul(teacherText, teacherImage, transposeB: true) * teacherScale, axis: -1))
+        }
+        func softCrossEntropy(_ targets: Tensor, _ logits: Tensor) -> Tensor {
+            (targets * logSoftmax(logits, axis: -1)).sum(alongAxis: 1).mean() * -1
+        }
+        return (softCrossEntropy(teacherPerImage, studentPerImage) + softCrossEntropy(teacherPerText, studentPerText)) * 0.5
+    }
+
+    /// `1 − cos` between student and teacher features, averaged over both towers' rows.
+    public static func featureCosine(student imageFeatures: Tensor, _ textFeatures: Tensor,
+                                     teacher teacherImage: Tensor, _ teacherText: Tensor) -> Tensor {
+        let image = (imageFeatures * teacherImage).sum(alongAxis: 1).mean()
+        let text = (textFeatures * teacherText).sum(alongAxis: 1).mean()
+        return (image + text) * -0.5 + 1
+    }
 }

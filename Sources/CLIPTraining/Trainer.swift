@@ -64,6 +64,11 @@ public final class Trainer {
     /// validation set, say); its metrics go to `metrics.jsonl` as `{"step": N, "val": {…}}`.
     public var validation: ((LoadedModel) throws -> [String: Double])?
     public var validationEvery: Int?
+    /// A teacher for distillation (open_clip's `--distill`): its logits are the soft targets of
+    /// `ContrastiveLoss.distillation`, added to the CLIP loss. It must take the same images and tokens.
+    public var teacher: CLIP?
+    /// Weight of the optional `1 − cos(student, teacher)` feature term (needs equal embedding widths).
+    public var distillFeatureWeight: Float = 0
 
     /// Prepares a run; `resume` (a checkpoint folder) restores weights' optimizer state and progress.
     /// The model must already hold the checkpoint's weights when resuming.
@@ -183,9 +188,15 @@ public final class Trainer {
         let model = loaded.model
         optimizer.zeroGradients()
         var lossValue: Float = 0
+        let teacherFeatures = try teacher.map { teacher in
+            try withNoGrad {
+                (concatenate(try microBatches.map { try teacher.encodeImage($0.images, normalize: true) }, alongAxis: 0),
+                 concatenate(try microBatches.map { try teacher.encodeText($0.tokens, normalize: true) }, alongAxis: 0))
+            }
+        }
         if microBatches.count == 1 {
             let (image, text) = try features(microBatches[0])
-            let loss = lossOf(image, text)
+            let loss = lossOf(image, text, teacherFeatures)
             loss.backward()
             lossValue = loss.item()
         } else {
@@ -196,7 +207,7 @@ public final class Trainer {
                 let (image, text) = try features(microBatches[index])
                 let images = concatenate(cached.indices.map { $0 == index ? image : cached[$0].0 }, alongAxis: 0)   // [K·B, E]
                 let texts = concatenate(cached.indices.map { $0 == index ? text : cached[$0].1 }, alongAxis: 0)
-                let loss = lossOf(images, texts)
+                let loss = lossOf(images, texts, teacherFeatures)
                 loss.backward()
                 lossValue = loss.item()
             }
@@ -213,12 +224,21 @@ public final class Trainer {
         return (try model.encodeImage(batch.images, normalize: true), try model.encodeText(batch.tokens, normalize: true))
     }
 
-    private func lossOf(_ image: Tensor, _ text: Tensor) -> Tensor {
+    private func lossOf(_ image: Tensor, _ text: Tensor, _ teacherFeatures: (Tensor, Tensor)?) -> Tensor {
         let model = loaded.model
         let scale = exp(model.logitScale)
+        var loss: Tensor
         switch options.loss {
-        case .clip: return ContrastiveLoss.clip(imageFeatures: image, textFeatures: text, scale: scale)
-        case .siglip: return ContrastiveLoss.sigLIP(imageFeatures: image, textFeatures: text, scale: scale, bias: model.logitBias!.value)
+        case .clip: loss = ContrastiveLoss.clip(imageFeatures: image, textFeatures: text, scale: scale)
+        case .siglip: loss = ContrastiveLoss.sigLIP(imageFeatures: image, textFeatures: text, scale: scale, bias: model.logitBias!.value)
         }
+        if let teacher, let (teacherImage, teacherText) = teacherFeatures {
+            loss = loss + ContrastiveLoss.distillation(student: image, text, scale: scale, teacher: teacherImage, teacherText,
+                                                       teacherScale: Foundation.exp(teacher.logitScale.item()))
+            if distillFeatureWeight > 0 {
+                loss = loss + ContrastiveLoss.featureCosine(student: image, text, teacher: teacherImage, teacherText) * distillFeatureWeight
+            }
+        }
+        return loss
     }
 }

@@ -80,6 +80,22 @@ struct TrainerTests {
         #expect(lines[0].contains("\"samples_per_second\"") && lines[0].contains("\"logit_scale\"") && lines[0].contains("\"data_wait\""))
     }
 
+    @Test("distillation adds the teacher term: the first loss exceeds the plain CLIP loss of the same step")
+    func distillation() throws {
+        let root = Self.folder("distill")
+        let data = try Self.dataset(in: root)
+        var plain: Float = 0, distilled: Float = 0
+        let first = try Self.trainer(try Self.freshModel(), data: data, output: root.appendingPathComponent("plain"))
+        try first.run { if $0.step == 1 { plain = $0.loss } }
+        let second = try Self.trainer(try Self.freshModel(), data: data, output: root.appendingPathComponent("distilled"))
+        let teacher = CLIP(second.loaded.model.configuration)
+        ModelInitializer.initialize(teacher, seed: 99)
+        second.teacher = teacher
+        second.distillFeatureWeight = 0.5
+        try second.run { if $0.step == 1 { distilled = $0.loss } }
+        #expect(distilled.isFinite && distilled > plain, "\(distilled) vs \(plain)")
+    }
+
     @Test("validation runs every N steps and at the end, into metrics.jsonl")
     func validation() throws {
         let root = Self.folder("validation")

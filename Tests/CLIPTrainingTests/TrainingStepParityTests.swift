@@ -27,7 +27,7 @@ struct TrainingStepParityTests {
         return (difference.value / scale, difference)
     }
 
-    @Test("loss, gradients and weights after one AdamW step", arguments: ["clip", "siglip"])
+    @Test("loss, gradients and weights after one AdamW step", arguments: ["clip", "siglip", "distill"])
     func step(_ lossName: String) throws {
         let folder = ReferenceData.fixturesDirectory().appendingPathComponent(lossName)
         let reference = try SafeTensorsFile(path: folder.appendingPathComponent("step.safetensors").path)
@@ -41,9 +41,21 @@ struct TrainingStepParityTests {
         let imageFeatures = try model.encodeImage(images, normalize: true)
         let textFeatures = try model.encodeText(tokens, normalize: true)
         let scale = exp(model.logitScale)
-        let loss = lossName == "siglip"
-            ? ContrastiveLoss.sigLIP(imageFeatures: imageFeatures, textFeatures: textFeatures, scale: scale, bias: model.logitBias!.value)
-            : ContrastiveLoss.clip(imageFeatures: imageFeatures, textFeatures: textFeatures, scale: scale)
+        let loss: Tensor
+        switch lossName {
+        case "siglip":
+            loss = ContrastiveLoss.sigLIP(imageFeatures: imageFeatures, textFeatures: textFeatures, scale: scale, bias: model.logitBias!.value)
+        case "distill":
+            let teacher = try CLIPLoader.load(path: folder.appendingPathComponent("teacher").path).model
+            let (teacherImage, teacherText) = try withNoGrad {
+                (try teacher.encodeImage(images, normalize: true), try teacher.encodeText(tokens, normalize: true))
+            }
+            loss = ContrastiveLoss.clip(imageFeatures: imageFeatures, textFeatures: textFeatures, scale: scale)
+                + ContrastiveLoss.distillation(student: imageFeatures, textFeatures, scale: scale, teacher: teacherImage, teacherText,
+                                               teacherScale: Foundation.exp(teacher.logitScale.item()))
+        default:
+            loss = ContrastiveLoss.clip(imageFeatures: imageFeatures, textFeatures: textFeatures, scale: scale)
+        }
         let (lossDifference, lossDetail) = Self.relativeDifference(loss, try reference.tensor("loss"))
         #expect(lossDifference <= Self.tolerance, "loss: \(lossDetail)")
         loss.backward()
