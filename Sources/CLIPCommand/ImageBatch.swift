@@ -1,4 +1,5 @@
 import CLIPImage
+import CLIPTensor
 import Dispatch
 import Foundation
 
@@ -12,13 +13,13 @@ enum ImageBatch {
         var failures = [Error?](repeating: nil, count: paths.count)
         pixels.withUnsafeMutableBufferPointer { buffer in
             failures.withUnsafeMutableBufferPointer { errors in
-                let output = Unchecked(buffer.baseAddress!), errorSlots = Unchecked(errors.baseAddress!)
+                let output = UncheckedSendable(buffer.baseAddress!), errorSlots = UncheckedSendable(errors.baseAddress!)
                 DispatchQueue.concurrentPerform(iterations: paths.count) { index in
                     do {
                         let values = preprocessor(try decoder.decode(contentsOf: paths[index]))
-                        (output.pointer + index * stride).update(from: values, count: stride)
+                        (output.value + index * stride).update(from: values, count: stride)
                     } catch {
-                        (errorSlots.pointer + index).pointee = error
+                        (errorSlots.value + index).pointee = error
                     }
                 }
             }
@@ -26,10 +27,4 @@ enum ImageBatch {
         if let failure = failures.compactMap({ $0 }).first { throw failure }
         return pixels
     }
-}
-
-/// A pointer handed to concurrent iterations that each write their own slots.
-struct Unchecked<T>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<T>
-    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }

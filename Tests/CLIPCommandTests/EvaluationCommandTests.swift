@@ -15,7 +15,7 @@ struct EvaluationCommandTests {
     func classify() throws {
         let output = try temporary("classify.jsonl")
         let missing = "/nonexistent/picture.png"
-        var command = try #require(try CLIPCommand.parseAsRoot([
+        let command = try #require(try CLIPCommand.parseAsRoot([
             "classify", "--model", TinyModel.directory.path, "--labels", "cat, dog,car", "--top-k", "2", "--no-cache",
             "--output", output.path, TinyModel.image, missing, TinyModel.image]) as? ClassifyCommand)
         #expect(throws: ExitCode(1)) { try command.run() }
@@ -45,7 +45,7 @@ struct EvaluationCommandTests {
         let cache = try temporary("cache")
         func run() throws -> [String: Any] {
             let report = try temporary("report.json")
-            var command = try #require(try CLIPCommand.parseAsRoot([
+            let command = try #require(try CLIPCommand.parseAsRoot([
                 "eval", "zeroshot", "--model", TinyModel.directory.path, "--dataset", root.path, "--templates", "simple",
                 "--cache-dir", cache.path, "--output", report.path]) as? EvalCommand.ZeroShot)
             try command.run()
@@ -68,7 +68,7 @@ struct EvaluationCommandTests {
         try FileManager.default.copyItem(atPath: TinyModel.image, toPath: root.appendingPathComponent("a.png").path)
         try Data("filepath,title\na.png,a small picture\na.png,\"another, longer caption\"\n".utf8).write(to: root.appendingPathComponent("c.csv"))
         let report = try temporary("retrieval.json")
-        var command = try #require(try CLIPCommand.parseAsRoot([
+        let command = try #require(try CLIPCommand.parseAsRoot([
             "eval", "retrieval", "--model", TinyModel.directory.path, "--dataset", root.appendingPathComponent("c.csv").path,
             "--no-cache", "--output", report.path]) as? EvalCommand.Retrieval)
         try command.run()

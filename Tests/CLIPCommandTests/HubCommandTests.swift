@@ -22,7 +22,7 @@ struct HubCommandTests {
     /// `clip embed --model MODEL --text hi` under `configuration`, returning the embedding.
     func embedHi(_ model: String, _ configuration: HubConfiguration) throws -> [Double] {
         let output = temporary("embed-\(UUID().uuidString.prefix(6)).jsonl")
-        var command = try #require(try CLIPCommand.parseAsRoot(["embed", "--model", model, "--text", "hi", "--output", output.path]) as? EmbedCommand)
+        let command = try #require(try CLIPCommand.parseAsRoot(["embed", "--model", model, "--text", "hi", "--output", output.path]) as? EmbedCommand)
         try HubConfiguration.$override.withValue(configuration) { try command.run() }
         let record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any])
         return try #require(record["embedding"] as? [Double])
@@ -34,7 +34,7 @@ struct HubCommandTests {
         var directory = TinyModel.directory
         if layout == "hf" {
             directory = temporary("tiny-hf")
-            var convert = try #require(try CLIPCommand.parseAsRoot(["convert", TinyModel.directory.path, "--output", directory.path,
+            let convert = try #require(try CLIPCommand.parseAsRoot(["convert", TinyModel.directory.path, "--output", directory.path,
                                                                     "--layout", "hf"]) as? ConvertCommand)
             try convert.run()
         }
@@ -77,20 +77,20 @@ struct HubCommandTests {
         server.publish("acme/tiny", files: try files(of: TinyModel.directory))
         let cache = temporary("cache-cli")
         let configuration = HubConfiguration(endpoint: server.endpoint, cacheDirectory: cache)
-        var download = try #require(try CLIPCommand.parseAsRoot(["download", "acme/tiny"]) as? DownloadCommand)
+        let download = try #require(try CLIPCommand.parseAsRoot(["download", "acme/tiny"]) as? DownloadCommand)
         try HubConfiguration.$override.withValue(configuration) { try download.run() }
         #expect(HubCache(root: cache).describe("acme/tiny") != nil)
 
         let output = temporary("converted")
-        var convert = try #require(try CLIPCommand.parseAsRoot(["convert", "acme/tiny", "--output", output.path, "--dtype", "f16"]) as? ConvertCommand)
+        let convert = try #require(try CLIPCommand.parseAsRoot(["convert", "acme/tiny", "--output", output.path, "--dtype", "f16"]) as? ConvertCommand)
         try HubConfiguration.$override.withValue(configuration) { try convert.run() }
         #expect(try CLIPLoader.load(path: output.path).storedTypes == ["F16"])
 
-        var remove = try #require(try CLIPCommand.parseAsRoot(["cache", "remove", "acme/tiny"]) as? CacheCommand.Remove)
+        let remove = try #require(try CLIPCommand.parseAsRoot(["cache", "remove", "acme/tiny"]) as? CacheCommand.Remove)
         try HubConfiguration.$override.withValue(configuration) { try remove.run() }
         #expect(HubCache(root: cache).describe("acme/tiny") == nil)
         #expect(throws: (any Error).self) { try CLIPCommand.parseAsRoot(["download"]) }
-        var local = try #require(try CLIPCommand.parseAsRoot(["download", "./no/such/dir"]) as? DownloadCommand)
+        let local = try #require(try CLIPCommand.parseAsRoot(["download", "./no/such/dir"]) as? DownloadCommand)
         #expect(throws: (any Error).self) { try local.run() }
     }
 }

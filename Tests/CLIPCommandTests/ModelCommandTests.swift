@@ -36,7 +36,7 @@ struct ModelCommandTests {
     @Test("embed writes JSON Lines in input order, texts first, L2-normalised")
     func embedJSONLines() throws {
         let output = temporary("e.jsonl")
-        var command = try #require(try CLIPCommand.parseAsRoot(["embed", "--model", TinyModel.directory.path, "--text", "a dog",
+        let command = try #require(try CLIPCommand.parseAsRoot(["embed", "--model", TinyModel.directory.path, "--text", "a dog",
                                                                "--image", TinyModel.image, "--text", "a cat", "--output", output]) as? EmbedCommand)
         try command.run()
         let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
@@ -54,9 +54,9 @@ struct ModelCommandTests {
     @Test("embed to .npy writes an [N, D] float32 matrix equal to the JSON output")
     func embedNumpy() throws {
         let npy = temporary("e.npy"), jsonl = temporary("e2.jsonl")
-        var a = try #require(try CLIPCommand.parseAsRoot(["embed", "--model", TinyModel.directory.path, "--text", "x y z", "--no-normalize", "--output", npy]) as? EmbedCommand)
+        let a = try #require(try CLIPCommand.parseAsRoot(["embed", "--model", TinyModel.directory.path, "--text", "x y z", "--no-normalize", "--output", npy]) as? EmbedCommand)
         try a.run()
-        var b = try #require(try CLIPCommand.parseAsRoot(["embed", "--model", TinyModel.directory.path, "--text", "x y z", "--no-normalize", "--output", jsonl]) as? EmbedCommand)
+        let b = try #require(try CLIPCommand.parseAsRoot(["embed", "--model", TinyModel.directory.path, "--text", "x y z", "--no-normalize", "--output", jsonl]) as? EmbedCommand)
         try b.run()
         let data = try Data(contentsOf: URL(fileURLWithPath: npy))
         let headerLength = Int(data[8]) | Int(data[9]) << 8
@@ -69,9 +69,9 @@ struct ModelCommandTests {
 
     @Test("a missing image or an invalid model path fails with a clear error")
     func embedErrors() throws {
-        var missingImage = try #require(try CLIPCommand.parseAsRoot(["embed", "--model", TinyModel.directory.path, "--image", "/nonexistent.jpg"]) as? EmbedCommand)
+        let missingImage = try #require(try CLIPCommand.parseAsRoot(["embed", "--model", TinyModel.directory.path, "--image", "/nonexistent.jpg"]) as? EmbedCommand)
         #expect(throws: (any Error).self) { try missingImage.run() }
-        var badModel = try #require(try CLIPCommand.parseAsRoot(["embed", "--model", "/nonexistent", "--text", "hi"]) as? EmbedCommand)
+        let badModel = try #require(try CLIPCommand.parseAsRoot(["embed", "--model", "/nonexistent", "--text", "hi"]) as? EmbedCommand)
         #expect(throws: ModelError.self) { try badModel.run() }
         #expect(throws: (any Error).self) { try CLIPCommand.parseAsRoot(["embed", "--model", "m", "--batch-size", "0", "--text", "x"]) }
     }

@@ -55,12 +55,7 @@ struct HubCacheTests {
     @Test("list reports repositories, revisions, refs and sizes; removing a revision keeps shared blobs")
     func inventoryAndRemoval() throws {
         let server = try FakeHubServer()
-        let first = server.publish("acme/tiny", files: HubFixtures.openCLIP)
-        server.setReference("acme/tiny", "v1", commit: first)
-        var changed = HubFixtures.openCLIP
-        changed["open_clip_config.json"] = Data(String(decoding: changed["open_clip_config.json"]!, as: UTF8.self)
-            .replacingOccurrences(of: "\"bicubic\"", with: "\"bilinear\"").utf8)
-        let second = server.publish("acme/tiny", files: changed)
+        let (first, second, changed) = HubFixtures.publishTwoRevisions(server, "acme/tiny")
         let cacheRoot = HubFixtures.temporaryCache()
         let resolver = ModelResolver(configuration: HubFixtures.configuration(server, cache: cacheRoot))
         _ = try resolver.resolve("acme/tiny@v1")

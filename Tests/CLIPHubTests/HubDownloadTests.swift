@@ -162,12 +162,7 @@ struct HubDownloadTests {
     @Test("revisions: a new commit on main moves the ref; tags and commit hashes resolve to their snapshots")
     func revisions() throws {
         let server = try FakeHubServer()
-        let first = server.publish("acme/tiny", files: HubFixtures.openCLIP)
-        server.setReference("acme/tiny", "v1", commit: first)
-        var changed = HubFixtures.openCLIP
-        changed["open_clip_config.json"] = Data(String(decoding: changed["open_clip_config.json"]!, as: UTF8.self)
-            .replacingOccurrences(of: "\"bicubic\"", with: "\"bilinear\"").utf8)
-        let second = server.publish("acme/tiny", files: changed)
+        let (first, second, _) = HubFixtures.publishTwoRevisions(server, "acme/tiny")
         let cache = HubFixtures.temporaryCache()
         let resolver = ModelResolver(configuration: HubFixtures.configuration(server, cache: cache))
         #expect(URL(fileURLWithPath: try resolver.resolve("acme/tiny").path).lastPathComponent == second)

@@ -17,6 +17,18 @@ enum HubFixtures {
     static var openCLIP: [String: Data] { files("open_clip") }
     static var huggingFace: [String: Data] { files("hugging_face") }
 
+    /// Publishes the open_clip files as `repository`'s first commit (tagged `v1`), then a second commit
+    /// whose config differs (bilinear resampling) but whose weights are the same; returns both commits
+    /// and the second commit's files.
+    static func publishTwoRevisions(_ server: FakeHubServer, _ repository: String) -> (first: String, second: String, changed: [String: Data]) {
+        let first = server.publish(repository, files: openCLIP)
+        server.setReference(repository, "v1", commit: first)
+        var changed = openCLIP
+        changed["open_clip_config.json"] = Data(String(decoding: changed["open_clip_config.json"]!, as: UTF8.self)
+            .replacingOccurrences(of: "\"bicubic\"", with: "\"bilinear\"").utf8)
+        return (first, server.publish(repository, files: changed), changed)
+    }
+
     /// A fresh, empty cache folder.
     static func temporaryCache(_ name: String = #function) -> URL {
         let folder = FileManager.default.temporaryDirectory

@@ -87,7 +87,7 @@ public final class ImageFeatureExtractor {
         var outcomes = [Prepared](repeating: .failure("not processed"), count: batch.count)
         let decoder = self.decoder, preprocessor = loaded.preprocessor, cache = self.cache
         outcomes.withUnsafeMutableBufferPointer { buffer in
-            let slots = SendablePointer(buffer.baseAddress!)
+            let slots = UncheckedSendable(buffer.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: batch.count) { index in
                 let path = batch[index]
                 let outcome: Prepared
@@ -107,15 +107,9 @@ public final class ImageFeatureExtractor {
                     let text = (error as? CustomStringConvertible)?.description ?? error.localizedDescription
                     outcome = .failure(text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text)
                 }
-                (slots.pointer + index).initialize(to: outcome)
+                (slots.value + index).initialize(to: outcome)
             }
         }
         return outcomes
     }
-}
-
-/// A pointer handed to concurrent iterations that each write their own slot.
-struct SendablePointer<T>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<T>
-    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }

@@ -23,8 +23,9 @@ enum Parallel {
     }
 }
 
-/// Carries a value into a `@Sendable` closure when the caller guarantees safe use.
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
+/// Carries a value into a `@Sendable` closure when the caller guarantees safe use (for example a
+/// buffer pointer whose slots concurrent iterations each write alone).
+public struct UncheckedSendable<Value>: @unchecked Sendable {
+    public let value: Value
+    public init(_ value: Value) { self.value = value }
 }

@@ -107,7 +107,7 @@ public struct TrainingBatches: Sendable {
         var results = [Prepared](repeating: .failure("not processed"), count: indices.count)
         let crop = RandomResizedCrop(size: preprocessor.size, filter: preprocessor.filter)
         results.withUnsafeMutableBufferPointer { buffer in
-            let slots = UncheckedSlots(buffer.baseAddress!)
+            let slots = UncheckedSendable(buffer.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: indices.count) { position in
                 let index = indices[position]
                 let result: Prepared
@@ -124,7 +124,7 @@ public struct TrainingBatches: Sendable {
                 } catch {
                     result = .failure((error as? CustomStringConvertible)?.description ?? error.localizedDescription)
                 }
-                (slots.pointer + position).initialize(to: result)
+                (slots.value + position).initialize(to: result)
             }
         }
         return results
@@ -137,10 +137,4 @@ public struct TrainingBatches: Sendable {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
-}
-
-/// A pointer handed to concurrent iterations that each write their own slot.
-struct UncheckedSlots<T>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<T>
-    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }
