@@ -45,6 +45,7 @@ bench: deps
 	python3 Benchmarks/tokenizer.py --binary .build/release/clip-kernel-bench
 	python3 Benchmarks/image.py --binary .build/release/clip-kernel-bench
 	python3 Benchmarks/model.py --binary .build/release/clip
+	python3 Benchmarks/train.py --binary .build/release/clip
 
 # System packages: installed with apt-get on Debian/Ubuntu; on macOS, Accelerate ships with the
 # system and Homebrew packages are listed when a later target needs them.
