@@ -117,6 +117,9 @@ struct DatasetTests {
     @Test("templates: built-in sets, JSON lists and objects, one per line; a template without {} is refused")
     func templates() throws {
         #expect(PromptTemplates.standard.templates.count >= 20)
+        for builtIn in [PromptTemplates.standard, .simple] {
+            #expect(try PromptTemplates(name: builtIn.name, templates: builtIn.templates) == builtIn)   // passes validation
+        }
         #expect(Set(PromptTemplates.standard.templates).count == PromptTemplates.standard.templates.count)
         #expect(PromptTemplates.simple.prompts(for: "cat") == ["a photo of a cat."])
         #expect(try PromptTemplates.named("default") == .standard)

@@ -16,17 +16,23 @@ public struct PromptTemplates: Sendable, Equatable {
         self.templates = templates
     }
 
+    /// A built-in set, written in this file with a `{}` in every template (checked by a test).
+    private init(builtIn name: String, templates: [String]) {
+        self.name = name
+        self.templates = templates
+    }
+
     /// The class name put in every template (`template.format(name)` in the reference).
     public func prompts(for className: String) -> [String] {
         templates.map { $0.replacingOccurrences(of: "{}", with: className) }
     }
 
     /// The single prompt `a photo of a {}.`.
-    public static let simple = try! PromptTemplates(name: "simple", templates: ["a photo of a {}."])
+    public static let simple = PromptTemplates(builtIn: "simple", templates: ["a photo of a {}."])
 
     /// swift-clip's own ensemble: photographs of several qualities and framings, drawings and
     /// renderings, close-ups and crops, written for this project.
-    public static let standard = try! PromptTemplates(name: "default", templates: [
+    public static let standard = PromptTemplates(builtIn: "default", templates: [
         "a photo of a {}.",
         "a photo of the {}.",
         "a close-up photo of a {}.",
