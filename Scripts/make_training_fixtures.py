@@ -11,6 +11,12 @@ for parameters with fewer than 2 dimensions or whose name contains "bn", "ln", "
 "logit_scale"), betas (0.9, 0.98), eps 1e-6, weight decay 0.2; the learning rate from `cosine_lr` at
 step 0 with base 1e-3 and 2 warmup steps of 10 (5e-4); then `logit_scale.clamp_(0, ln 100)`.
 
+`lora` fine-tunes the `clip` fixture's model with LoRA adapters (rank 2, alpha 4, on every block's
+attention `in_proj` and `out_proj` and MLP `c_fc` and `c_proj`, both towers), written as torch
+parametrizations `W + (alpha/rank)·B·A` so open_clip's own forward runs unchanged; only A and B train
+(AdamW, decayed: they are matrices), no clipping. `lora/step.safetensors` holds `init/`, `grad/` and
+`after/` for each `<layer>.lora_A.weight` / `lora_B.weight` and `merged/<weight>` after the step.
+
 `distill` adds open_clip's `DistillClipLoss` (contrastive + distillation against a second random model,
 stored in `distill/teacher/`) to the CLIP loss.
 
@@ -120,10 +126,73 @@ def one_step(loss_name):
     print(f"{loss_name}: loss {loss.item():.6f}, lr {lr}, grad norm {total_norm.item():.4f}")
 
 
+class LowRank(torch.nn.Module):
+    """The parametrization W -> W + (alpha / rank) · B·A."""
+
+    def __init__(self, down, up, scaling):
+        super().__init__()
+        self.down = torch.nn.Parameter(down)
+        self.up = torch.nn.Parameter(up)
+        self.scaling = scaling
+
+    def forward(self, weight):
+        return weight + self.scaling * (self.up @ self.down)
+
+
+def lora_step():
+    from torch.nn.utils import parametrize
+    rank, alpha = 2, 4.0
+    model = CLIP(**CONFIG)
+    from safetensors.torch import load_file
+    model.load_state_dict(load_file(os.path.join(OUT, "clip", "open_clip_model.safetensors")))
+    model.train()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    generator = torch.Generator().manual_seed(13)
+    adapters = {}
+    for prefix, transformer in (("visual.transformer", model.visual.transformer), ("transformer", model.transformer)):
+        for index, block in enumerate(transformer.resblocks):
+            targets = [("attn.in_proj", block.attn, "in_proj_weight"), ("attn.out_proj", block.attn.out_proj, "weight"),
+                       ("mlp.c_fc", block.mlp.c_fc, "weight"), ("mlp.c_proj", block.mlp.c_proj, "weight")]
+            for target, module, attribute in targets:
+                out_features, in_features = getattr(module, attribute).shape
+                down = (torch.rand((rank, in_features), generator=generator) * 2 - 1) / math.sqrt(in_features)
+                up = torch.randn((out_features, rank), generator=generator) * 0.1
+                lowrank = LowRank(down, up, alpha / rank)
+                parametrize.register_parametrization(module, attribute, lowrank)
+                name = f"{prefix}.resblocks.{index}.{target}"
+                weight_name = f"{prefix}.resblocks.{index}.{target.replace('.in_proj', '.in_proj_weight') if target == 'attn.in_proj' else target + '.weight'}"
+                adapters[name] = (lowrank, module, attribute, weight_name)
+    named = {}
+    for name, (lowrank, _, _, _) in adapters.items():
+        named[f"{name}.lora_A.weight"] = lowrank.down
+        named[f"{name}.lora_B.weight"] = lowrank.up
+    tensors = {f"init/{n}": p.detach().clone() for n, p in named.items()}
+    optimizer = torch.optim.AdamW([{"params": list(named.values()), "weight_decay": WEIGHT_DECAY}],
+                                  lr=BASE_LR, betas=(0.9, 0.98), eps=1e-6)
+    lr = cosine_lr(optimizer, BASE_LR, WARMUP, STEPS)(0)
+    images, tokens = batch(torch.Generator().manual_seed(11))
+    image_features, text_features, logit_scale = model(images, tokens)
+    loss = ClipLoss()(image_features, text_features, logit_scale)
+    loss.backward()
+    tensors.update({f"grad/{n}": p.grad.detach().clone() for n, p in named.items()})
+    optimizer.step()
+    tensors.update({f"after/{n}": p.detach().clone() for n, p in named.items()})
+    with torch.no_grad():
+        for name, (_, module, attribute, weight_name) in adapters.items():
+            tensors[f"merged/{weight_name}"] = getattr(module, attribute).detach().clone()
+    tensors.update({"images": images, "tokens": tokens.float(), "loss": loss.detach().reshape([]), "lr": torch.tensor(lr)})
+    folder = os.path.join(OUT, "lora")
+    os.makedirs(folder)
+    save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(folder, "step.safetensors"))
+    print(f"lora: loss {loss.item():.6f}, lr {lr}, {len(adapters)} adapters")
+
+
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
     for name in ("clip", "siglip", "distill"):
         one_step(name)
+    lora_step()
     total = sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(OUT) for f in files)
     print(f"fixtures: {total // 1024} KB")
 

@@ -51,6 +51,10 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Freeze the image tower (LiT).") var lockImage = false
     @Option(help: "With --lock-image: leave this many final layer groups trainable.") var lockImageUnlockedGroups = 0
     @Flag(help: "Freeze the text tower.") var lockText = false
+    @Option(help: "Fine-tune with LoRA adapters of this rank (attention in/out projections and MLPs); the rest is frozen.") var loraRank: Int?
+    @Option(help: "With --lora-rank: the adapters' output is scaled by alpha / rank (default alpha = rank).") var loraAlpha: Float?
+    @Option(help: "With --lora-rank: dropout on the adapters' input.") var loraDropout: Float = 0
+    @Option(help: "With --lora-rank: both, image or text.") var loraTowers = "both"
     @Option(help: "Write a checkpoint every this many steps (and at the end).") var saveEvery: Int?
     @Option(help: "Zero-shot validation data: an ImageFolder or a TSV/CSV with filepath and label columns.") var valData: String?
     @Option(help: "Class names for --val-data (one per line); default: the label column's values.") var valClasses: String?
@@ -67,6 +71,10 @@ struct TrainCommand: ParsableCommand {
         }
         guard ["true", "false"].contains(shuffle) else { throw ValidationError("--shuffle must be true or false") }
         guard LossKind(rawValue: loss) != nil else { throw ValidationError("--loss must be clip or siglip") }
+        guard LoRAOptions.Towers(rawValue: loraTowers) != nil else { throw ValidationError("--lora-towers must be both, image or text") }
+        if loraRank == nil && (loraAlpha != nil || loraDropout != 0 || loraTowers != "both") {
+            throw ValidationError("--lora-alpha, --lora-dropout and --lora-towers need --lora-rank")
+        }
         if let csvSeparator, csvSeparator.count != 1, csvSeparator != "\\t" { throw ValidationError("--csv-separator must be one character") }
     }
 
@@ -90,6 +98,9 @@ struct TrainCommand: ParsableCommand {
         options.lockImageUnlockedGroups = lockImageUnlockedGroups
         options.lockText = lockText
         options.checkpointEvery = saveEvery
+        options.lora = loraRank.map {
+            LoRAOptions(rank: $0, alpha: loraAlpha, dropout: loraDropout, towers: LoRAOptions.Towers(rawValue: loraTowers) ?? .both)
+        }
         return options
     }
 
@@ -97,10 +108,22 @@ struct TrainCommand: ParsableCommand {
         try options.validate()
         var resumeFolder: URL? = nil
         let loaded: LoadedModel
+        var baseModel = model
         if let resume {
             let folder = try TrainingCheckpoint.locate(resume)
             resumeFolder = folder
-            loaded = try CLIPLoader.load(path: folder.path)
+            let state = try TrainingCheckpoint.readState(folder)
+            if state.options.lora != nil {
+                // A LoRA checkpoint holds merged weights; the adapters go back onto the unmerged base.
+                guard let base = model ?? state.baseModel else {
+                    throw ValidationError("this LoRA checkpoint does not name its base model; give it with --model")
+                }
+                baseModel = base
+                let resolved = try resolveModel(base)
+                loaded = try CLIPLoader.load(path: resolved.path, quickGELU: resolved.quickGELU)
+            } else {
+                loaded = try CLIPLoader.load(path: folder.path)
+            }
         } else if let model {
             let resolved = try resolveModel(model)
             loaded = try CLIPLoader.load(path: resolved.path, quickGELU: resolved.quickGELU)
@@ -113,6 +136,7 @@ struct TrainCommand: ParsableCommand {
                                           augmentation: Augmentation(rawValue: augment)!, preprocessor: loaded.preprocessor,
                                           tokenizer: try loaded.makeTokenizer())
         let trainer = try Trainer(loaded: loaded, batches: batches, options: options, output: URL(fileURLWithPath: output), resume: resumeFolder)
+        trainer.baseModel = baseModel.map { FileManager.default.fileExists(atPath: $0) ? URL(fileURLWithPath: $0).standardizedFileURL.path : $0 }
         if let distill {
             let resolved = try resolveModel(distill)
             let teacher = try CLIPLoader.load(path: resolved.path, quickGELU: resolved.quickGELU)

@@ -24,6 +24,8 @@ public final class Linear: Module {
     public let hasBias: Bool
     /// The weight packed for few-row inference products, filled on first use.
     public let packing = PackedWeightCache()
+    /// A LoRA update added to this layer's output (not part of the state dict).
+    public var adapter: LowRankAdapter?
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
         _weight = Parameter(wrappedValue: Tensor.zeros([outFeatures, inFeatures]))
@@ -33,12 +35,13 @@ public final class Linear: Module {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        CLIPTensor.linear(x, weight: weight, bias: hasBias ? bias : nil, packing: packing)
+        CLIPTensor.linear(x, weight: weight, bias: hasBias ? bias : nil, addingTo: adapter?(x), packing: packing)
     }
 
     /// `residual + self(x)`, with the addition fused into the matrix product.
     public func callAsFunction(_ x: Tensor, addingTo residual: Tensor) -> Tensor {
-        CLIPTensor.linear(x, weight: weight, bias: hasBias ? bias : nil, addingTo: residual, packing: packing)
+        let residual = adapter.map { residual + $0(x) } ?? residual
+        return CLIPTensor.linear(x, weight: weight, bias: hasBias ? bias : nil, addingTo: residual, packing: packing)
     }
 
     public override func namedParameters(prefix: String = "") -> [(name: String, parameter: Parameter)] {
@@ -118,6 +121,8 @@ public final class MultiHeadAttention: Module {
     public let heads: Int
     /// The input projection packed for few-row inference products.
     public let inProjectionPacking = PackedWeightCache()
+    /// A LoRA update of the fused input projection (not part of the state dict).
+    public var inProjectionAdapter: LowRankAdapter?
 
     public override class var childKeys: [String: String] { ["outProjection": "out_proj"] }
 
@@ -132,7 +137,8 @@ public final class MultiHeadAttention: Module {
 
     /// `[B, L, D] → [B, L, D]`, plus `residual` when given (fused into the output projection).
     public func callAsFunction(_ x: Tensor, causal: Bool = false, addingTo residual: Tensor? = nil) -> Tensor {
-        let qkv = linear(x, weight: inProjectionWeight, bias: inProjectionBias, packing: inProjectionPacking)   // [B, L, D] -> [B, L, 3D]
+        let qkv = linear(x, weight: inProjectionWeight, bias: inProjectionBias, addingTo: inProjectionAdapter?(x),
+                         packing: inProjectionPacking)   // [B, L, D] -> [B, L, 3D]
         let attended = packedSelfAttention(qkv, heads: heads, causal: causal)
         return residual.map { outProjection(attended, addingTo: $0) } ?? outProjection(attended)
     }

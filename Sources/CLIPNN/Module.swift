@@ -35,23 +35,46 @@ open class Module {
 
     /// Every parameter and buffer with its full state-dict name, in declaration order.
     public func namedParameters(prefix: String = "") -> [(name: String, parameter: Parameter)] {
-        var result: [(String, Parameter)] = []
+        members(prefix: prefix).flatMap { member -> [(name: String, parameter: Parameter)] in
+            switch member {
+            case let .parameter(name, parameter): return [(name, parameter)]
+            case let .module(childPrefix, module): return module.namedParameters(prefix: childPrefix)
+            }
+        }
+    }
+
+    /// This module and every module below it, each with its state-dict name prefix without the
+    /// final dot ("" for the root, `visual.transformer.resblocks.0.attn` for an attention layer).
+    public func namedModules(prefix: String = "") -> [(name: String, module: Module)] {
+        [(String(prefix.dropLast()), self)] + members(prefix: prefix).flatMap { member -> [(name: String, module: Module)] in
+            if case let .module(childPrefix, module) = member { return module.namedModules(prefix: childPrefix) }
+            return []
+        }
+    }
+
+    private enum Member {
+        case parameter(String, Parameter)
+        /// A child module with the prefix of its names (ending in "." unless merged into this level).
+        case module(String, Module)
+    }
+
+    /// This module's own parameters and direct children, found by reflection, in declaration order.
+    private func members(prefix: String) -> [Member] {
+        var result: [Member] = []
         for child in Mirror(reflecting: self).allChildren {
             guard let label = child.label else { continue }
             let swiftName = label.hasPrefix("_") ? String(label.dropFirst()) : label
             switch child.value {
             case let parameter as Parameter:
-                result.append((prefix + (parameter.key ?? swiftName), parameter))
+                result.append(.parameter(prefix + (parameter.key ?? swiftName), parameter))
             case let module as Module:
-                result += module.namedParameters(prefix: childPrefix(prefix, swiftName))
+                result.append(.module(childPrefix(prefix, swiftName), module))
             case let modules as [Module]:
                 let key = Self.childKeys[swiftName] ?? swiftName
-                for (index, module) in modules.enumerated() {
-                    result += module.namedParameters(prefix: prefix + "\(key).\(index).")
-                }
+                for (index, module) in modules.enumerated() { result.append(.module(prefix + "\(key).\(index).", module)) }
             default:
                 if let optional = child.value as? OptionalModule, let module = optional.module {
-                    result += module.namedParameters(prefix: childPrefix(prefix, swiftName))
+                    result.append(.module(childPrefix(prefix, swiftName), module))
                 }
             }
         }

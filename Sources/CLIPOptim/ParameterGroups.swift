@@ -7,9 +7,15 @@ public enum ParameterGroups {
     /// whose name contains "bn", "ln", "bias" or "logit_scale" (substrings, as there); `weightDecay`
     /// for the rest. Only trainable parameters that require gradients are included.
     public static func openCLIP(_ module: Module, weightDecay: Float) -> [AdamW.Group] {
+        openCLIP(module.namedParameters(), weightDecay: weightDecay)
+    }
+
+    /// The same rule over named parameters that need not belong to one module (a model's and its
+    /// LoRA adapters').
+    public static func openCLIP(_ named: [(name: String, parameter: Parameter)], weightDecay: Float) -> [AdamW.Group] {
         var plainNames: [String] = [], plain: [Parameter] = []
         var decayedNames: [String] = [], decayed: [Parameter] = []
-        for (name, parameter) in module.namedParameters() where parameter.isTrainable && parameter.wrappedValue.requiresGrad {
+        for (name, parameter) in named where parameter.isTrainable && parameter.wrappedValue.requiresGrad {
             if isExemptFromWeightDecay(name: name, rank: parameter.wrappedValue.rank) {
                 plainNames.append(name); plain.append(parameter)
             } else {

@@ -69,9 +69,15 @@ public final class Trainer {
     public var teacher: CLIP?
     /// Weight of the optional `1 − cos(student, teacher)` feature term (needs equal embedding widths).
     public var distillFeatureWeight: Float = 0
+    /// With `options.lora`: the adapters being trained.
+    public let adapters: [AttachedAdapter]
+    /// With `options.lora`: the model reference the run started from, kept in checkpoints so that
+    /// `--resume` can rebuild the unmerged base weights.
+    public var baseModel: String?
 
     /// Prepares a run; `resume` (a checkpoint folder) restores weights' optimizer state and progress.
-    /// The model must already hold the checkpoint's weights when resuming.
+    /// The model must already hold the checkpoint's weights when resuming, except with LoRA, where it
+    /// holds the base model's and the adapters come from the checkpoint.
     public init(loaded: LoadedModel, batches: TrainingBatches, options: TrainingOptions, output: URL,
                 resume: URL? = nil) throws {
         try options.validate()
@@ -83,6 +89,11 @@ public final class Trainer {
         model.prepareForTraining()
         if options.lockImage { try model.lockImageTower(unlockedGroups: options.lockImageUnlockedGroups) }
         if options.lockText { model.lockTextTower() }
+        if let lora = options.lora {
+            adapters = model.lowRankAdapters.isEmpty ? try model.attachLowRankAdapters(lora, seed: options.seed) : model.lowRankAdapters
+        } else {
+            adapters = []
+        }
         if options.loss == .siglip && model.logitBias == nil {
             throw TrainingError.invalidOption("--loss siglip needs a model with a logit_bias (init_logit_bias in its config, e.g. a SigLIP config)")
         }
@@ -92,13 +103,18 @@ public final class Trainer {
         }
         totalSteps = options.steps ?? (microBatchesPerEpoch / options.accumulation) * options.epochs
         schedule = .cosine(base: options.learningRate, warmup: options.warmup, total: totalSteps)
-        optimizer = AdamW(groups: ParameterGroups.openCLIP(model, weightDecay: options.weightDecay), learningRate: options.learningRate,
+        let trainable = model.namedParameters() + adapters.flatMap(\.namedParameters)
+        optimizer = AdamW(groups: ParameterGroups.openCLIP(trainable, weightDecay: options.weightDecay), learningRate: options.learningRate,
                           beta1: options.beta1, beta2: options.beta2, epsilon: options.epsilon)
         progress = TrainingProgress(step: 0, epoch: 0, position: 0, skippedSamples: 0)
         if let resume {
             let state = try TrainingCheckpoint.readState(resume)
+            guard state.options.lora == options.lora else {
+                throw TrainingError.invalidOption("the checkpoint was trained \(state.options.lora.map { "with LoRA rank \($0.rank)" } ?? "without LoRA"); resume with the same --lora-* options")
+            }
             optimizer.restore(moments: state.moments, stepCount: state.adamSteps)
             progress = state.progress
+            try TrainingCheckpoint.restoreAdapters(adapters, from: state.adapters, checkpoint: resume)
         }
     }
 
@@ -141,7 +157,7 @@ public final class Trainer {
                 try checkpoint()
             }
             if let validation, progress.step == totalSteps || validationEvery.map({ progress.step % $0 == 0 }) == true {
-                let results = try validation(loaded)
+                let results = try loaded.model.withAdaptersInInferenceMode { try validation(loaded) }
                 let line = ValidationRecord(step: progress.step, val: results)
                 try metrics.write(contentsOf: try encoder.encode(line) + Data("\n".utf8))
                 validationReport?(line)
@@ -180,13 +196,17 @@ public final class Trainer {
     }
 
     public func checkpoint() throws {
-        try TrainingCheckpoint.write(loaded, optimizer: optimizer, progress: progress, options: options, to: checkpointFolder)
+        try TrainingCheckpoint.write(loaded, optimizer: optimizer, progress: progress, options: options, adapters: adapters,
+                                     baseModel: baseModel, to: checkpointFolder)
     }
 
     /// One optimizer step over `microBatches`; returns the loss.
     private func step(_ microBatches: [TrainingBatch]) throws -> Float {
         let model = loaded.model
         optimizer.zeroGradients()
+        for (index, attached) in adapters.enumerated() {
+            attached.adapter.reseed(options.seed ^ (UInt64(progress.step) &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(index) &* 0xBF58_476D_1CE4_E5B9))
+        }
         var lossValue: Float = 0
         let teacherFeatures = try teacher.map { teacher in
             try withNoGrad {

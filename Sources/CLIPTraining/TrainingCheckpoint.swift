@@ -14,19 +14,35 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
 }
 
 /// A checkpoint folder: `open_clip_config.json` + `open_clip_model.safetensors` (what open_clip and
-/// `clip` load) and `training_state.safetensors` (AdamW moments as `adam.m.<name>` / `adam.v.<name>`,
-/// the progress and options in its metadata). Written to a staging folder and renamed into place.
+/// `clip` load; LoRA adapters merged into the weights) and `training_state.safetensors` (AdamW
+/// moments as `adam.m.<name>` / `adam.v.<name>`, LoRA adapters as `lora.<name>`, the progress,
+/// options and LoRA base model in its metadata). Written to a staging folder and renamed into place.
 public enum TrainingCheckpoint {
     public static let stateFile = "training_state.safetensors"
 
+    /// The saved state of a checkpoint folder.
+    public struct State {
+        public var progress: TrainingProgress
+        public var options: TrainingOptions
+        public var moments: [String: AdamW.Moments]
+        public var adamSteps: Int
+        /// LoRA adapter tensors by name (`<layer>.lora_A.weight`).
+        public var adapters: [String: Tensor]
+        /// The model reference a LoRA run started from.
+        public var baseModel: String?
+    }
+
     public static func write(_ loaded: LoadedModel, optimizer: AdamW, progress: TrainingProgress, options: TrainingOptions,
-                             to folder: URL) throws {
+                             adapters: [AttachedAdapter] = [], baseModel: String? = nil, to folder: URL) throws {
         let manager = FileManager.default
         let staging = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).partial-\(getpid())")
         try? manager.removeItem(at: staging)
         do {
-            try ModelExporter.write(loaded, layout: .openCLIP, to: staging.path, dtype: .float32)
+            try loaded.model.withMergedAdapters { try ModelExporter.write(loaded, layout: .openCLIP, to: staging.path, dtype: .float32) }
             var tensors: [String: Tensor] = [:]
+            for attached in adapters {
+                for (name, parameter) in attached.namedParameters { tensors["lora.\(name)"] = parameter.wrappedValue }
+            }
             for (name, moments) in optimizer.moments {
                 let shape = [moments.first.count]
                 tensors["adam.m.\(name)"] = Tensor(shape: shape, scalars: moments.first)
@@ -34,9 +50,10 @@ public enum TrainingCheckpoint {
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
-            let metadata = ["progress": String(decoding: try encoder.encode(progress), as: UTF8.self),
+            var metadata = ["progress": String(decoding: try encoder.encode(progress), as: UTF8.self),
                             "options": String(decoding: try encoder.encode(options), as: UTF8.self),
                             "adam_steps": "\(optimizer.stepCount)"]
+            if let baseModel { metadata["base_model"] = baseModel }
             try SafeTensorsWriter.write(tensors, metadata: metadata, to: staging.appendingPathComponent(stateFile).path)
             if manager.fileExists(atPath: folder.path) { try manager.removeItem(at: folder) }
             try manager.moveItem(at: staging, to: folder)
@@ -46,9 +63,8 @@ public enum TrainingCheckpoint {
         }
     }
 
-    /// The saved state of a checkpoint folder: progress, options, AdamW moments and step count.
-    public static func readState(_ folder: URL) throws -> (progress: TrainingProgress, options: TrainingOptions,
-                                                           moments: [String: AdamW.Moments], adamSteps: Int) {
+    /// The saved state of a checkpoint folder.
+    public static func readState(_ folder: URL) throws -> State {
         let path = folder.appendingPathComponent(stateFile).path
         do {
             let file = try SafeTensorsFile(path: path)
@@ -64,7 +80,10 @@ public enum TrainingCheckpoint {
                 let parameter = String(name.dropFirst("adam.m.".count))
                 moments[parameter] = AdamW.Moments(first: try file.tensor(name).scalars, second: try file.tensor("adam.v.\(parameter)").scalars)
             }
-            return (progress, options, moments, steps)
+            var adapters: [String: Tensor] = [:]
+            for name in file.names where name.hasPrefix("lora.") { adapters[String(name.dropFirst(5))] = try file.tensor(name).copied() }
+            return State(progress: progress, options: options, moments: moments, adamSteps: steps, adapters: adapters,
+                         baseModel: file.metadata["base_model"])
         } catch let error as TrainingError {
             throw error
         } catch {
@@ -83,5 +102,41 @@ public enum TrainingCheckpoint {
             throw TrainingError.checkpoint(path: path, reason: "neither a checkpoint (\(stateFile)) nor a run folder with checkpoints/step_N")
         }
         return folder.appendingPathComponent(latest.1)
+    }
+
+    /// How far the checkpoint's merged weights may be from base + adapter: one rounding of the sum in
+    /// float32, relative to the weight's largest magnitude, with room for a few ulps.
+    static let mergeTolerance: Float = 1e-6
+
+    /// Puts a checkpoint's adapter tensors into `adapters` and checks that the model they are attached
+    /// to is the base the run started from: base + adapter must give the checkpoint's merged weights.
+    static func restoreAdapters(_ adapters: [AttachedAdapter], from saved: [String: Tensor], checkpoint folder: URL) throws {
+        guard !adapters.isEmpty else { return }
+        let path = folder.appendingPathComponent("open_clip_model.safetensors").path
+        do {
+            let merged = try SafeTensorsFile(path: path)
+            for attached in adapters {
+                for (name, parameter) in attached.namedParameters {
+                    guard let tensor = saved[name], tensor.shape == parameter.wrappedValue.shape else {
+                        throw TrainingError.checkpoint(path: folder.path, reason: "the training state lacks LoRA tensor '\(name)' of the shape this run uses")
+                    }
+                    parameter.wrappedValue.assign(tensor)
+                }
+            }
+            for attached in adapters {
+                let saved = try merged.tensor(attached.weightName)
+                let rebuilt = attached.adapter.merged(into: attached.weight.wrappedValue)
+                let scale = max(1, saved.scalars.map(abs).max() ?? 0)
+                let difference = zip(rebuilt.scalars, saved.scalars).map { abs($0 - $1) }.max() ?? 0
+                guard difference <= mergeTolerance * scale else {
+                    throw TrainingError.checkpoint(path: folder.path, reason:
+                        "the model given is not the base this LoRA run started from: '\(attached.weightName)' differs by \(difference)")
+                }
+            }
+        } catch let error as TrainingError {
+            throw error
+        } catch {
+            throw TrainingError.checkpoint(path: path, reason: "\(error)")
+        }
     }
 }

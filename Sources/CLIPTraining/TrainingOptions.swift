@@ -28,6 +28,8 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     public var lockImage = false
     public var lockImageUnlockedGroups = 0
     public var lockText = false
+    /// LoRA fine-tuning: only adapters train, merged into the weights in every checkpoint.
+    public var lora: LoRAOptions?
     /// Write a checkpoint every this many steps (and always at the end).
     public var checkpointEvery: Int?
 
@@ -44,6 +46,10 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
         guard Augmentation(rawValue: augmentation) != nil else { throw TrainingError.invalidOption("--augment must be default or none") }
         guard lockImageUnlockedGroups >= 0 else { throw TrainingError.invalidOption("--lock-image-unlocked-groups must be ≥ 0") }
         if let gradientClipNorm, !(gradientClipNorm > 0) { throw TrainingError.invalidOption("--grad-clip-norm must be positive") }
+        try lora?.validate()
+        if lora != nil && (lockImage || lockText) {
+            throw TrainingError.invalidOption("--lora-rank freezes the base model already; drop --lock-image / --lock-text (use --lora-towers)")
+        }
         if let checkpointEvery, checkpointEvery < 1 { throw TrainingError.invalidOption("--save-every must be at least 1") }
     }
 }

@@ -40,7 +40,8 @@ struct TrainerTests {
                            preprocessor: ImagePreprocessor(size: 32), vocabulary: try BPEVocabulary.bundled(), storedTypes: [])
     }
 
-    static func trainer(_ loaded: LoadedModel, data: URL, output: URL, resume: URL? = nil, accumulation: Int = 1) throws -> Trainer {
+    static func trainer(_ loaded: LoadedModel, data: URL, output: URL, resume: URL? = nil, accumulation: Int = 1,
+                        lora: LoRAOptions? = nil) throws -> Trainer {
         var options = TrainingOptions(batchSize: 2)
         options.steps = 6
         options.learningRate = 1e-3
@@ -49,6 +50,7 @@ struct TrainerTests {
         options.seed = 42
         options.accumulation = accumulation
         options.gradientClipNorm = 1
+        options.lora = lora
         let batches = try TrainingBatches(data: try CaptionedImages.open(data.path), batchSize: 2, shuffle: true, seed: 42,
                                           augmentation: .standard, preprocessor: loaded.preprocessor, tokenizer: try loaded.makeTokenizer())
         return try Trainer(loaded: loaded, batches: batches, options: options, output: output, resume: resume)
