@@ -45,8 +45,14 @@ public final class AdamW {
     public let beta1: Float, beta2: Float, epsilon: Float
     /// Steps taken (t in the bias corrections).
     public private(set) var stepCount = 0
-    /// Moments by parameter name (the training state a checkpoint keeps).
-    public private(set) var moments: [String: Moments] = [:]
+    /// Moments by parameter name, updated in place (a copy per step of a 12M-entry embedding's
+    /// moments would cost more than its update).
+    private var state: [String: MomentBuffers] = [:]
+
+    /// Moments by parameter name (the training state a checkpoint keeps), copied out.
+    public var moments: [String: Moments] {
+        state.mapValues { Moments(first: Array($0.first), second: Array($0.second)) }
+    }
 
     public init(groups: [Group], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.98, epsilon: Float = 1e-6) {
         self.groups = groups
@@ -56,7 +62,7 @@ public final class AdamW {
         self.epsilon = epsilon
     }
 
-    /// One update of every parameter that has a gradient.
+    /// One update of every parameter that has a gradient, each split over the compute threads.
     public func step() {
         stepCount += 1
         let t = Double(stepCount)
@@ -69,19 +75,23 @@ public final class AdamW {
             for (name, parameter) in zip(group.names, group.parameters) {
                 guard let gradient = parameter.wrappedValue.grad else { continue }
                 let count = parameter.wrappedValue.count
-                var state = moments[name] ?? Moments(first: [Float](repeating: 0, count: count), second: [Float](repeating: 0, count: count))
+                let buffers = state[name] ?? MomentBuffers(count: count)
+                state[name] = buffers
                 gradient.withUnsafeBufferPointer { g in
                     parameter.wrappedValue.withUnsafeMutableBufferPointer { p in
-                        for i in 0..<count {
-                            p[i] *= decay
-                            state.first[i] += (g[i] - state.first[i]) * (1 - b1)
-                            state.second[i] = state.second[i] * b2 + (1 - b2) * g[i] * g[i]
-                            let denominator = Float(Double(state.second[i].squareRoot()) / correction2Root) + eps
-                            p[i] -= stepSize * state.first[i] / denominator
+                        let pointers = UncheckedSendable((p.baseAddress!, g.baseAddress!, buffers.first.baseAddress!, buffers.second.baseAddress!))
+                        Parallel.forEachChunk(count, grain: 1 << 15) { range in
+                            let (p, g, m, v) = pointers.value
+                            for i in range {
+                                p[i] *= decay
+                                m[i] += (g[i] - m[i]) * (1 - b1)
+                                v[i] = v[i] * b2 + (1 - b2) * g[i] * g[i]
+                                let denominator = Float(Double(v[i].squareRoot()) / correction2Root) + eps
+                                p[i] -= stepSize * m[i] / denominator
+                            }
                         }
                     }
                 }
-                moments[name] = state
             }
         }
     }
@@ -92,8 +102,54 @@ public final class AdamW {
     }
 
     /// Restores moments and the step count saved from an earlier run.
-    public func restore(moments: [String: Moments], stepCount: Int) {
-        self.moments = moments
+    /// Throws `AdamWError.momentsMismatch` when a parameter's saved moments do not have its size.
+    public func restore(moments: [String: Moments], stepCount: Int) throws {
+        for group in groups {
+            for (name, parameter) in zip(group.names, group.parameters) {
+                guard let saved = moments[name] else { continue }
+                guard saved.first.count == parameter.wrappedValue.count, saved.second.count == parameter.wrappedValue.count else {
+                    throw AdamWError.momentsMismatch(name, expected: parameter.wrappedValue.count, found: saved.first.count)
+                }
+            }
+        }
+        state = moments.mapValues { MomentBuffers(copying: $0) }
         self.stepCount = stepCount
+    }
+}
+
+/// Saved optimizer state that does not fit the parameters.
+public enum AdamWError: Error, CustomStringConvertible {
+    case momentsMismatch(String, expected: Int, found: Int)
+
+    public var description: String {
+        switch self {
+        case let .momentsMismatch(name, expected, found):
+            return "the saved AdamW moments of '\(name)' have \(found) entries, the parameter \(expected)"
+        }
+    }
+}
+
+/// One parameter's first and second moments in owned memory, written in place.
+final class MomentBuffers {
+    let first: UnsafeMutableBufferPointer<Float>
+    let second: UnsafeMutableBufferPointer<Float>
+
+    init(count: Int) {
+        first = .allocate(capacity: count)
+        second = .allocate(capacity: count)
+        first.initialize(repeating: 0)
+        second.initialize(repeating: 0)
+    }
+
+    convenience init(copying moments: AdamW.Moments) {
+        precondition(moments.first.count == moments.second.count, "moments of different lengths")
+        self.init(count: moments.first.count)
+        _ = first.initialize(from: moments.first)
+        _ = second.initialize(from: moments.second)
+    }
+
+    deinit {
+        first.deallocate()
+        second.deallocate()
     }
 }

@@ -112,7 +112,11 @@ public final class Trainer {
             guard state.options.lora == options.lora else {
                 throw TrainingError.invalidOption("the checkpoint was trained \(state.options.lora.map { "with LoRA rank \($0.rank)" } ?? "without LoRA"); resume with the same --lora-* options")
             }
-            optimizer.restore(moments: state.moments, stepCount: state.adamSteps)
+            do {
+                try optimizer.restore(moments: state.moments, stepCount: state.adamSteps)
+            } catch {
+                throw TrainingError.checkpoint(path: resume.path, reason: "\(error)")
+            }
             progress = state.progress
             try TrainingCheckpoint.restoreAdapters(adapters, from: state.adapters, checkpoint: resume)
         }

@@ -55,37 +55,58 @@ enum LayerNormKernels {
         Parallel.forEachChunk(rows, grain: Swift.max(1, grain / Swift.max(n, 1))) { range in
             for row in range {
                 let input = x + row * n, gradOut = dy + row * n, gradIn = dx + row * n
-                let mu = mean[row], rstd = inverseStd[row]
-                var sumG: Float = 0
-                var sumGX: Float = 0
-                for i in 0..<n {
-                    let g = gradOut[i] * (weight?[i] ?? 1)
-                    sumG += g
-                    sumGX += g * (input[i] - mu) * rstd
+                let mu = Vec(repeating: mean[row]), rstd = Vec(repeating: inverseStd[row])
+                // Lanes past n load as 0 in both dy and x − μ (masked), so they add nothing.
+                @inline(__always) func lanes(_ i: Int) -> (g: Vec, xhat: Vec) {
+                    let count = Swift.min(vecWidth, n - i)
+                    let dyv = count == vecWidth ? loadVec(gradOut + i) : loadPartialVec(gradOut + i, count)
+                    let g = weight.map { dyv * (count == vecWidth ? loadVec($0 + i) : loadPartialVec($0 + i, count)) } ?? dyv
+                    let xv = count == vecWidth ? loadVec(input + i) : loadPartialVec(input + i, count, padding: mean[row])
+                    return (g, (xv - mu) * rstd)
                 }
-                let meanG = sumG / Float(n), meanGX = sumGX / Float(n)
-                for i in 0..<n {
-                    let g = gradOut[i] * (weight?[i] ?? 1)
-                    let xhat = (input[i] - mu) * rstd
-                    gradIn[i] = rstd * (g - meanG - xhat * meanGX)
+                var sumG = Vec(), sumGX = Vec()
+                var i = 0
+                while i < n {
+                    let (g, xhat) = lanes(i)
+                    sumG += g
+                    sumGX += g * xhat
+                    i += vecWidth
+                }
+                let meanG = Vec(repeating: horizontalSum(sumG) / Float(n)), meanGX = Vec(repeating: horizontalSum(sumGX) / Float(n))
+                i = 0
+                while i < n {
+                    let (g, xhat) = lanes(i)
+                    let result = rstd * (g - meanG - xhat * meanGX)
+                    if n - i >= vecWidth { storeVec(result, gradIn + i) } else { storePartialVec(result, gradIn + i, n - i) }
+                    i += vecWidth
                 }
             }
         }
     }
 
-    /// dweight = Σ_rows dy ⊙ x̂ and dbias = Σ_rows dy.
+    /// dweight = Σ_rows dy ⊙ x̂ and dbias = Σ_rows dy, over column blocks of one vector each, every
+    /// row adding into the blocks of its thread's columns.
     static func backwardParameters(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, rows: Int, length n: Int,
                                    mean: UnsafePointer<Float>, inverseStd: UnsafePointer<Float>,
                                    gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?) {
-        Parallel.forEachChunk(n, grain: vecWidth * 4) { columns in
-            gradWeight.map { ($0 + columns.lowerBound).update(repeating: 0, count: columns.count) }
-            gradBias.map { ($0 + columns.lowerBound).update(repeating: 0, count: columns.count) }
-            for row in 0..<rows {
-                let mu = mean[row], rstd = inverseStd[row]
-                for i in columns {
-                    let g = dy[row * n + i]
-                    gradWeight?[i] += g * (x[row * n + i] - mu) * rstd
-                    gradBias?[i] += g
+        let blockCount = (n + vecWidth - 1) / vecWidth
+        Parallel.forEachChunk(blockCount, grain: 1) { blocks in
+            withUnsafeTemporaryAllocation(of: Vec.self, capacity: 2 * blocks.count) { sums in
+                sums.initialize(repeating: Vec())
+                for row in 0..<rows {
+                    let mu = Vec(repeating: mean[row]), rstd = Vec(repeating: inverseStd[row])
+                    for (slot, block) in blocks.enumerated() {
+                        let i = block * vecWidth, count = Swift.min(vecWidth, n - i)
+                        let g = count == vecWidth ? loadVec(dy + row * n + i) : loadPartialVec(dy + row * n + i, count)
+                        let xv = count == vecWidth ? loadVec(x + row * n + i) : loadPartialVec(x + row * n + i, count)
+                        sums[2 * slot] += g * (xv - mu) * rstd
+                        sums[2 * slot + 1] += g
+                    }
+                }
+                for (slot, block) in blocks.enumerated() {
+                    let i = block * vecWidth, count = Swift.min(vecWidth, n - i)
+                    gradWeight.map { storePartialVec(sums[2 * slot], $0 + i, count) }
+                    gradBias.map { storePartialVec(sums[2 * slot + 1], $0 + i, count) }
                 }
             }
         }

@@ -1,10 +1,10 @@
 import Dispatch
 
 /// Splits loops over the compute threads.
-enum Parallel {
+public enum Parallel {
     /// Runs `body` over `0..<count` in at most `ComputeThreads.count` contiguous chunks of at least
     /// `grain` items; small loops run inline on the caller. Chunks must write disjoint memory.
-    static func forEachChunk(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
+    public static func forEachChunk(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let threads = ComputeThreads.count
         let chunks = min(threads, count / max(grain, 1))
