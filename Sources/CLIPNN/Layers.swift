@@ -137,10 +137,15 @@ public final class MultiHeadAttention: Module {
 
     /// `[B, L, D] → [B, L, D]`, plus `residual` when given (fused into the output projection).
     public func callAsFunction(_ x: Tensor, causal: Bool = false, addingTo residual: Tensor? = nil) -> Tensor {
+        let attended = headsBeforeOutputProjection(x, causal: causal)
+        return residual.map { outProjection(attended, addingTo: $0) } ?? outProjection(attended)
+    }
+
+    /// The attended values of every head, concatenated (`[B, L, D]`), before `out_proj`.
+    public func headsBeforeOutputProjection(_ x: Tensor, causal: Bool = false) -> Tensor {
         let qkv = linear(x, weight: inProjectionWeight, bias: inProjectionBias, addingTo: inProjectionAdapter?(x),
                          packing: inProjectionPacking)   // [B, L, D] -> [B, L, 3D]
-        let attended = packedSelfAttention(qkv, heads: heads, causal: causal)
-        return residual.map { outProjection(attended, addingTo: $0) } ?? outProjection(attended)
+        return packedSelfAttention(qkv, heads: heads, causal: causal)
     }
 }
 
@@ -191,6 +196,16 @@ public final class ResidualAttentionBlock: Module {
         let h = attention(norm1(x), causal: causal, addingTo: x)   // x + attn(ln_1(x))
         return mlp(norm2(h), addingTo: h)                           // h + mlp(ln_2(h))
     }
+
+    /// The block's output at token rows `rows` of the flattened `[B·L, D]` only, as `[rows.count, D]`.
+    /// Every token still serves as a key and value; the output projection, `ln_2` and the MLP, all
+    /// per token, run on the kept rows alone (the last block of a tower whose pooling reads one token).
+    public func callAsFunction(_ x: Tensor, causal: Bool = false, keepingRows rows: [Int]) -> Tensor {
+        let width = x.shape.last!
+        let attended = attention.headsBeforeOutputProjection(norm1(x), causal: causal).reshaped([-1, width]).gatheringRows(rows)
+        let h = attention.outProjection(attended, addingTo: x.reshaped([-1, width]).gatheringRows(rows))
+        return mlp(norm2(h), addingTo: h)
+    }
 }
 
 /// A stack of residual attention blocks (`resblocks.N`).
@@ -206,6 +221,13 @@ public final class Transformer: Module {
 
     public func callAsFunction(_ x: Tensor, causal: Bool = false) -> Tensor {
         blocks.reduce(x) { $1($0, causal: causal) }
+    }
+
+    /// `[B, L, D]` → `[rows.count, D]`: the output at `rows` of the flattened tokens only, the last
+    /// block computing just those rows (see `ResidualAttentionBlock.callAsFunction(_:causal:keepingRows:)`).
+    public func callAsFunction(_ x: Tensor, causal: Bool = false, keepingRows rows: [Int]) -> Tensor {
+        guard let last = blocks.last else { return x.reshaped([-1, x.shape.last!]).gatheringRows(rows) }
+        return last(blocks.dropLast().reduce(x) { $1($0, causal: causal) }, causal: causal, keepingRows: rows)
     }
 }
 

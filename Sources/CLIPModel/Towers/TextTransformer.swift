@@ -36,7 +36,6 @@ public final class TextTransformer: Module {
     /// feature, so the batch runs only up to its longest text: identical output, less work.
     public func callAsFunction(_ tokens: [[Int]]) throws -> Tensor {
         let count = tokens.count
-        let width = configuration.width
         guard let length = tokens.first?.count, tokens.allSatisfy({ $0.count == length }), length > 0 else {
             throw ModelError.sequenceTooLong(length: tokens.map(\.count).max() ?? 0, contextLength: configuration.contextLength)
         }
@@ -53,8 +52,8 @@ public final class TextTransformer: Module {
         let ids = tokens.flatMap { $0.prefix(kept) }
         var x = tokenEmbedding(ids, shape: [count, kept])                                    // [N, L, W]
         x = x + positionalEmbedding.sliced(0..<kept)
-        x = transformer(x, causal: true)
-        let pooled = x.reshaped([count * kept, width]).gatheringRows(ends.enumerated().map { $0.offset * kept + $0.element })
+        // Only the end tokens are pooled and ln_final is per token, so the last block computes just them.
+        let pooled = transformer(x, causal: true, keepingRows: ends.enumerated().map { $0.offset * kept + $0.element })
         return matmul(finalNorm(pooled), projection)                                         // [N, W] -> [N, E]
     }
 }

@@ -47,9 +47,11 @@ public final class VisionTransformer: Module, ImageEncoder {
         let embedded = linear(patches, weight: patchEmbedding.weight.reshaped([width, -1]), bias: nil, packing: patchPacking)
         let classTokens = classEmbedding.reshaped([1, 1, width]).expanded(to: [count, 1, width])
         var x = concatenate([classTokens, embedded], alongAxis: 1) + positionalEmbedding  // [N, T, W]
-        x = transformer(preNorm(x))
-        // LayerNorm is per token, so normalising only the class token equals open_clip's ln_post on all.
-        let pooled = postNorm(x.sliced(0..<1, alongAxis: 1).reshaped([count, width]))    // [N, W]
+        let tokens = x.shape[1]
+        // Only the class tokens are pooled, and every op after the last block's attention is per
+        // token (ln_post included), so that block computes just those rows: open_clip's output.
+        let classTokenRows = (0..<count).map { $0 * tokens }
+        let pooled = postNorm(transformer(preNorm(x), keepingRows: classTokenRows))      // [N, W]
         return matmul(pooled, projection)                                                 // [N, E]
     }
 }
