@@ -17,6 +17,13 @@ parametrizations `W + (alpha/rank)·B·A` so open_clip's own forward runs unchan
 (AdamW, decayed: they are matrices), no clipping. `lora/step.safetensors` holds `init/`, `grad/` and
 `after/` for each `<layer>.lora_A.weight` / `lora_B.weight` and `merged/<weight>` after the step.
 
+`pipeline` runs the step from files, as `clip train --augment none --shuffle false` does: four PNG
+images and a TSV of captions, open_clip's inference transform and tokenizer (context 16, so the
+model has the real vocabulary of 49,408; its weights are rounded to float16 values and stored as
+float16 to keep the fixture small), one step at base lr 1e-3 with 2 warmup steps, no clipping. The
+token embedding's gradient and new values are stored for the rows the captions use (`token_rows`);
+the other rows have no gradient and are only decayed.
+
 `distill` adds open_clip's `DistillClipLoss` (contrastive + distillation against a second random model,
 stored in `distill/teacher/`) to the CLIP loss.
 
@@ -188,11 +195,71 @@ def lora_step():
     print(f"lora: loss {loss.item():.6f}, lr {lr}, {len(adapters)} adapters")
 
 
+PIPELINE_CONFIG = {"embed_dim": 8,
+                   "vision_cfg": {"image_size": 32, "layers": 1, "width": 16, "patch_size": 8, "head_width": 8},
+                   "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 8, "heads": 2, "layers": 1}}
+CAPTIONS = ["a red square on grey", "two small blue circles", "noise, with a green stripe at the top", "an empty picture"]
+
+
+def pipeline_step():
+    import numpy as np
+    import open_clip
+    from PIL import Image
+    folder = os.path.join(OUT, "pipeline")
+    data = os.path.join(folder, "data")
+    os.makedirs(data)
+    torch.manual_seed(21)
+    model = CLIP(**PIPELINE_CONFIG)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.half().float())
+    save_file({k: v.detach().half().contiguous() for k, v in model.state_dict().items()},
+              os.path.join(folder, "open_clip_model.safetensors"))
+    with open(os.path.join(folder, "open_clip_config.json"), "w") as f:
+        json.dump({"model_cfg": PIPELINE_CONFIG}, f, indent=2)
+    rng = np.random.default_rng(5)
+    names = []
+    for index, (height, width) in enumerate([(40, 48), (32, 32), (57, 35), (36, 64)]):
+        name = f"{index}.png"
+        Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8)).save(os.path.join(data, name))
+        names.append(name)
+    with open(os.path.join(data, "train.tsv"), "w") as f:
+        f.write("filepath\ttitle\n" + "".join(f"{n}\t{c}\n" for n, c in zip(names, CAPTIONS)))
+
+    transform = open_clip.image_transform(32, is_train=False)
+    images = torch.stack([transform(Image.open(os.path.join(data, n))) for n in names])
+    tokens = open_clip.tokenize(CAPTIONS, context_length=16)
+    model.train()
+    optimizer = torch.optim.AdamW(parameter_groups(model), lr=BASE_LR, betas=(0.9, 0.98), eps=1e-6)
+    lr = cosine_lr(optimizer, BASE_LR, WARMUP, 1)(0)
+    image_features, text_features, logit_scale = model(images, tokens)
+    loss = ClipLoss()(image_features, text_features, logit_scale)
+    loss.backward()
+    rows = torch.unique(tokens)
+    grads, after = {}, {}
+    for n, p in model.named_parameters():
+        grads[n] = p.grad.detach().clone()
+    optimizer.step()
+    with torch.no_grad():
+        model.logit_scale.clamp_(0, math.log(100))
+    for n, p in model.named_parameters():
+        after[n] = p.detach().clone()
+    embedding = "token_embedding.weight"
+    assert torch.count_nonzero(grads[embedding].abs().sum(1)) <= len(rows)
+    grads[embedding], after[embedding] = grads[embedding][rows], after[embedding][rows]
+    tensors = {"loss": loss.detach().reshape([]), "lr": torch.tensor(lr), "token_rows": rows.float(), "images": images}
+    tensors.update({f"grad/{n}": t for n, t in grads.items()})
+    tensors.update({f"after/{n}": t for n, t in after.items()})
+    save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(folder, "step.safetensors"))
+    print(f"pipeline: loss {loss.item():.6f}, lr {lr}, {len(rows)} token rows")
+
+
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
     for name in ("clip", "siglip", "distill"):
         one_step(name)
     lora_step()
+    pipeline_step()
     total = sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(OUT) for f in files)
     print(f"fixtures: {total // 1024} KB")
 

@@ -1,0 +1,78 @@
+import CLIPModel
+import CLIPNN
+import CLIPTensor
+import CLIPTestSupport
+import CLIPTraining
+import Foundation
+import Testing
+
+/// The whole training path from files (`clip train --augment none --shuffle false`): PNG images and a
+/// TSV decoded, preprocessed and tokenized by the trainer's data pipeline, one Trainer step, against
+/// open_clip's step on the same files (Scripts/make_training_fixtures.py `pipeline`).
+@Suite("One training step from files equals open_clip's")
+struct TrainingPipelineParityTests {
+    @Test("batch pixels, loss, gradients and weights after the step")
+    func stepFromFiles() throws {
+        let folder = ReferenceData.fixturesDirectory().appendingPathComponent("pipeline")
+        let reference = try SafeTensorsFile(path: folder.appendingPathComponent("step.safetensors").path)
+        let loaded = try CLIPLoader.load(path: folder.path)
+        let before = loaded.model.stateDict().mapValues { $0.copied() }
+        var options = TrainingOptions(batchSize: 4)
+        options.steps = 1
+        options.learningRate = 1e-3
+        options.warmup = 2
+        options.augmentation = Augmentation.none.rawValue
+        options.shuffle = false
+        let data = try CaptionedImages.open(folder.appendingPathComponent("data/train.tsv").path)
+        let batches = try TrainingBatches(data: data, batchSize: 4, shuffle: false, seed: 0, augmentation: .none,
+                                          preprocessor: loaded.preprocessor, tokenizer: try loaded.makeTokenizer())
+        let (batch, _) = try batches.batch(epoch: 0, startingAt: 0, order: batches.order(epoch: 0))
+        let (pixelDifference, pixelDetail) = TrainingStepParityTests.relativeDifference(batch.images, try reference.tensor("images"))
+        #expect(pixelDifference <= TrainingStepParityTests.tolerance, "preprocessed batch: \(pixelDetail)")
+
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("clip-pipeline-parity-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: output) }
+        var loss: Float = .nan
+        var learningRate: Float = .nan
+        try Trainer(loaded: loaded, batches: batches, options: options, output: output).run {
+            loss = $0.loss
+            learningRate = $0.learningRate
+        }
+        let expectedLoss = try reference.tensor("loss").item()
+        #expect(abs(loss - expectedLoss) <= TrainingStepParityTests.tolerance * max(1, abs(expectedLoss)), "loss \(loss) vs \(expectedLoss)")
+        #expect(learningRate == (try reference.tensor("lr").item()))
+
+        let rows = try reference.tensor("token_rows").scalars.map { Int($0) }
+        let decay = 1 - learningRate * options.weightDecay
+        for (name, parameter) in loaded.model.namedParameters() {
+            // The trainer clears gradients when a step starts, so the last step's are still there.
+            let gradient = try #require(parameter.wrappedValue.grad, "no gradient for \(name)")
+            var actualGradient = gradient, actualAfter = parameter.wrappedValue
+            if name == "token_embedding.weight" {
+                let unused = Set(0..<gradient.shape[0]).subtracting(rows).sorted()
+                let weights = parameter.wrappedValue.gatheringRows(unused), old = before[name]!.gatheringRows(unused)
+                #expect(gradient.gatheringRows(unused).scalars.allSatisfy { $0 == 0 }, "rows no caption uses have no gradient")
+                #expect(maxDifference(weights, old * decay).value <= TrainingStepParityTests.weightTolerance, "unused rows are only decayed")
+                actualGradient = gradient.gatheringRows(rows)
+                actualAfter = parameter.wrappedValue.gatheringRows(rows)
+            }
+            let (gradientDifference, gradientDetail) = TrainingStepParityTests.relativeDifference(actualGradient, try reference.tensor("grad/\(name)"))
+            #expect(gradientDifference <= TrainingStepParityTests.tolerance, "gradient of \(name): \(gradientDetail)")
+            let expectedGradient = try reference.tensor("grad/\(name)").scalars
+            let gradientScale = max(1, expectedGradient.map(abs).max() ?? 0)
+            let expectedAfter = try reference.tensor("after/\(name)").scalars
+            let scale = max(1, expectedAfter.map(abs).max() ?? 0)
+            for (index, (actual, expected)) in zip(actualAfter.scalars, expectedAfter).enumerated() {
+                // A gradient that is zero to the precision compared (attention key biases: softmax ignores a
+                // shift of every score) is float noise in both, and Adam's first step moves by lr · g/(|g| + ε),
+                // anything up to lr: there only that bound holds.
+                let isNoise = abs(expectedGradient[index]) <= TrainingStepParityTests.tolerance * gradientScale
+                let allowed = isNoise ? learningRate * (1 + TrainingStepParityTests.tolerance) : TrainingStepParityTests.weightTolerance * scale
+                #expect(abs(actual - expected) <= allowed, "\(name)[\(index)] after the step: \(actual) vs \(expected)")
+            }
+        }
+        // The checkpoint the step wrote holds those weights.
+        let saved = try CLIPLoader.load(path: output.appendingPathComponent("checkpoints/step_000001").path).model.stateDict()
+        for (name, tensor) in loaded.model.stateDict() { #expect(saved[name]?.scalars == tensor.scalars, "checkpoint \(name)") }
+    }
+}
