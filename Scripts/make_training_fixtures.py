@@ -20,7 +20,8 @@ parametrizations `W + (alpha/rank)·B·A` so open_clip's own forward runs unchan
 `pipeline` runs the step from files, as `clip train --augment none --shuffle false` does: four PNG
 images and a TSV of captions, open_clip's inference transform and tokenizer (context 16, so the
 model has the real vocabulary of 49,408; its weights are rounded to float16 values and stored as
-float16 to keep the fixture small), one step at base lr 1e-3 with 2 warmup steps, no clipping. The
+float16, and the token embedding, zero but for the rows the captions use, is stored as those rows,
+to keep the fixture small), one step at base lr 1e-3 with 2 warmup steps, no clipping. The
 token embedding's gradient and new values are stored for the rows the captions use (`token_rows`);
 the other rows have no gradient and are only decayed.
 
@@ -210,11 +211,19 @@ def pipeline_step():
     os.makedirs(data)
     torch.manual_seed(21)
     model = CLIP(**PIPELINE_CONFIG)
+    tokens = open_clip.tokenize(CAPTIONS, context_length=16)
+    rows = torch.unique(tokens)
     with torch.no_grad():
         for p in model.parameters():
             p.copy_(p.half().float())
-    save_file({k: v.detach().half().contiguous() for k, v in model.state_dict().items()},
-              os.path.join(folder, "open_clip_model.safetensors"))
+        # Rows no caption uses are zero, so the fixture stores only the used ones (`token_rows`,
+        # `token_embedding_rows`) and the test rebuilds the full [49408, 8] table.
+        used = model.token_embedding.weight[rows].clone()
+        model.token_embedding.weight.zero_()
+        model.token_embedding.weight[rows] = used
+    state = {k: v.detach().half().contiguous() for k, v in model.state_dict().items()}
+    del state["token_embedding.weight"]
+    save_file(state, os.path.join(folder, "open_clip_model.safetensors"))
     with open(os.path.join(folder, "open_clip_config.json"), "w") as f:
         json.dump({"model_cfg": PIPELINE_CONFIG}, f, indent=2)
     rng = np.random.default_rng(5)
@@ -228,14 +237,13 @@ def pipeline_step():
 
     transform = open_clip.image_transform(32, is_train=False)
     images = torch.stack([transform(Image.open(os.path.join(data, n))) for n in names])
-    tokens = open_clip.tokenize(CAPTIONS, context_length=16)
+    embedding_rows = model.token_embedding.weight[rows].detach().clone()
     model.train()
     optimizer = torch.optim.AdamW(parameter_groups(model), lr=BASE_LR, betas=(0.9, 0.98), eps=1e-6)
     lr = cosine_lr(optimizer, BASE_LR, WARMUP, 1)(0)
     image_features, text_features, logit_scale = model(images, tokens)
     loss = ClipLoss()(image_features, text_features, logit_scale)
     loss.backward()
-    rows = torch.unique(tokens)
     grads, after = {}, {}
     for n, p in model.named_parameters():
         grads[n] = p.grad.detach().clone()
@@ -247,7 +255,8 @@ def pipeline_step():
     embedding = "token_embedding.weight"
     assert torch.count_nonzero(grads[embedding].abs().sum(1)) <= len(rows)
     grads[embedding], after[embedding] = grads[embedding][rows], after[embedding][rows]
-    tensors = {"loss": loss.detach().reshape([]), "lr": torch.tensor(lr), "token_rows": rows.float(), "images": images}
+    tensors = {"loss": loss.detach().reshape([]), "lr": torch.tensor(lr), "token_rows": rows.float(), "images": images,
+               "token_embedding_rows": embedding_rows}
     tensors.update({f"grad/{n}": t for n, t in grads.items()})
     tensors.update({f"after/{n}": t for n, t in after.items()})
     save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(folder, "step.safetensors"))

@@ -15,7 +15,10 @@ struct TrainingPipelineParityTests {
     func stepFromFiles() throws {
         let folder = ReferenceData.fixturesDirectory().appendingPathComponent("pipeline")
         let reference = try SafeTensorsFile(path: folder.appendingPathComponent("step.safetensors").path)
-        let loaded = try CLIPLoader.load(path: folder.path)
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("clip-pipeline-parity-\(getpid())")
+        try? FileManager.default.removeItem(at: output)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let loaded = try CLIPLoader.load(path: try Self.rebuildModel(folder, reference, in: output.appendingPathComponent("model")).path)
         let before = loaded.model.stateDict().mapValues { $0.copied() }
         var options = TrainingOptions(batchSize: 4)
         options.steps = 1
@@ -30,11 +33,9 @@ struct TrainingPipelineParityTests {
         let (pixelDifference, pixelDetail) = TrainingStepParityTests.relativeDifference(batch.images, try reference.tensor("images"))
         #expect(pixelDifference <= TrainingStepParityTests.tolerance, "preprocessed batch: \(pixelDetail)")
 
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("clip-pipeline-parity-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: output) }
         var loss: Float = .nan
         var learningRate: Float = .nan
-        try Trainer(loaded: loaded, batches: batches, options: options, output: output).run {
+        try Trainer(loaded: loaded, batches: batches, options: options, output: output.appendingPathComponent("run")).run {
             loss = $0.loss
             learningRate = $0.learningRate
         }
@@ -72,7 +73,27 @@ struct TrainingPipelineParityTests {
             }
         }
         // The checkpoint the step wrote holds those weights.
-        let saved = try CLIPLoader.load(path: output.appendingPathComponent("checkpoints/step_000001").path).model.stateDict()
+        let saved = try CLIPLoader.load(path: output.appendingPathComponent("run/checkpoints/step_000001").path).model.stateDict()
         for (name, tensor) in loaded.model.stateDict() { #expect(saved[name]?.scalars == tensor.scalars, "checkpoint \(name)") }
+    }
+
+    /// The fixture's model with its token embedding rebuilt: zero except the rows the captions use,
+    /// which the fixture stores alone (a full [49408, 8] table would be most of its size).
+    static func rebuildModel(_ folder: URL, _ reference: SafeTensorsFile, in target: URL) throws -> URL {
+        try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+        let stored = try SafeTensorsFile(path: folder.appendingPathComponent("open_clip_model.safetensors").path)
+        var tensors = Dictionary(uniqueKeysWithValues: try stored.names.map { ($0, try stored.tensor($0)) })
+        let rows = try reference.tensor("token_rows").scalars.map { Int($0) }
+        let values = try reference.tensor("token_embedding_rows")
+        let width = values.shape[1]
+        var table = [Float](repeating: 0, count: 49408 * width)
+        for (index, row) in rows.enumerated() {
+            for column in 0..<width { table[row * width + column] = values[index, column] }
+        }
+        tensors["token_embedding.weight"] = Tensor(shape: [49408, width], scalars: table)
+        try SafeTensorsWriter.write(tensors, metadata: ["format": "pt"], to: target.appendingPathComponent("open_clip_model.safetensors").path)
+        try FileManager.default.copyItem(at: folder.appendingPathComponent("open_clip_config.json"),
+                                         to: target.appendingPathComponent("open_clip_config.json"))
+        return target
     }
 }
