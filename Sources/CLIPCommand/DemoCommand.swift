@@ -68,11 +68,13 @@ struct DemoCommand: ParsableCommand {
         let table = try DelimitedTable(path: heldOut.path)
         let folder = heldOut.deletingLastPathComponent()
         let paths = table.rows.map { folder.appendingPathComponent($0.fields[0]).path }
-        for (column, classes, templates) in [
-            (2, SyntheticShapes.shapes, SyntheticShapes.colours.map { "a \($0.name) {}." }),
-            (3, SyntheticShapes.colours.map(\.name), SyntheticShapes.shapes.map { "a {} \($0)." }),
+        let colourNames = SyntheticShapes.colours.map(\.name)
+        // Colour classes carry their article ("an orange"), so that the prompts read "an orange circle.".
+        for (column, names, classes, templates) in [
+            (2, SyntheticShapes.shapes, SyntheticShapes.shapes, colourNames.map { "\(SyntheticShapes.article($0)) \($0) {}." }),
+            (3, colourNames, colourNames.map { "\(SyntheticShapes.article($0)) \($0)" }, SyntheticShapes.shapes.map { "{} \($0)." }),
         ] {
-            let samples = table.rows.enumerated().map { ClassificationDataset.Sample(path: paths[$0.offset], label: classes.firstIndex(of: $0.element.fields[column])!) }
+            let samples = table.rows.enumerated().map { ClassificationDataset.Sample(path: paths[$0.offset], label: names.firstIndex(of: $0.element.fields[column])!) }
             let dataset = ClassificationDataset(source: heldOut.path, classNames: classes, samples: samples)
             let result = try ZeroShotEvaluation.run(loaded: trained, modelName: "demo", dataset: dataset,
                                                     templates: try PromptTemplates(name: "demo", templates: templates), cacheDirectory: nil)

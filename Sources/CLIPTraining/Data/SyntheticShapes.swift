@@ -67,7 +67,8 @@ public enum SyntheticShapes {
         let colourName = colours[colour].name, shapeName = shapes[shape]
         let caption: String
         if count == 1 {
-            let phrasings = ["a \(colourName) \(shapeName) \(positions[position]).", "a \(colourName) \(shapeName).",
+            let article = Self.article(colourName)
+            let phrasings = ["\(article) \(colourName) \(shapeName) \(positions[position]).", "\(article) \(colourName) \(shapeName).",
                              "a picture of a \(shapeName) that is \(colourName).", "one \(colourName) \(shapeName) \(positions[position])."]
             caption = phrasings[pick(phrasings.count)]
         } else {
@@ -76,6 +77,11 @@ public enum SyntheticShapes {
             caption = phrasings[pick(phrasings.count)]
         }
         return Item(image: RGBImage(width: size, height: size, pixels: pixels), caption: caption, shape: shape, colour: colour, count: count)
+    }
+
+    /// "an" before a vowel ("an orange circle"), else "a".
+    public static func article(_ word: String) -> String {
+        word.first.map { "aeiou".contains($0) } == true ? "an" : "a"
     }
 
     /// Writes `count` items as JPEG files under `folder/images` and a `filepath`/`title` TSV (plus
