@@ -35,9 +35,9 @@ VOCAB, EOT = 500, 499
 # Heads of 64 channels, as OpenAI's `build_model` assumes when it infers a bare state dict's
 # architecture: the QuickGELU ViT and the ResNet are loaded that way in the tests. The GELU ViT uses
 # 16-channel heads and is loaded with its configuration named.
-TEXT = {"context_length": 16, "vocab_size": VOCAB, "width": 128, "heads": 2, "layers": 1, "mlp_ratio": 2.0}
+TEXT = {"context_length": 16, "vocab_size": VOCAB, "width": 64, "heads": 1, "layers": 1, "mlp_ratio": 2.0}
 VIT_64 = {"embed_dim": 16,
-          "vision_cfg": {"image_size": 32, "layers": 1, "width": 128, "patch_size": 8, "head_width": 64, "mlp_ratio": 2.0},
+          "vision_cfg": {"image_size": 32, "layers": 1, "width": 64, "patch_size": 8, "head_width": 64, "mlp_ratio": 2.0},
           "text_cfg": TEXT}
 VIT_16 = {"embed_dim": 16,
           "vision_cfg": {"image_size": 32, "layers": 2, "width": 32, "patch_size": 8, "head_width": 16},
@@ -126,6 +126,8 @@ def expected_hugging_face(model, images, tokens):
 def main():
     if os.path.isdir(OUT):
         for entry in os.listdir(OUT):
+            if entry == "torch":   # written by make_checkpoint_fixtures.py
+                continue
             path = os.path.join(OUT, entry)
             shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
     os.makedirs(OUT, exist_ok=True)
