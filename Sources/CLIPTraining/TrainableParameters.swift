@@ -18,8 +18,9 @@ import Foundation
 
 extension CLIP {
     /// open_clip clamps `logit_scale` to [0, ln 100] after every step, so the temperature never
-    /// falls below 0.01.
+    /// falls below 0.01. A frozen scale is left alone (it may be read-only mapped memory).
     public func clampLogitScale() {
+        guard logitScale.requiresGrad else { return }
         let limit = Float(Foundation.log(100.0))
         logitScale.withUnsafeMutableBufferPointer { $0[0] = min(max($0[0], 0), limit) }
     }

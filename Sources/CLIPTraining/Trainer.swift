@@ -86,6 +86,7 @@ public final class Trainer {
         self.options = options
         self.output = output
         let model = loaded.model
+        let loadedWeights = model.namedParameters().map(\.parameter.wrappedValue)
         model.prepareForTraining()
         if options.lockImage { try model.lockImageTower(unlockedGroups: options.lockImageUnlockedGroups) }
         if options.lockText { model.lockTextTower() }
@@ -93,6 +94,11 @@ public final class Trainer {
             adapters = model.lowRankAdapters.isEmpty ? try model.attachLowRankAdapters(lora, seed: options.seed) : model.lowRankAdapters
         } else {
             adapters = []
+        }
+        // Frozen parameters are never written: they go back to the loaded (often memory-mapped)
+        // tensors instead of holding a private copy each (LiT and LoRA keep most of a model frozen).
+        for ((_, parameter), loadedWeight) in zip(model.namedParameters(), loadedWeights) where !parameter.wrappedValue.requiresGrad {
+            parameter.wrappedValue = loadedWeight
         }
         if options.loss == .siglip && model.logitBias == nil {
             throw TrainingError.invalidOption("--loss siglip needs a model with a logit_bias (init_logit_bias in its config, e.g. a SigLIP config)")

@@ -89,8 +89,10 @@ struct LoRATests {
         }
         let base = try TrainerTests.freshModel()
         let baseWeights = base.model.stateDict().mapValues { $0.copied() }
+        let loadedEmbedding = base.model.stateDict()["token_embedding.weight"]!
         var uninterrupted: [Float] = []
         try trainer(base, output: "a").run { uninterrupted.append($0.loss) }
+        #expect(base.model.stateDict()["token_embedding.weight"]! === loadedEmbedding, "frozen weights are used as loaded, not copied")
         for (name, tensor) in base.model.stateDict() { #expect(tensor.scalars == baseWeights[name]!.scalars, "\(name) must stay frozen") }
 
         let checkpoint = root.appendingPathComponent("a/checkpoints/step_000003")
