@@ -133,7 +133,7 @@ public final class Trainer {
     public func run(report: ((StepRecord) -> Void)? = nil) throws -> TrainingProgress {
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         let metricsFile = output.appendingPathComponent("metrics.jsonl")
-        if !FileManager.default.fileExists(atPath: metricsFile.path) { FileManager.default.createFile(atPath: metricsFile.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: metricsFile.path) { _ = FileManager.default.createFile(atPath: metricsFile.path, contents: nil) }
         let metrics = try FileHandle(forWritingTo: metricsFile)
         defer { try? metrics.close() }
         try metrics.seekToEnd()

@@ -19,7 +19,7 @@ struct SafeTensorsTests {
         bytes.append(Data(bytes: &length, count: 8))
         bytes.append(header.data(using: .utf8)!)
         bytes.append(contentsOf: data)
-        FileManager.default.createFile(atPath: path, contents: bytes)
+        _ = FileManager.default.createFile(atPath: path, contents: bytes)
         return path
     }
 
@@ -123,12 +123,12 @@ struct SafeTensorsTests {
     static let malformedFiles: [Malformed] = [
         Malformed(name: "empty file", make: {
             let path = temporaryPath("empty.safetensors")
-            FileManager.default.createFile(atPath: path, contents: Data())
+            _ = FileManager.default.createFile(atPath: path, contents: Data())
             return path
         }, expected: { .fileTooShort(path: $0, size: 0) }),
         Malformed(name: "shorter than the length prefix", make: {
             let path = temporaryPath("short.safetensors")
-            FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3]))
+            _ = FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3]))
             return path
         }, expected: { .fileTooShort(path: $0, size: 3) }),
         Malformed(name: "header length beyond the file", make: {
@@ -170,7 +170,7 @@ struct SafeTensorsTests {
             let path = temporaryPath("cut.safetensors")
             try? SafeTensorsWriter.write(["a": Tensor([1, 2]), "b": Tensor([3, 4, 5])], to: path)
             let data = try! Data(contentsOf: URL(fileURLWithPath: path))
-            FileManager.default.createFile(atPath: path, contents: data.prefix(data.count - 6))
+            _ = FileManager.default.createFile(atPath: path, contents: data.prefix(data.count - 6))
             return path
         }, expected: { .truncatedData(path: $0, tensor: "b", end: 20, available: 14) }),
     ]

@@ -38,7 +38,7 @@ struct TorchCheckpointTests {
         header += [UInt8](repeating: UInt8(ascii: " "), count: 128 - header.count)
         let bytes = [0x80, 0, 0, 0, 0, 0, 0, 0] + header + [0, 0, 0x80, 0x3F]
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("clip-0x80-\(getpid()).safetensors").path
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         let archive = try openTensorArchive(path: path)
         #expect(archive is SafeTensorsFile)
         #expect(try archive.tensor("a").scalars == [1])
@@ -98,10 +98,10 @@ struct TorchCheckpointTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let plainList = directory.appendingPathComponent("list.pkl").path
         // pickle.dumps([1, 2], protocol=2)
-        FileManager.default.createFile(atPath: plainList, contents: Data([0x80, 0x02, 0x5D, 0x71, 0x00, 0x28, 0x4B, 0x01, 0x4B, 0x02, 0x65, 0x2E]))
+        _ = FileManager.default.createFile(atPath: plainList, contents: Data([0x80, 0x02, 0x5D, 0x71, 0x00, 0x28, 0x4B, 0x01, 0x4B, 0x02, 0x65, 0x2E]))
         #expect(throws: TensorError.self) { _ = try TorchCheckpoint(path: plainList) }
         let text = directory.appendingPathComponent("text.pt").path
-        FileManager.default.createFile(atPath: text, contents: Data("hello".utf8))
+        _ = FileManager.default.createFile(atPath: text, contents: Data("hello".utf8))
         #expect(throws: TensorError.malformedCheckpoint(path: text, reason: "neither a zip archive nor a pickle stream")) {
             _ = try TorchCheckpoint(path: text)
         }

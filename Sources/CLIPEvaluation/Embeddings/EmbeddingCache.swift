@@ -55,7 +55,7 @@ public final class EmbeddingCache: @unchecked Sendable {
         let temporary = directory.appendingPathComponent(".\(file.lastPathComponent).\(getpid()).tmp")
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: temporary.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: temporary.path, contents: nil)   // FileHandle below reports a failure
             let handle = try FileHandle(forWritingTo: temporary)
             try handle.write(contentsOf: data)
             try handle.synchronize()

@@ -104,7 +104,7 @@ public final class ImageFeatureExtractor {
                 } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
                     outcome = .failure("no such file")
                 } catch {
-                    let text = (error as? CustomStringConvertible)?.description ?? error.localizedDescription
+                    let text = String(describing: error)
                     outcome = .failure(text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text)
                 }
                 (slots.value + index).initialize(to: outcome)

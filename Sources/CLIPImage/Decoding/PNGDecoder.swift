@@ -12,7 +12,7 @@ enum PNGDecoder {
         var png = clip_png_image()
         var message = [CChar](repeating: 0, count: 256)
         guard clip_png_decode(data.baseAddress, data.count, &png, &message, message.count) == 0 else {
-            let reason = String(cString: message)
+            let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             if reason.contains("truncated") || reason.contains("Not enough image data") || reason.contains("Read Error") {
                 throw ImageError.truncated(path: source)
             }

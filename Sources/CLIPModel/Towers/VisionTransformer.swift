@@ -46,7 +46,7 @@ public final class VisionTransformer: Module, ImageEncoder {
         let patches = patchified(images, patchSize: patch)
         let embedded = linear(patches, weight: patchEmbedding.weight.reshaped([width, -1]), bias: nil, packing: patchPacking)
         let classTokens = classEmbedding.reshaped([1, 1, width]).expanded(to: [count, 1, width])
-        var x = concatenate([classTokens, embedded], alongAxis: 1) + positionalEmbedding  // [N, T, W]
+        let x = concatenate([classTokens, embedded], alongAxis: 1) + positionalEmbedding  // [N, T, W]
         let tokens = x.shape[1]
         // Only the class tokens are pooled, and every op after the last block's attention is per
         // token (ln_post included), so that block computes just those rows: open_clip's output.

@@ -122,7 +122,7 @@ public struct TrainingBatches: Sendable {
                         result = .success(preprocessor.normalized(crop(image, using: &generator)))
                     }
                 } catch {
-                    result = .failure((error as? CustomStringConvertible)?.description ?? error.localizedDescription)
+                    result = .failure(String(describing: error))
                 }
                 (slots.value + position).initialize(to: result)
             }
