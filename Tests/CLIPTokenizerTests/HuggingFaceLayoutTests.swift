@@ -10,6 +10,7 @@ struct HuggingFaceLayoutTests {
     /// tokenizer_config.json.
     static func makeDirectory() throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("clip-hf-tokenizer-\(getpid())")
+        try? FileManager.default.removeItem(at: directory)   // a run with the same pid may have left it
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let bundled = try BPEVocabulary.bundled()
         var vocab: [String: Int] = [:]

@@ -84,32 +84,22 @@ public final class ImageFeatureExtractor {
 
     /// Reads, hashes, and (on a cache miss) decodes and preprocesses each file, in parallel.
     private func prepare(_ batch: [String]) -> [Prepared] {
-        var outcomes = [Prepared](repeating: .failure("not processed"), count: batch.count)
         let decoder = self.decoder, preprocessor = loaded.preprocessor, cache = self.cache
-        outcomes.withUnsafeMutableBufferPointer { buffer in
-            let slots = UncheckedSendable(buffer.baseAddress!)
-            DispatchQueue.concurrentPerform(iterations: batch.count) { index in
-                let path = batch[index]
-                let outcome: Prepared
-                do {
-                    let data = try Data(contentsOf: URL(fileURLWithPath: path))
-                    var digest = StreamingDigest(.sha256)
-                    digest.update(data)
-                    let hash = digest.finalizeHex()
-                    if let vector = cache?.lookup(hash) {
-                        outcome = .cached(vector)
-                    } else {
-                        outcome = .pixels(hash: hash, preprocessor(try decoder.decode(data, source: path)))
-                    }
-                } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
-                    outcome = .failure("no such file")
-                } catch {
-                    let text = String(describing: error)
-                    outcome = .failure(text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text)
-                }
-                (slots.value + index).initialize(to: outcome)
+        return Parallel.map(batch.count) { index -> Prepared in
+            let path = batch[index]
+            do {
+                let data = try Data(contentsOf: URL(fileURLWithPath: path))
+                var digest = StreamingDigest(.sha256)
+                digest.update(data)
+                let hash = digest.finalizeHex()
+                if let vector = cache?.lookup(hash) { return .cached(vector) }
+                return .pixels(hash: hash, preprocessor(try decoder.decode(data, source: path)))
+            } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
+                return .failure("no such file")
+            } catch {
+                let text = String(describing: error)
+                return .failure(text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text)
             }
         }
-        return outcomes
     }
 }

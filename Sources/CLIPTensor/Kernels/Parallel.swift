@@ -23,6 +23,22 @@ public enum Parallel {
     }
 }
 
+extension Parallel {
+    /// `transform(0)`, …, `transform(count − 1)`, computed concurrently one item per task and returned
+    /// in order: for items that each take far longer than scheduling one (decoding an image file).
+    public static func map<T>(_ count: Int, _ transform: (Int) -> T) -> [T] {
+        guard count > 0 else { return [] }
+        return [T](unsafeUninitializedCapacity: count) { buffer, initializedCount in
+            let slots = UncheckedSendable(buffer.baseAddress!)
+            withoutActuallyEscaping(transform) { escapable in
+                let work = UncheckedSendable(escapable)
+                DispatchQueue.concurrentPerform(iterations: count) { index in (slots.value + index).initialize(to: work.value(index)) }
+            }
+            initializedCount = count
+        }
+    }
+}
+
 /// Carries a value into a `@Sendable` closure when the caller guarantees safe use (for example a
 /// buffer pointer whose slots concurrent iterations each write alone).
 public struct UncheckedSendable<Value>: @unchecked Sendable {

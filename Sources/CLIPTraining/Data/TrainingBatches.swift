@@ -104,30 +104,23 @@ public struct TrainingBatches: Sendable {
     }
 
     private func prepare(_ indices: [Int], epoch: Int) -> [Prepared] {
-        var results = [Prepared](repeating: .failure("not processed"), count: indices.count)
         let crop = RandomResizedCrop(size: preprocessor.size, filter: preprocessor.filter)
-        results.withUnsafeMutableBufferPointer { buffer in
-            let slots = UncheckedSendable(buffer.baseAddress!)
-            DispatchQueue.concurrentPerform(iterations: indices.count) { position in
-                let index = indices[position]
-                let result: Prepared
-                do {
-                    let sample = data.samples[index]
-                    let image = try decoder.decode(try sample.imageData(), source: sample.name)
-                    switch augmentation {
-                    case .none:
-                        result = .success(preprocessor(image))
-                    case .standard:
-                        var generator = RandomGenerator(seed: Self.mix(seed, UInt64(epoch), UInt64(index)))
-                        result = .success(preprocessor.normalized(crop(image, using: &generator)))
-                    }
-                } catch {
-                    result = .failure(String(describing: error))
+        return Parallel.map(indices.count) { position -> Prepared in
+            let index = indices[position]
+            do {
+                let sample = data.samples[index]
+                let image = try decoder.decode(try sample.imageData(), source: sample.name)
+                switch augmentation {
+                case .none:
+                    return .success(preprocessor(image))
+                case .standard:
+                    var generator = RandomGenerator(seed: Self.mix(seed, UInt64(epoch), UInt64(index)))
+                    return .success(preprocessor.normalized(crop(image, using: &generator)))
                 }
-                (slots.value + position).initialize(to: result)
+            } catch {
+                return .failure(String(describing: error))
             }
         }
-        return results
     }
 
     /// A 64-bit mix of three values (SplitMix64 finaliser), for independent per-sample streams.
