@@ -4,6 +4,7 @@
 #                few minutes, classify and retrieve held-out images
 #   make test    system packages, then the whole test suite
 #   make bench   release build, our kernels beside numpy / PyTorch (needs python3 with numpy)
+#   make examples  build Examples/ (a package that depends on this one by path) and run it on a test model
 
 SWIFT ?= swift
 UNAME := $(shell uname -s)
@@ -22,7 +23,7 @@ RELEASE := -c release $(if $(TARGET_CPU),-Xswiftc -target-cpu -Xswiftc $(TARGET_
 APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libturbojpeg0-dev libpng-dev libwebp-dev libssl-dev pkg-config
 BREW_PACKAGES := jpeg-turbo libpng webp
 
-.PHONY: demo test build release bench deps clean
+.PHONY: demo test build release bench examples deps clean
 
 demo: deps release
 	.build/release/clip doctor
@@ -31,6 +32,11 @@ demo: deps release
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+examples: deps
+	$(SWIFT) build --package-path Examples
+	Examples/.build/debug/EmbedAndCompare Tests/CLIPEvaluationTests/Fixtures/tiny_open_clip \
+	  Tests/CLIPImageTests/Fixtures/images/odd_97x61.png
 
 build: deps
 	$(SWIFT) build

@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "CLIPHub",
             dependencies: [
-                "CLIPModel",
+                "CLIPTensor",
                 "CLIPDigest",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -94,13 +94,13 @@ let package = Package(
             dependencies: ["CLIPTensor", "CLIPNN"]),
         .target(
             name: "CLIPTraining",
-            dependencies: ["CLIPModel", "CLIPOptim", "CLIPEvaluation"]),
+            dependencies: ["CLIPTensor", "CLIPNN", "CLIPTokenizer", "CLIPImage", "CLIPModel", "CLIPOptim"]),
         .target(
             name: "CLIPEvaluation",
-            dependencies: ["CLIPModel", "CLIPDigest"]),
+            dependencies: ["CLIPTensor", "CLIPNN", "CLIPOptim", "CLIPTokenizer", "CLIPImage", "CLIPModel", "CLIPDigest"]),
         .target(
             name: "CLIPTestSupport",
-            dependencies: ["CLIPTensor"]),
+            dependencies: ["CLIPTensor", "CLIPDigest"]),
         .executableTarget(
             name: "CLIPCommand",
             dependencies: [
@@ -110,6 +110,7 @@ let package = Package(
                 "CLIPModel",
                 "CLIPHub",
                 "CLIPEvaluation",
+                "CLIPOptim",
                 "CLIPTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -131,22 +132,31 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLIPModelTests",
-            dependencies: ["CLIPModel", "CLIPTestSupport"],
+            dependencies: ["CLIPModel", "CLIPNN", "CLIPTensor", "CLIPTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLIPTrainingTests",
-            dependencies: ["CLIPTraining", "CLIPTestSupport"],
+            dependencies: ["CLIPTraining", "CLIPEvaluation", "CLIPImage", "CLIPModel", "CLIPNN", "CLIPOptim", "CLIPTensor",
+                           "CLIPTokenizer", "CLIPTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLIPEvaluationTests",
-            dependencies: ["CLIPEvaluation", "CLIPTestSupport"],
+            dependencies: ["CLIPEvaluation", "CLIPModel", "CLIPTensor", "CLIPTokenizer", "CLIPTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLIPHubTests",
-            dependencies: ["CLIPHub", "CLIPTestSupport"],
+            dependencies: ["CLIPHub", "CLIPModel", "CLIPTensor", "CLIPTestSupport"],
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "CLIPNNTests",
+            dependencies: ["CLIPNN", "CLIPTensor", "CLIPTestSupport"]),
+        .testTarget(
+            name: "CLIPOptimTests",
+            dependencies: ["CLIPOptim", "CLIPNN", "CLIPTensor", "CLIPTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLIPCommandTests",
-            dependencies: ["CLIPCommand", "CLIPTensor", "CLIPHub", "CLIPTestSupport"]),
+            dependencies: ["CLIPCommand", "CLIPModel", "CLIPTensor", "CLIPHub", "CLIPTestSupport",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ]
 )

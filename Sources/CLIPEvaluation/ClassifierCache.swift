@@ -10,6 +10,20 @@ public struct ClassifierCache: Sendable {
 
     public init(directory: URL) { self.directory = directory }
 
+    /// The zero-shot classifier of `classNames` under `templates`: read from (or built and stored
+    /// in) the `classifiers` folder of `cacheDirectory`, or simply built when that is nil.
+    /// `progress(done, total)` counts the classes encoded.
+    public static func classifier(loaded: LoadedModel, classNames: [String], templates: PromptTemplates, cacheDirectory: URL?,
+                                  progress: ((Int, Int) -> Void)? = nil) throws -> (classifier: ZeroShotClassifier, cached: Bool) {
+        let report: (Int) -> Void = { done in progress?(done, classNames.count) }
+        guard let cacheDirectory else {
+            return (try ZeroShotClassifier(loaded: loaded, classNames: classNames, templates: templates, progress: report), false)
+        }
+        return try ClassifierCache(directory: cacheDirectory.appendingPathComponent("classifiers"))
+            .classifier(loaded: loaded, modelFingerprint: ModelFingerprint.of(loaded), classNames: classNames, templates: templates,
+                        progress: report)
+    }
+
     static func key(modelFingerprint: String, classNames: [String], templates: PromptTemplates) -> String {
         var digest = StreamingDigest(.sha256)
         digest.update(modelFingerprint + "\n")
@@ -18,7 +32,8 @@ public struct ClassifierCache: Sendable {
         return digest.finalizeHex()
     }
 
-    /// The cached classifier, or one built with the model and then stored.
+    /// The cached classifier, or one built with the model and then stored. `progress(done)` counts
+    /// the classes encoded.
     public func classifier(loaded: LoadedModel, modelFingerprint: String, classNames: [String], templates: PromptTemplates,
                            progress: ((Int) -> Void)? = nil) throws -> (classifier: ZeroShotClassifier, cached: Bool) {
         let file = directory.appendingPathComponent(Self.key(modelFingerprint: modelFingerprint, classNames: classNames,

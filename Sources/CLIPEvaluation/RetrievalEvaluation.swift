@@ -32,9 +32,7 @@ public enum RetrievalEvaluation {
                            batchSize: Int = 32, progress: ((String, Int, Int) -> Void)? = nil) throws -> Report {
         let start = Date()
         let width = loaded.model.configuration.embedDim
-        let cache = cacheDirectory.map {
-            EmbeddingCache(directory: $0.appendingPathComponent("embeddings"), modelFingerprint: ModelFingerprint.of(loaded), width: width)
-        }
+        let cache = cacheDirectory.map { EmbeddingCache(model: loaded, cacheDirectory: $0) }
         let extracted = try ImageFeatureExtractor(loaded: loaded, batchSize: batchSize, cache: cache)
             .extract(dataset.imagePaths) { progress?("images", $0, $1) }
         try cache?.save()

@@ -37,23 +37,9 @@ public struct ZeroShotEvaluation: Sendable {
                            cacheDirectory: URL?, batchSize: Int = 32,
                            progress: ((String, Int, Int) -> Void)? = nil) throws -> ZeroShotEvaluation {
         let start = Date()
-        let fingerprint = ModelFingerprint.of(loaded)
-        let classifier: ZeroShotClassifier
-        var classifierCached = false
-        if let cacheDirectory {
-            (classifier, classifierCached) = try ClassifierCache(directory: cacheDirectory.appendingPathComponent("classifiers"))
-                .classifier(loaded: loaded, modelFingerprint: fingerprint, classNames: dataset.classNames, templates: templates) {
-                    progress?("classes", $0, dataset.classNames.count)
-                }
-        } else {
-            classifier = try ZeroShotClassifier(loaded: loaded, classNames: dataset.classNames, templates: templates) {
-                progress?("classes", $0, dataset.classNames.count)
-            }
-        }
-        let cache = cacheDirectory.map {
-            EmbeddingCache(directory: $0.appendingPathComponent("embeddings"), modelFingerprint: fingerprint,
-                           width: loaded.model.configuration.embedDim)
-        }
+        let (classifier, classifierCached) = try ClassifierCache.classifier(
+            loaded: loaded, classNames: dataset.classNames, templates: templates, cacheDirectory: cacheDirectory) { progress?("classes", $0, $1) }
+        let cache = cacheDirectory.map { EmbeddingCache(model: loaded, cacheDirectory: $0) }
         let extractor = ImageFeatureExtractor(loaded: loaded, batchSize: batchSize, cache: cache)
         let extracted = try extractor.extract(dataset.samples.map(\.path)) { progress?("images", $0, $1) }
         try cache?.save()

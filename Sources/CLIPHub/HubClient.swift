@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CLIPTensor
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -225,7 +226,7 @@ public final class HubClient: @unchecked Sendable {
 
     private func makeRequest(url: String, method: HTTPMethod, extra: HTTPHeaders) throws -> HTTPClient.Request {
         var headers = extra
-        headers.add(name: "User-Agent", value: "swift-clip/\(Self.version)")
+        headers.add(name: "User-Agent", value: "swift-clip/\(Diagnostics.version)")
         headers.add(name: "Accept-Encoding", value: "identity")
         if let token = configuration.token, Self.host(of: url) == Self.host(of: configuration.endpoint) {
             headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -234,8 +235,6 @@ public final class HubClient: @unchecked Sendable {
             throw HubError.network(url: url, reason: "not a valid URL (\(error))")
         }
     }
-
-    static let version = "0.5"
 
     /// A redirect target on the same origin: an absolute path joined to `url`'s scheme and host.
     static func sameOrigin(_ location: String, of url: String) -> String? {

@@ -23,6 +23,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case imageSizeMismatch(expected: Int, found: [Int])
     /// Writing a model directory failed; nothing was left at the destination.
     case exportFailed(path: String, reason: String)
+    /// An image file that could not be read or decoded.
+    case unreadableImage(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -35,6 +37,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         case let .tokenOutOfRange(id, size): return "token id \(id) is outside the model's vocabulary of \(size)"
         case let .sequenceTooLong(length, context): return "\(length) tokens exceed the model's context length \(context)"
         case let .exportFailed(path, reason): return "\(path): cannot write the model: \(reason)"
+        case let .unreadableImage(path, reason): return "\(path): \(reason)"
         case let .imageSizeMismatch(expected, found):
             return "images of shape [\(found.map(String.init).joined(separator: ", "))] do not fit a model for \(expected)×\(expected) input"
         }

@@ -1,4 +1,5 @@
 import CLIPTensor
+import Testing
 
 /// The largest absolute elementwise difference between two tensors, and where it occurs.
 public struct Difference: CustomStringConvertible, Sendable {
@@ -47,4 +48,18 @@ public func maxDifference(_ actual: [Float], _ expected: [Float]) -> Difference 
         }
     }
     return worst
+}
+
+/// Expects `actual` to match `expected` elementwise within `tolerance`, naming where it does not.
+public func expectClose(_ actual: Tensor, _ expected: Tensor, tolerance: Float, _ what: @autoclosure () -> String = "",
+                        sourceLocation: SourceLocation = #_sourceLocation) {
+    let difference = maxDifference(actual, expected)
+    #expect(difference.value <= tolerance, "\(what()) \(difference) (tolerance \(tolerance))", sourceLocation: sourceLocation)
+}
+
+/// Expects `actual` to match `expected` elementwise within `tolerance`, naming where it does not.
+public func expectClose(_ actual: [Float], _ expected: [Float], tolerance: Float, _ what: @autoclosure () -> String = "",
+                        sourceLocation: SourceLocation = #_sourceLocation) {
+    let difference = maxDifference(actual, expected)
+    #expect(difference.value <= tolerance, "\(what()) \(difference) (tolerance \(tolerance))", sourceLocation: sourceLocation)
 }

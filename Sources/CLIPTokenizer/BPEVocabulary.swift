@@ -52,6 +52,16 @@ public struct BPEVocabulary: Sendable {
         return try? bpeFile(path: url.path)
     }()
 
+    /// A Hugging Face tokenizer directory (`huggingFace(directory:)`) or a merges file
+    /// (`bpeFile(path:)`), by what `path` is.
+    public static func load(path: String) throws -> BPEVocabulary {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw TokenizerError.unreadableFile(path: path, reason: "no such file or directory")
+        }
+        return isDirectory.boolValue ? try huggingFace(directory: path) : try bpeFile(path: path)
+    }
+
     /// A reference-style merges file (`.txt` or `.txt.gz`): a header line, then one merge per line.
     /// As the reference does, at most `referenceMergeCount` merges are read.
     public static func bpeFile(path: String) throws -> BPEVocabulary {

@@ -44,4 +44,21 @@ public enum TextInput {
         if lines.last == "" { lines.removeLast() }
         return lines
     }
+
+    /// The text of the file at `path`, which must be valid UTF-8.
+    public static func readUTF8File(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TokenizerError.unreadableFile(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied or not a file" : "no such file")
+        }
+        return try decodeUTF8(data, source: path)
+    }
+
+    /// The paths listed one per line in the file at `path` (blank lines skipped); relative ones
+    /// resolve against the list's folder.
+    public static func paths(listedIn path: String) throws -> [String] {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        return try lines(of: readUTF8File(path)).filter { !$0.isEmpty }.map {
+            $0.hasPrefix("/") ? $0 : folder.appendingPathComponent($0).path
+        }
+    }
 }

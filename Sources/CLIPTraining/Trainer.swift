@@ -58,6 +58,8 @@ public final class Trainer {
     public let output: URL
     public let optimizer: AdamW
     public private(set) var progress: TrainingProgress
+    /// The loss of the latest step this process ran (nil before the first).
+    public private(set) var lastLoss: Float?
     public let totalSteps: Int
     private let schedule: LearningRateSchedule
     /// An evaluation run every `validationEvery` steps and at the end (zero-shot accuracy on a
@@ -65,10 +67,10 @@ public final class Trainer {
     public var validation: ((LoadedModel) throws -> [String: Double])?
     public var validationEvery: Int?
     /// A teacher for distillation (open_clip's `--distill`): its logits are the soft targets of
-    /// `ContrastiveLoss.distillation`, added to the CLIP loss. It must take the same images and tokens.
-    public var teacher: CLIP?
+    /// `ContrastiveLoss.distillation`, added to the CLIP loss. Set with `distill(from:featureWeight:)`.
+    public private(set) var teacher: CLIP?
     /// Weight of the optional `1 − cos(student, teacher)` feature term (needs equal embedding widths).
-    public var distillFeatureWeight: Float = 0
+    public private(set) var distillFeatureWeight: Float = 0
     /// With `options.lora`: the adapters being trained.
     public let adapters: [AttachedAdapter]
     /// With `options.lora`: the model reference the run started from, kept in checkpoints so that
@@ -78,11 +80,12 @@ public final class Trainer {
     /// Prepares a run; `resume` (a checkpoint folder) restores weights' optimizer state and progress.
     /// The model must already hold the checkpoint's weights when resuming, except with LoRA, where it
     /// holds the base model's and the adapters come from the checkpoint.
-    public init(loaded: LoadedModel, batches: TrainingBatches, options: TrainingOptions, output: URL,
+    public init(loaded: LoadedModel, data: CaptionedImages, options: TrainingOptions, output: URL,
                 resume: URL? = nil) throws {
         try options.validate()
         self.loaded = loaded
-        self.batches = batches
+        self.batches = try TrainingBatches(data: data, options: options, preprocessor: loaded.preprocessor,
+                                           tokenizer: try loaded.makeTokenizer())
         self.options = options
         self.output = output
         let model = loaded.model
@@ -128,6 +131,25 @@ public final class Trainer {
         }
     }
 
+    /// Distils from `teacher` (open_clip's `--distill`), which must take the student's images and at
+    /// least its context length; a `featureWeight` above 0 adds a `1 − cos` feature term, which needs
+    /// equal embedding widths.
+    public func distill(from teacher: CLIP, featureWeight: Float = 0) throws {
+        let student = loaded.model.configuration
+        guard teacher.configuration.vision.imageSize == student.vision.imageSize,
+              teacher.configuration.text.contextLength >= student.text.contextLength else {
+            throw TrainingError.invalidOption("the teacher must take the student's image size and at least its context length")
+        }
+        guard featureWeight >= 0, featureWeight.isFinite else {
+            throw TrainingError.invalidOption("--distill-feature-weight must be ≥ 0")
+        }
+        if featureWeight > 0 && teacher.configuration.embedDim != student.embedDim {
+            throw TrainingError.invalidOption("--distill-feature-weight needs equal embedding widths (teacher \(teacher.configuration.embedDim), student \(student.embedDim))")
+        }
+        self.teacher = teacher
+        distillFeatureWeight = featureWeight
+    }
+
     /// Runs until `totalSteps`, calling `report` after every step.
     @discardableResult
     public func run(report: ((StepRecord) -> Void)? = nil) throws -> TrainingProgress {
@@ -155,6 +177,7 @@ public final class Trainer {
             optimizer.learningRate = learningRate
             let loss = try step(microBatches)
             guard loss.isFinite else { throw TrainingError.diverged(step: progress.step, loss: loss) }
+            lastLoss = loss
             progress.step += 1
             let elapsed = Date().timeIntervalSince(started)
             let record = StepRecord(step: progress.step, epoch: progress.epoch, loss: loss, learningRate: learningRate,

@@ -1,8 +1,19 @@
 import Foundation
 
 /// The loss a run minimises.
-public enum LossKind: String, Sendable, Codable {
-    case clip, siglip
+public enum LossKind: String, Sendable, Codable, CaseIterable {
+    /// open_clip's symmetric InfoNCE over the batch (`ClipLoss`).
+    case clip
+    /// The pairwise sigmoid loss of SigLIP (`SigLipLoss`); the model needs a `logit_bias`.
+    case siglip
+}
+
+/// How training images are augmented.
+public enum Augmentation: String, Sendable, Codable, CaseIterable {
+    /// open_clip's training transform: RandomResizedCrop (scale 0.9–1.0, bicubic), RGB, normalise.
+    case standard = "default"
+    /// The inference transform (resize the shorter side, centre crop, normalise).
+    case none
 }
 
 /// Settings of a training run, with open_clip's defaults (lr 5e-4, warmup 10,000, weight decay 0.2,
@@ -22,7 +33,7 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     /// Micro-batches per optimizer step; the loss sees all of them (open_clip's `--accum-freq`).
     public var accumulation: Int = 1
     public var gradientClipNorm: Float?
-    public var augmentation: String = Augmentation.standard.rawValue
+    public var augmentation: Augmentation = .standard
     public var shuffle = true
     public var seed: UInt64 = 0
     public var lockImage = false
@@ -43,7 +54,6 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
             throw TrainingError.invalidOption("--warmup, --weight-decay must be ≥ 0; --beta1, --beta2 in [0, 1); --eps > 0")
         }
         guard accumulation >= 1 else { throw TrainingError.invalidOption("--accum-freq must be at least 1") }
-        guard Augmentation(rawValue: augmentation) != nil else { throw TrainingError.invalidOption("--augment must be default or none") }
         guard lockImageUnlockedGroups >= 0 else { throw TrainingError.invalidOption("--lock-image-unlocked-groups must be ≥ 0") }
         if let gradientClipNorm, !(gradientClipNorm > 0) { throw TrainingError.invalidOption("--grad-clip-norm must be positive") }
         try lora?.validate()

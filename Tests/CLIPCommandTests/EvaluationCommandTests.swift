@@ -1,22 +1,17 @@
 @testable import CLIPCommand
 import ArgumentParser
+import CLIPTestSupport
 import Foundation
 import Testing
 
 @Suite("Classification and evaluation commands", .serialized)
 struct EvaluationCommandTests {
-    func temporary(_ name: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("clip-evalcmd-\(getpid())-\(name)")
-        try? FileManager.default.removeItem(at: url)
-        return url
-    }
-
     @Test("classify writes one line per image in order, top-k probabilities best first, and an error line for a bad image")
     func classify() throws {
-        let output = try temporary("classify.jsonl")
+        let output = temporaryPath("evalcmd-" + "classify.jsonl")
         let missing = "/nonexistent/picture.png"
         let command = try #require(try CLIPCommand.parseAsRoot([
-            "classify", "--model", TinyModel.directory.path, "--labels", "cat, dog,car", "--top-k", "2", "--no-cache",
+            "classify", "--model", TinyModel.directory.path, "--classes", "cat, dog,car", "--top-k", "2", "--no-cache",
             "--output", output.path, TinyModel.image, missing, TinyModel.image]) as? ClassifyCommand)
         #expect(throws: ExitCode(1)) { try command.run() }
         let records = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").map {
@@ -36,15 +31,15 @@ struct EvaluationCommandTests {
 
     @Test("eval zeroshot on an ImageFolder counts an unreadable image and reports the metrics; the second run uses the cache")
     func zeroShotFolder() throws {
-        let root = try temporary("folder")
+        let root = temporaryPath("evalcmd-" + "folder")
         for (folder, names) in [("cat", ["a.png", "b.png"]), ("dog", ["c.png"])] {
             try FileManager.default.createDirectory(at: root.appendingPathComponent(folder), withIntermediateDirectories: true)
             for name in names { try FileManager.default.copyItem(atPath: TinyModel.image, toPath: root.appendingPathComponent("\(folder)/\(name)").path) }
         }
         try Data("broken".utf8).write(to: root.appendingPathComponent("dog/broken.png"))
-        let cache = try temporary("cache")
+        let cache = temporaryPath("evalcmd-" + "cache")
         func run() throws -> [String: Any] {
-            let report = try temporary("report.json")
+            let report = temporaryPath("evalcmd-" + "report.json")
             let command = try #require(try CLIPCommand.parseAsRoot([
                 "eval", "zeroshot", "--model", TinyModel.directory.path, "--dataset", root.path, "--templates", "simple",
                 "--cache-dir", cache.path, "--output", report.path]) as? EvalCommand.ZeroShot)
@@ -63,11 +58,11 @@ struct EvaluationCommandTests {
 
     @Test("eval retrieval writes recall@1/5/10 both ways")
     func retrieval() throws {
-        let root = try temporary("retrieval")
+        let root = temporaryPath("evalcmd-" + "retrieval")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: TinyModel.image, toPath: root.appendingPathComponent("a.png").path)
         try Data("filepath,title\na.png,a small picture\na.png,\"another, longer caption\"\n".utf8).write(to: root.appendingPathComponent("c.csv"))
-        let report = try temporary("retrieval.json")
+        let report = temporaryPath("evalcmd-" + "retrieval.json")
         let command = try #require(try CLIPCommand.parseAsRoot([
             "eval", "retrieval", "--model", TinyModel.directory.path, "--dataset", root.appendingPathComponent("c.csv").path,
             "--no-cache", "--output", report.path]) as? EvalCommand.Retrieval)

@@ -7,12 +7,6 @@ import Testing
 
 @Suite("Hub commands against a local fake Hub", .serialized)
 struct HubCommandTests {
-    func temporary(_ name: String) -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("clip-hubcmd-\(getpid())-\(name)")
-        try? FileManager.default.removeItem(at: url)
-        return url
-    }
-
     /// The files of a model directory, as a repository's contents.
     func files(of directory: URL) throws -> [String: Data] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
@@ -21,7 +15,7 @@ struct HubCommandTests {
 
     /// `clip embed --model MODEL --text hi` under `configuration`, returning the embedding.
     func embedHi(_ model: String, _ configuration: HubConfiguration) throws -> [Double] {
-        let output = temporary("embed-\(UUID().uuidString.prefix(6)).jsonl")
+        let output = temporaryPath("hubcmd-" + "embed-\(UUID().uuidString.prefix(6)).jsonl")
         let command = try #require(try CLIPCommand.parseAsRoot(["embed", "--model", model, "--text", "hi", "--output", output.path]) as? EmbedCommand)
         try HubConfiguration.$override.withValue(configuration) { try command.run() }
         let record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any])
@@ -33,15 +27,15 @@ struct HubCommandTests {
     func embedFromHub(_ layout: String) throws {
         var directory = TinyModel.directory
         if layout == "hf" {
-            directory = temporary("tiny-hf")
-            let convert = try #require(try CLIPCommand.parseAsRoot(["convert", TinyModel.directory.path, "--output", directory.path,
+            directory = temporaryPath("hubcmd-" + "tiny-hf")
+            let convert = try #require(try CLIPCommand.parseAsRoot(["convert", TinyModel.directory.path, "--output-dir", directory.path,
                                                                     "--layout", "hf"]) as? ConvertCommand)
             try convert.run()
         }
-        let local = try embedHi(TinyModel.directory.path, HubConfiguration(cacheDirectory: temporary("unused"), offline: true))
+        let local = try embedHi(TinyModel.directory.path, HubConfiguration(cacheDirectory: temporaryPath("hubcmd-" + "unused"), offline: true))
         let server = try FakeHubServer()
         server.publish("acme/tiny-\(layout)", files: try files(of: directory))
-        let cache = temporary("cache-\(layout)")
+        let cache = temporaryPath("hubcmd-" + "cache-\(layout)")
         let online = try embedHi("acme/tiny-\(layout)", HubConfiguration(environment: ["HF_ENDPOINT": server.endpoint, "HF_HUB_CACHE": cache.path]))
         #expect(online == local)
         #expect(HubCache(root: cache).describe("acme/tiny-\(layout)")?.revisions.count == 1)
@@ -61,7 +55,7 @@ struct HubCommandTests {
         repository["open_clip_config.json"] = Data(String(decoding: repository["open_clip_config.json"]!, as: UTF8.self)
             .replacingOccurrences(of: "\"quick_gelu\": true", with: "\"quick_gelu\": false").utf8)
         server.publish("timm/vit_base_patch32_clip_224.openai", files: repository)
-        let configuration = HubConfiguration(endpoint: server.endpoint, cacheDirectory: temporary("cache-tag"))
+        let configuration = HubConfiguration(endpoint: server.endpoint, cacheDirectory: temporaryPath("hubcmd-" + "cache-tag"))
         let options = try ModelOptions.parse(["--model", "ViT-B-32:openai"])
         let loaded = try HubConfiguration.$override.withValue(configuration) { try options.load() }
         #expect(loaded.model.configuration.quickGELU)
@@ -75,14 +69,14 @@ struct HubCommandTests {
     func downloadConvertRemove() throws {
         let server = try FakeHubServer()
         server.publish("acme/tiny", files: try files(of: TinyModel.directory))
-        let cache = temporary("cache-cli")
+        let cache = temporaryPath("hubcmd-" + "cache-cli")
         let configuration = HubConfiguration(endpoint: server.endpoint, cacheDirectory: cache)
         let download = try #require(try CLIPCommand.parseAsRoot(["download", "acme/tiny"]) as? DownloadCommand)
         try HubConfiguration.$override.withValue(configuration) { try download.run() }
         #expect(HubCache(root: cache).describe("acme/tiny") != nil)
 
-        let output = temporary("converted")
-        let convert = try #require(try CLIPCommand.parseAsRoot(["convert", "acme/tiny", "--output", output.path, "--dtype", "f16"]) as? ConvertCommand)
+        let output = temporaryPath("hubcmd-" + "converted")
+        let convert = try #require(try CLIPCommand.parseAsRoot(["convert", "acme/tiny", "--output-dir", output.path, "--dtype", "f16"]) as? ConvertCommand)
         try HubConfiguration.$override.withValue(configuration) { try convert.run() }
         #expect(try CLIPLoader.load(path: output.path).storedTypes == ["F16"])
 

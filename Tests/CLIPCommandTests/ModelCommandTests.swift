@@ -1,6 +1,7 @@
 @testable import CLIPCommand
 import CLIPModel
 import CLIPTensor
+import CLIPTestSupport
 import Foundation
 import Testing
 
@@ -8,8 +9,7 @@ import Testing
 /// so the commands can run end to end with the bundled tokenizer.
 enum TinyModel {
     static let directory: URL = {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("clip-tiny-model-\(getpid())")
-        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = temporaryDirectory("tiny-model")
         let config = #"{"model_cfg": {"embed_dim": 8, "quick_gelu": true, "vision_cfg": {"image_size": 32, "layers": 1, "width": 16, "patch_size": 16, "head_width": 8}, "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 16, "heads": 2, "layers": 1}}}"#
         try! Data(config.utf8).write(to: directory.appendingPathComponent("open_clip_config.json"))
         let model = CLIP(try! CLIPConfiguration.openCLIP(json: Data(config.utf8), source: "tiny"))
@@ -29,13 +29,9 @@ enum TinyModel {
 
 @Suite("Model commands", .serialized)
 struct ModelCommandTests {
-    func temporary(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("clip-cmd-\(getpid())-\(name)").path
-    }
-
     @Test("embed writes JSON Lines in input order, texts first, L2-normalised")
     func embedJSONLines() throws {
-        let output = temporary("e.jsonl")
+        let output = temporaryPath("cmd-" + "e.jsonl").path
         let command = try #require(try CLIPCommand.parseAsRoot(["embed", "--model", TinyModel.directory.path, "--text", "a dog",
                                                                "--image", TinyModel.image, "--text", "a cat", "--output", output]) as? EmbedCommand)
         try command.run()
@@ -53,7 +49,7 @@ struct ModelCommandTests {
 
     @Test("embed to .npy writes an [N, D] float32 matrix equal to the JSON output")
     func embedNumpy() throws {
-        let npy = temporary("e.npy"), jsonl = temporary("e2.jsonl")
+        let npy = temporaryPath("cmd-" + "e.npy").path, jsonl = temporaryPath("cmd-" + "e2.jsonl").path
         let a = try #require(try CLIPCommand.parseAsRoot(["embed", "--model", TinyModel.directory.path, "--text", "x y z", "--no-normalize", "--output", npy]) as? EmbedCommand)
         try a.run()
         let b = try #require(try CLIPCommand.parseAsRoot(["embed", "--model", TinyModel.directory.path, "--text", "x y z", "--no-normalize", "--output", jsonl]) as? EmbedCommand)
@@ -80,8 +76,8 @@ struct ModelCommandTests {
     func batchSizes() throws {
         let loaded = try CLIPLoader.load(path: TinyModel.directory.path)
         let texts = ["one", "a much longer caption with many more words in it", "two words", "🙂"]
-        let whole = try Embedder(loaded: loaded, normalize: true, batchSize: 4).embed(texts: texts)
-        let single = try Embedder(loaded: loaded, normalize: true, batchSize: 1).embed(texts: texts)
+        let whole = try loaded.textFeatures(texts, batchSize: 4, normalize: true)
+        let single = try loaded.textFeatures(texts, batchSize: 1, normalize: true)
         for (a, b) in zip(whole, single) { #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-6 }) }
     }
 }

@@ -1,4 +1,5 @@
 @testable import CLIPCommand
+import CLIPTestSupport
 import Foundation
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 struct NumpyFileTests {
     @Test("float32 arrays are written in NumPy's version 1.0 layout")
     func float32Layout() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("t-\(getpid()).npy").path
+        let path = temporaryPath("t.npy").path
         try NumpyFile.write(.float32([1, -2.5, 3, 0.25, 5, 6]), shape: [2, 3], to: path)
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(Array(data.prefix(8)) == [0x93] + Array("NUMPY".utf8) + [1, 0])
@@ -21,7 +22,7 @@ struct NumpyFileTests {
 
     @Test("uint8 arrays and one-dimensional shapes")
     func uint8Layout() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("u-\(getpid()).npy").path
+        let path = temporaryPath("u.npy").path
         try NumpyFile.write(.uint8([7, 8, 9]), shape: [3], to: path)
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let headerLength = Int(data[8]) | Int(data[9]) << 8

@@ -2,17 +2,12 @@
 import CLIPModel
 import CLIPTensor
 import CLIPTestSupport
+import CLIPTokenizer
 import Foundation
 import Testing
 
 @Suite("Datasets, metrics, templates and caches")
 struct DatasetTests {
-    static func folder(_ name: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("clip-dataset-\(getpid())-\(name)")
-        try? FileManager.default.removeItem(at: url)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
 
     static func write(_ text: String, to url: URL) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -25,7 +20,7 @@ struct DatasetTests {
 
     @Test("CSV and TSV: quotes, doubled quotes, separators and newlines inside quotes, CRLF, line numbers")
     func tables() throws {
-        let root = try Self.folder("tables")
+        let root = temporaryDirectory("dataset-" + "tables")
         let csv = root.appendingPathComponent("a.csv")
         try Self.write("filepath,title\r\n\"x, y.png\",\"a \"\"quoted\"\" caption\"\r\nz.png,\"two\nlines\"\r\n\r\n", to: csv)
         let table = try DelimitedTable(path: csv.path)
@@ -34,45 +29,45 @@ struct DatasetTests {
         #expect(table.rows.map(\.line) == [2, 3])
         let tsv = root.appendingPathComponent("b.tsv")
         try Self.write("filepath\tlabel\na.png\tcat\nb.png\n", to: tsv)
-        #expect(throws: EvaluationError.malformedTable(path: tsv.path, line: 3, reason: "1 fields, the header has 2")) {
+        #expect(throws: TableError.malformed(path: tsv.path, line: 3, reason: "1 fields, the header has 2")) {
             _ = try DelimitedTable(path: tsv.path)
         }
         let open = root.appendingPathComponent("c.csv")
         try Self.write("filepath,title\n\"never closed,x\n", to: open)
-        #expect(throws: EvaluationError.malformedTable(path: open.path, line: 2, reason: "a quoted field is never closed")) {
+        #expect(throws: TableError.malformed(path: open.path, line: 2, reason: "a quoted field is never closed")) {
             _ = try DelimitedTable(path: open.path)
         }
         let invalid = root.appendingPathComponent("d.csv")
         try Data([0x66, 0x2C, 0xFF, 0x0A]).write(to: invalid)
-        #expect(throws: EvaluationError.self) { _ = try DelimitedTable(path: invalid.path) }
+        #expect(throws: TokenizerError.invalidUTF8(path: invalid.path, offset: 2)) { _ = try DelimitedTable(path: invalid.path) }
     }
 
     @Test("labelled tables: names or indices, classes from a file or the column, paths relative to the table")
     func classificationTables() throws {
-        let root = try Self.folder("labels")
+        let root = temporaryDirectory("dataset-" + "labels")
         try Self.write("cat\ndog\nbird\n", to: root.appendingPathComponent("classes.txt"))
         try Self.write("filepath\tlabel\nimgs/1.png\tdog\n/abs/2.png\t2\n", to: root.appendingPathComponent("data/named.tsv"))
         let named = try ClassificationDataset.table(root.appendingPathComponent("data/named.tsv").path,
-                                                    classesFile: root.appendingPathComponent("classes.txt").path)
+                                                    classNames: try ClassificationDataset.readClassNames(root.appendingPathComponent("classes.txt").path))
         #expect(named.classNames == ["cat", "dog", "bird"])
         #expect(named.samples == [.init(path: root.appendingPathComponent("data/imgs/1.png").path, label: 1), .init(path: "/abs/2.png", label: 2)])
         try Self.write("filepath,label\na.png,10\nb.png,2\nc.png,10\n", to: root.appendingPathComponent("numbers.csv"))
-        let numbers = try ClassificationDataset.table(root.appendingPathComponent("numbers.csv").path, classesFile: nil)
+        let numbers = try ClassificationDataset.table(root.appendingPathComponent("numbers.csv").path, classNames: nil)
         #expect(numbers.classNames == ["2", "10"])
         #expect(numbers.samples.map(\.label) == [1, 0, 1])
         try Self.write("filepath\tlabel\na.png\tfish\n", to: root.appendingPathComponent("unknown.tsv"))
         let unknown = root.appendingPathComponent("unknown.tsv").path
         #expect(throws: EvaluationError.unknownLabel(path: unknown, line: 2, label: "fish")) {
-            _ = try ClassificationDataset.table(unknown, classesFile: root.appendingPathComponent("classes.txt").path)
+            _ = try ClassificationDataset.table(unknown, classNames: try ClassificationDataset.readClassNames(root.appendingPathComponent("classes.txt").path))
         }
-        #expect(throws: EvaluationError.missingColumn(path: unknown, column: "class", found: ["filepath", "label"])) {
-            _ = try ClassificationDataset.table(unknown, classesFile: nil, labelColumn: "class")
+        #expect(throws: TableError.missingColumn(path: unknown, column: "class", found: ["filepath", "label"])) {
+            _ = try ClassificationDataset.table(unknown, classNames: nil, labelColumn: "class")
         }
     }
 
     @Test("an ImageFolder tree: sorted class folders, image files only, hidden files skipped")
     func imageFolder() throws {
-        let root = try Self.folder("tree")
+        let root = temporaryDirectory("dataset-" + "tree")
         for (folder, files) in [("dog", ["b.png", "a.JPG", "notes.txt", ".hidden.png"]), ("cat", ["x.webp", "sub/y.png"]), (".git", ["z.png"])] {
             for file in files { try Self.write("x", to: root.appendingPathComponent("\(folder)/\(file)")) }
         }
@@ -85,7 +80,7 @@ struct DatasetTests {
 
     @Test("captions group by image in first-seen order")
     func retrievalTable() throws {
-        let root = try Self.folder("captions")
+        let root = temporaryDirectory("dataset-" + "captions")
         try Self.write("filepath\ttitle\nb.png\tone\na.png\ttwo\nb.png\tthree\n", to: root.appendingPathComponent("c.tsv"))
         let dataset = try RetrievalDataset.table(root.appendingPathComponent("c.tsv").path)
         #expect(dataset.imagePaths == [root.appendingPathComponent("b.png").path, root.appendingPathComponent("a.png").path])
@@ -123,7 +118,7 @@ struct DatasetTests {
         #expect(Set(PromptTemplates.standard.templates).count == PromptTemplates.standard.templates.count)
         #expect(PromptTemplates.simple.prompts(for: "cat") == ["a photo of a cat."])
         #expect(try PromptTemplates.named("default") == .standard)
-        let root = try Self.folder("templates")
+        let root = temporaryDirectory("dataset-" + "templates")
         try Self.write(#"["a {}.", "the {}!"]"#, to: root.appendingPathComponent("list.json"))
         try Self.write(#"{"templates": ["x {}"]}"#, to: root.appendingPathComponent("object.json"))
         try Self.write("# mine\na {} here\n\nanother {}\n", to: root.appendingPathComponent("lines.txt"))
@@ -137,7 +132,7 @@ struct DatasetTests {
 
     @Test("the embedding cache round-trips, and a damaged file is ignored rather than trusted")
     func embeddingCache() throws {
-        let root = try Self.folder("cache")
+        let root = temporaryDirectory("dataset-" + "cache")
         let cache = EmbeddingCache(directory: root, modelFingerprint: "abc", width: 3)
         let hash = String(repeating: "0f", count: 32)
         cache.insert(hash, [1, 2, 3])
@@ -156,11 +151,11 @@ struct DatasetTests {
     @Test("missing and unreadable images are reported and counted; the rest are evaluated")
     func failuresDoNotAbort() throws {
         let model = try CLIPLoader.load(path: ReferenceData.fixturesDirectory().appendingPathComponent("tiny_open_clip").path)
-        let root = try Self.folder("failures")
+        let root = temporaryDirectory("dataset-" + "failures")
         try FileManager.default.copyItem(at: Self.png, to: root.appendingPathComponent("good.png"))
         try Self.write("not an image", to: root.appendingPathComponent("broken.png"))
         try Self.write("filepath,label\ngood.png,a\nbroken.png,b\nmissing.png,a\n", to: root.appendingPathComponent("set.csv"))
-        let dataset = try ClassificationDataset.table(root.appendingPathComponent("set.csv").path, classesFile: nil)
+        let dataset = try ClassificationDataset.table(root.appendingPathComponent("set.csv").path, classNames: nil)
         let result = try ZeroShotEvaluation.run(loaded: model, modelName: "tiny", dataset: dataset, templates: .simple, cacheDirectory: nil)
         #expect(result.report.evaluated == 1 && result.report.failed == 2)
         #expect(result.report.failures.map { ($0.path as NSString).lastPathComponent } == ["broken.png", "missing.png"])

@@ -20,18 +20,12 @@ struct EvaluationParityTests {
     /// Two candidates whose reference scores are closer than this may legitimately swap places.
     static let tieTolerance: Float = 2e-5
 
-    static func temporaryDirectory(_ name: String) -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("clip-eval-\(getpid())-\(name)")
-        try? FileManager.default.removeItem(at: url)
-        return url
-    }
-
-    @Test("classifier weights, per-image top-5 and metrics equal open_clip's", arguments: ["openai80", "simple"])
+    @Test("classifier weights, per-image top-5 and metrics equal open_clip's", .needsReferenceData, arguments: ["openai80", "simple"])
     func zeroShot(_ templateSet: String) throws {
-        guard let digits = try ReferenceData.sharedFile("datasets/digits/test.tsv", neededBy: "zero-shot parity"),
-              let prompts = try ReferenceData.sharedFile("prompts/openai_imagenet_templates.json", neededBy: "zero-shot parity") else { return }
+        let digits = try ReferenceData.sharedFile("datasets/digits/test.tsv")
+        let prompts = try ReferenceData.sharedFile("prompts/openai_imagenet_templates.json")
         let folder = digits.deletingLastPathComponent()
-        let dataset = try ClassificationDataset.table(digits.path, classesFile: folder.appendingPathComponent("classes.txt").path)
+        let dataset = try ClassificationDataset.table(digits.path, classNames: try ClassificationDataset.readClassNames(folder.appendingPathComponent("classes.txt").path))
         #expect(dataset.classNames == ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
         #expect(dataset.samples.count == 360)
         let templates = templateSet == "simple" ? PromptTemplates.simple : try PromptTemplates.load(path: prompts.path)
@@ -41,7 +35,7 @@ struct EvaluationParityTests {
         let weightDifference = maxDifference(classifier.weights, try Self.expected.tensor("zeroshot/\(templateSet)/classifier"))
         #expect(weightDifference.value <= Self.featureTolerance, "classifier: \(weightDifference)")
 
-        let cache = Self.temporaryDirectory("zeroshot-\(templateSet)")
+        let cache = temporaryPath("eval-" + "zeroshot-\(templateSet)")
         let result = try ZeroShotEvaluation.run(loaded: Self.model, modelName: "tiny", dataset: dataset, templates: templates,
                                                 cacheDirectory: cache)
         #expect(result.report.evaluated == 360 && result.report.failed == 0)
@@ -77,9 +71,9 @@ struct EvaluationParityTests {
         #expect(again.rankings.map(\.classes) == result.rankings.map(\.classes))
     }
 
-    @Test("retrieval recall@1/5/10 both ways equal CLIP_benchmark's computation")
+    @Test("retrieval recall@1/5/10 both ways equal CLIP_benchmark's computation", .needsReferenceData)
     func retrieval() throws {
-        guard let train = try ReferenceData.sharedFile("datasets/digits/train.tsv", neededBy: "retrieval parity") else { return }
+        let train = try ReferenceData.sharedFile("datasets/digits/train.tsv")
         let dataset = try RetrievalDataset.table(train.path)
         #expect(dataset.imagePaths.count == 1437 && dataset.captions.count == 1437)
         let report = try RetrievalEvaluation.run(loaded: Self.model, modelName: "tiny", dataset: dataset, cacheDirectory: nil)
@@ -120,10 +114,10 @@ struct EvaluationParityTests {
         return count
     }
 
-    @Test("image features equal open_clip's through its own preprocessing")
+    @Test("image features equal open_clip's through its own preprocessing", .needsReferenceData)
     func imageFeatures() throws {
-        guard let digits = try ReferenceData.sharedFile("datasets/digits/test.tsv", neededBy: "image feature parity") else { return }
-        let dataset = try ClassificationDataset.table(digits.path, classesFile: nil)
+        let digits = try ReferenceData.sharedFile("datasets/digits/test.tsv")
+        let dataset = try ClassificationDataset.table(digits.path, classNames: nil)
         let extracted = try ImageFeatureExtractor(loaded: Self.model).extract(dataset.samples.map(\.path))
         let features = Tensor(shape: [360, 16], scalars: extracted.features.flatMap { $0! })
         let difference = maxDifference(l2Normalize(features), try Self.expected.tensor("zeroshot/image_features"))

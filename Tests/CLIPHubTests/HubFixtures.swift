@@ -31,11 +31,7 @@ enum HubFixtures {
 
     /// A fresh, empty cache folder.
     static func temporaryCache(_ name: String = #function) -> URL {
-        let folder = FileManager.default.temporaryDirectory
-            .appendingPathComponent("clip-hub-\(getpid())-\(name.filter { $0.isLetter || $0.isNumber })-\(UUID().uuidString.prefix(8))")
-        try? FileManager.default.removeItem(at: folder)
-        try! FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return folder
+        temporaryDirectory("hub-\(name.filter { $0.isLetter || $0.isNumber })-\(UUID().uuidString.prefix(8))")
     }
 
     static func configuration(_ server: FakeHubServer, cache: URL, token: String? = nil, offline: Bool = false) -> HubConfiguration {

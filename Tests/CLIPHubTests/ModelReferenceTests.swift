@@ -1,4 +1,5 @@
 @testable import CLIPHub
+import CLIPTestSupport
 import Foundation
 import Testing
 
@@ -67,7 +68,7 @@ struct ModelReferenceTests {
 
     @Test("settings come from huggingface_hub's environment variables")
     func environment() throws {
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("clip-hf-home-\(getpid())")
+        let home = temporaryPath("clip-hf-home")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         let plain = HubConfiguration(environment: ["HOME": "/home/u"])
         #expect(plain.endpoint == "https://huggingface.co")

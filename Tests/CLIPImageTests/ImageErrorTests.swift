@@ -6,7 +6,7 @@ import Testing
 @Suite("Bad image files")
 struct ImageErrorTests {
     static let directory: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("clip-image-errors-\(getpid())")
+        let url = temporaryPath("clip-image-errors")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }()

@@ -52,15 +52,28 @@ struct ImageExpectations: Decodable, Sendable {
         return try! JSONDecoder().decode(ImageExpectations.self, from: Data(contentsOf: url))
     }()
 
-    /// The path of a "reference:NAME" or "fixture:NAME" file, or nil (with a notice) when the
-    /// shared reference data is not configured.
-    static func path(_ label: String, test: String) throws -> String? {
+    /// The path of a "reference:NAME" or "fixture:NAME" file.
+    static func path(_ label: String) throws -> String {
         let parts = label.split(separator: ":", maxSplits: 1).map(String.init)
         if parts[0] == "fixture" {
             return ReferenceData.fixturesDirectory().appendingPathComponent("images/\(parts[1])").path
         }
-        return try ReferenceData.sharedFile("images/\(parts[1])", neededBy: test)?.path
+        return try ReferenceData.sharedFile("images/\(parts[1])").path
     }
+}
+
+/// Cases on committed fixture images, and cases on the shared reference photos.
+protocol ImageCase {
+    var file: String { get }
+}
+
+extension ImageExpectations.Entry: ImageCase {}
+extension ImageExpectations.FilterCase: ImageCase {}
+extension ImageExpectations.CropCase: ImageCase {}
+
+extension Array where Element: ImageCase {
+    var onFixtures: [Element] { filter { $0.file.hasPrefix("fixture:") } }
+    var onReferencePhotos: [Element] { filter { !$0.file.hasPrefix("fixture:") } }
 }
 
 /// The raw samples as numpy lays them out for `np.asarray(image)` (I;16 little-endian).
@@ -74,9 +87,14 @@ struct ImageParityTests {
     /// our floats should equal torch's exactly; the issue allows 1e-6.
     static let normalizedTolerance = 1e-6
 
-    @Test("decoded pixels equal Pillow's, bit for bit", arguments: ImageExpectations.loaded.images)
-    func decoding(_ entry: ImageExpectations.Entry) throws {
-        guard let path = try ImageExpectations.path(entry.file, test: "decoding \(entry.file)") else { return }
+    @Test("decoded pixels equal Pillow's, bit for bit (committed fixtures)", arguments: ImageExpectations.loaded.images.onFixtures)
+    func decodingOnFixtures(_ entry: ImageExpectations.Entry) throws { try decoding(entry) }
+
+    @Test("decoded pixels equal Pillow's, bit for bit (shared reference photos)", .needsReferenceData, arguments: ImageExpectations.loaded.images.onReferencePhotos)
+    func decodingOnReferencePhotos(_ entry: ImageExpectations.Entry) throws { try decoding(entry) }
+
+    private func decoding(_ entry: ImageExpectations.Entry) throws {
+        let path = try ImageExpectations.path(entry.file)
         let image = try ImageDecoder().decode(contentsOf: path)
         #expect(image.mode.rawValue == entry.mode)
         #expect(image.width == entry.width && image.height == entry.height)
@@ -84,9 +102,14 @@ struct ImageParityTests {
         #expect(sha256Hex(image.convertedToRGB().pixels) == entry.decodedRGBSHA256, "RGB conversion differs")
     }
 
-    @Test("resize, crop and normalise equal open_clip's transform", arguments: ImageExpectations.loaded.images)
-    func preprocessing(_ entry: ImageExpectations.Entry) throws {
-        guard let path = try ImageExpectations.path(entry.file, test: "preprocessing \(entry.file)") else { return }
+    @Test("resize, crop and normalise equal open_clip's transform (committed fixtures)", arguments: ImageExpectations.loaded.images.onFixtures)
+    func preprocessingOnFixtures(_ entry: ImageExpectations.Entry) throws { try preprocessing(entry) }
+
+    @Test("resize, crop and normalise equal open_clip's transform (shared reference photos)", .needsReferenceData, arguments: ImageExpectations.loaded.images.onReferencePhotos)
+    func preprocessingOnReferencePhotos(_ entry: ImageExpectations.Entry) throws { try preprocessing(entry) }
+
+    private func preprocessing(_ entry: ImageExpectations.Entry) throws {
+        let path = try ImageExpectations.path(entry.file)
         let image = try ImageDecoder().decode(contentsOf: path)
         for (size, expected) in entry.sizes.sorted(by: { $0.key < $1.key }) {
             let preprocessor = ImagePreprocessor(size: Int(size)!)
@@ -100,17 +123,27 @@ struct ImageParityTests {
         }
     }
 
-    @Test("bilinear and nearest resizing equal Pillow's", arguments: ImageExpectations.loaded.filters)
-    func filters(_ testCase: ImageExpectations.FilterCase) throws {
-        guard let path = try ImageExpectations.path(testCase.file, test: "filter \(testCase)") else { return }
+    @Test("bilinear and nearest resizing equal Pillow's (committed fixtures)", arguments: ImageExpectations.loaded.filters.onFixtures)
+    func filtersOnFixtures(_ testCase: ImageExpectations.FilterCase) throws { try filters(testCase) }
+
+    @Test("bilinear and nearest resizing equal Pillow's (shared reference photos)", .needsReferenceData, arguments: ImageExpectations.loaded.filters.onReferencePhotos)
+    func filtersOnReferencePhotos(_ testCase: ImageExpectations.FilterCase) throws { try filters(testCase) }
+
+    private func filters(_ testCase: ImageExpectations.FilterCase) throws {
+        let path = try ImageExpectations.path(testCase.file)
         let filter: ResampleFilter = testCase.filter == "nearest" ? .nearest : .bilinear
         let rgb = ImagePreprocessor(size: testCase.size, filter: filter).rgb(try ImageDecoder().decode(contentsOf: path))
         #expect(sha256Hex(rgb.pixels) == testCase.rgbSHA256)
     }
 
-    @Test("random-resized-crop boxes resize as torchvision's resized_crop", arguments: ImageExpectations.loaded.crops)
-    func crops(_ testCase: ImageExpectations.CropCase) throws {
-        guard let path = try ImageExpectations.path(testCase.file, test: "crop \(testCase)") else { return }
+    @Test("random-resized-crop boxes resize as torchvision's resized_crop (committed fixtures)", arguments: ImageExpectations.loaded.crops.onFixtures)
+    func cropsOnFixtures(_ testCase: ImageExpectations.CropCase) throws { try crops(testCase) }
+
+    @Test("random-resized-crop boxes resize as torchvision's resized_crop (shared reference photos)", .needsReferenceData, arguments: ImageExpectations.loaded.crops.onReferencePhotos)
+    func cropsOnReferencePhotos(_ testCase: ImageExpectations.CropCase) throws { try crops(testCase) }
+
+    private func crops(_ testCase: ImageExpectations.CropCase) throws {
+        let path = try ImageExpectations.path(testCase.file)
         let crop = RandomResizedCrop(size: testCase.size)
         let box = (top: testCase.box[0], left: testCase.box[1], height: testCase.box[2], width: testCase.box[3])
         let rgb = crop.apply(try ImageDecoder().decode(contentsOf: path), box: box).convertedToRGB()

@@ -9,7 +9,7 @@ struct ModelExportTests {
     static let fixtures = ReferenceData.fixturesDirectory()
 
     static func output(_ name: String) -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("clip-export-\(getpid())-\(name)").path
+        let path = temporaryPath("clip-export-\(name)").path
         try? FileManager.default.removeItem(atPath: path)
         return path
     }

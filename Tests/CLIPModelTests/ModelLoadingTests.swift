@@ -14,7 +14,7 @@ struct ModelLoadingTests {
         let file = try SafeTensorsFile(path: source)
         var tensors = Dictionary(uniqueKeysWithValues: try file.names.map { ($0, try file.tensor($0)) })
         edit(&tensors)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("clip-\(name)-\(getpid()).safetensors").path
+        let path = temporaryPath("clip-\(name).safetensors").path
         try SafeTensorsWriter.write(tensors, to: path)
         return path
     }
@@ -48,7 +48,7 @@ struct ModelLoadingTests {
     @Test("a truncated checkpoint is reported as truncated")
     func truncated() throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: Self.source))
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("clip-cut-\(getpid()).safetensors").path
+        let path = temporaryPath("clip-cut.safetensors").path
         try data.prefix(data.count - 1000).write(to: URL(fileURLWithPath: path))
         #expect {
             try CLIPLoader.load(path: path)
@@ -61,7 +61,7 @@ struct ModelLoadingTests {
     @Test("paths that are not models, unknown presets and unsupported options are refused")
     func badInputs() throws {
         #expect(throws: ModelError.self) { try CLIPLoader.load(path: "/nonexistent/model") }
-        let text = FileManager.default.temporaryDirectory.appendingPathComponent("clip-\(getpid()).bin").path
+        let text = temporaryPath("clip.bin").path
         try Data("x".utf8).write(to: URL(fileURLWithPath: text))
         #expect(throws: ModelError.self) { try CLIPLoader.load(path: text) }
         #expect(throws: ModelError.self) { try CLIPPresets.configuration(named: "ViT-Z-99") }

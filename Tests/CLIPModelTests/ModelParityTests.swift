@@ -37,7 +37,7 @@ struct ModelCase: CustomStringConvertible, Sendable {
         case .huggingFace:
             return try CLIPLoader.load(path: Self.fixtures.appendingPathComponent("\(family)/hugging_face").path)
         case .stateDict:
-            let copy = FileManager.default.temporaryDirectory.appendingPathComponent("clip-\(family)-\(getpid()).safetensors")
+            let copy = temporaryPath("clip-\(family).safetensors")
             try? FileManager.default.removeItem(at: copy)
             try FileManager.default.copyItem(at: openCLIP.appendingPathComponent("open_clip_model.safetensors"), to: copy)
             let architecture = family == "vit_gelu" ? openCLIP.appendingPathComponent("open_clip_config.json").path : nil

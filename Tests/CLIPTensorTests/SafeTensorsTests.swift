@@ -5,15 +5,13 @@ import Testing
 
 @Suite("safetensors")
 struct SafeTensorsTests {
-    private static func temporaryPath(_ name: String, folder: String = "files") -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("clip-safetensors-tests-\(getpid())/\(folder)")
-        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory.appendingPathComponent(name).path
+    private static func temporaryFile(_ name: String, folder: String = "files") -> String {
+        temporaryPath("safetensors-\(folder)-\(name)").path
     }
 
     /// A file made of the 8-byte length prefix, `header` and `data`; `declaredLength` overrides the prefix.
     private static func writeRaw(_ name: String, header: String, data: [UInt8] = [], declaredLength: UInt64? = nil) -> String {
-        let path = temporaryPath(name)
+        let path = Self.temporaryFile(name)
         var bytes = Data()
         var length = (declaredLength ?? UInt64(header.utf8.count)).littleEndian
         bytes.append(Data(bytes: &length, count: 8))
@@ -29,7 +27,7 @@ struct SafeTensorsTests {
         let b = Tensor([1.5, -2, 1e-3])
         let scalar = Tensor(7)
         for dtype in [SafeTensorsDType.float32, .float16, .bfloat16] {
-            let path = Self.temporaryPath("roundtrip-\(dtype.rawValue).safetensors")
+            let path = Self.temporaryFile("roundtrip-\(dtype.rawValue).safetensors")
             try SafeTensorsWriter.write(["a": a, "layer.b": b, "s": scalar], as: dtype, metadata: ["format": "pt"], to: path)
             let file = try SafeTensorsFile(path: path)
             #expect(file.names == ["a", "layer.b", "s"])
@@ -66,7 +64,7 @@ struct SafeTensorsTests {
             ("f16_special", "f16_special.as_f32", .float16), ("bf16_special", "bf16_special.as_f32", .bfloat16),
         ]
         for (encoded, original, dtype) in cases {
-            let path = Self.temporaryPath("encode-\(encoded).safetensors")
+            let path = Self.temporaryFile("encode-\(encoded).safetensors")
             try SafeTensorsWriter.write(["x": try source.tensor(original)], as: dtype, to: path)
             let ours = try SafeTensorsFile(path: path).withRawBytes("x") { Array($0) }
             let torch = try source.withRawBytes(encoded) { Array($0) }
@@ -76,7 +74,7 @@ struct SafeTensorsTests {
 
     @Test("aligned F32 tensors are read without a copy and writes never reach the file")
     func memoryMappedCopyOnWrite() throws {
-        let path = Self.temporaryPath("mapped.safetensors")
+        let path = Self.temporaryFile("mapped.safetensors")
         try SafeTensorsWriter.write(["w": Tensor([1, 2, 3, 4])], to: path)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         do {
@@ -89,7 +87,7 @@ struct SafeTensorsTests {
 
     @Test("F16 is refused when no upcast is requested")
     func upcastOnRequest() throws {
-        let path = Self.temporaryPath("half.safetensors")
+        let path = Self.temporaryFile("half.safetensors")
         try SafeTensorsWriter.write(["h": Tensor([1, 2])], as: .float16, to: path)
         let file = try SafeTensorsFile(path: path)
         #expect(throws: TensorError.unsupportedConversion(path: path, tensor: "h", dtype: "F16")) {
@@ -100,7 +98,7 @@ struct SafeTensorsTests {
 
     @Test("a failed write leaves the destination untouched")
     func atomicWrite() throws {
-        let path = Self.temporaryPath("atomic.safetensors", folder: "atomic")
+        let path = Self.temporaryFile("atomic.safetensors", folder: "atomic")
         try SafeTensorsWriter.write(["a": Tensor([1])], to: path)
         #expect(throws: TensorError.self) {
             try SafeTensorsWriter.write(["__metadata__": Tensor([2])], to: path)
@@ -122,12 +120,12 @@ struct SafeTensorsTests {
 
     static let malformedFiles: [Malformed] = [
         Malformed(name: "empty file", make: {
-            let path = temporaryPath("empty.safetensors")
+            let path = Self.temporaryFile("empty.safetensors")
             _ = FileManager.default.createFile(atPath: path, contents: Data())
             return path
         }, expected: { .fileTooShort(path: $0, size: 0) }),
         Malformed(name: "shorter than the length prefix", make: {
-            let path = temporaryPath("short.safetensors")
+            let path = Self.temporaryFile("short.safetensors")
             _ = FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3]))
             return path
         }, expected: { .fileTooShort(path: $0, size: 3) }),
@@ -167,7 +165,7 @@ struct SafeTensorsTests {
             writeRaw("metadata.safetensors", header: #"{"__metadata__":{"n":1}}"#)
         }, expected: { .invalidHeader(path: $0, reason: "__metadata__ must map strings to strings") }),
         Malformed(name: "valid file cut short", make: {
-            let path = temporaryPath("cut.safetensors")
+            let path = Self.temporaryFile("cut.safetensors")
             try? SafeTensorsWriter.write(["a": Tensor([1, 2]), "b": Tensor([3, 4, 5])], to: path)
             let data = try! Data(contentsOf: URL(fileURLWithPath: path))
             _ = FileManager.default.createFile(atPath: path, contents: data.prefix(data.count - 6))

@@ -1,3 +1,4 @@
+import Foundation
 import CLIPTensor
 import CLIPTestSupport
 import Testing
@@ -21,9 +22,18 @@ struct ThreadingTests {
         for (a, b) in zip(serial, parallel) { #expect(a == b) }
     }
 
-    @Test("the thread count is at least one and applies to BLAS")
+    @Test("setting the thread count changes it from then on, and setting it back restores it")
     func threadCount() {
-        #expect(ComputeThreads.count >= 1)
-        #expect(ComputeThreads.availableCores >= 1)
+        let before = ComputeThreads.count
+        defer { ComputeThreads.setCount(before) }
+        ComputeThreads.setCount(before + 2)
+        #expect(ComputeThreads.count == before + 2)
+        ComputeThreads.setCount(1)
+        #expect(ComputeThreads.count == 1)
+    }
+
+    @Test("the available cores are the operating system's count")
+    func availableCores() {
+        #expect(ComputeThreads.availableCores == ProcessInfo.processInfo.activeProcessorCount)
     }
 }

@@ -37,7 +37,7 @@ struct TorchCheckpointTests {
         var header = Array(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#.utf8)
         header += [UInt8](repeating: UInt8(ascii: " "), count: 128 - header.count)
         let bytes = [0x80, 0, 0, 0, 0, 0, 0, 0] + header + [0, 0, 0x80, 0x3F]
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("clip-0x80-\(getpid()).safetensors").path
+        let path = temporaryPath("clip-0x80.safetensors").path
         _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         let archive = try openTensorArchive(path: path)
         #expect(archive is SafeTensorsFile)
@@ -79,7 +79,7 @@ struct TorchCheckpointTests {
           arguments: ["tensors_legacy.pt", "tensors_zip.pt"])
     func everyPrefix(_ name: String) throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: Self.fixture(name)))
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("clip-prefix-\(getpid())-\(name)").path
+        let path = temporaryPath("clip-prefix-\(name)").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         for length in stride(from: 1, to: data.count, by: 7) {
             try data.prefix(length).write(to: URL(fileURLWithPath: path))
@@ -94,7 +94,7 @@ struct TorchCheckpointTests {
 
     @Test("a pickle that is not a checkpoint, and bytes that are neither, are refused")
     func notCheckpoints() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("clip-torch-\(getpid())")
+        let directory = temporaryPath("clip-torch")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let plainList = directory.appendingPathComponent("list.pkl").path
         // pickle.dumps([1, 2], protocol=2)

@@ -9,7 +9,7 @@ struct HuggingFaceLayoutTests {
     /// names (as Scripts/make_tokenizer_golden.py wrote them for transformers), beside the committed
     /// tokenizer_config.json.
     static func makeDirectory() throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("clip-hf-tokenizer-\(getpid())")
+        let directory = temporaryPath("clip-hf-tokenizer")
         try? FileManager.default.removeItem(at: directory)   // a run with the same pid may have left it
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let bundled = try BPEVocabulary.bundled()
@@ -55,7 +55,7 @@ struct HuggingFaceLayoutTests {
 
     @Test("a missing merges file and a malformed vocab.json are named in the error")
     func badDirectory() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("clip-hf-bad-\(getpid())")
+        let directory = temporaryPath("clip-hf-bad")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Data("[1, 2]".utf8).write(to: directory.appendingPathComponent("vocab.json"))
         #expect(throws: TokenizerError.invalidVocabulary(path: directory.appendingPathComponent("vocab.json").path,

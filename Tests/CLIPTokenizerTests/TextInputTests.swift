@@ -1,4 +1,5 @@
 @testable import CLIPTokenizer
+import CLIPTestSupport
 import Foundation
 import Testing
 
@@ -27,7 +28,7 @@ struct TextInputTests {
     func truncatedGzip() throws {
         let url = Bundle.module.url(forResource: "bpe_simple_vocab_16e6.txt", withExtension: "gz")!
         let data = try Data(contentsOf: url)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cut-\(getpid()).txt.gz").path
+        let path = temporaryPath("cut.txt.gz").path
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
         #expect(throws: TokenizerError.invalidGzip(path: path, reason: "truncated stream")) {
             try BPEVocabulary.bpeFile(path: path)
@@ -36,7 +37,7 @@ struct TextInputTests {
 
     @Test("a merges file with a malformed line names the line")
     func malformedMerges() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-merges-\(getpid()).txt").path
+        let path = temporaryPath("bad-merges.txt").path
         try "#version\nt h\nthis line has three\n".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: TokenizerError.invalidVocabulary(path: path, reason: "line 3 is not a merge of two symbols: \"this line has three\"")) {
             try BPEVocabulary.bpeFile(path: path)

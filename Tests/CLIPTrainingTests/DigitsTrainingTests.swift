@@ -12,10 +12,10 @@ import Testing
 /// images zero-shot far better than chance.
 @Suite("Training from scratch on the digits")
 struct DigitsTrainingTests {
-    @Test("200 steps from scratch: the loss falls and zero-shot top-1 clearly beats chance (10%)")
+    @Test("200 steps from scratch: the loss falls and zero-shot top-1 clearly beats chance (10%)", .needsReferenceData)
     func digits() throws {
-        guard let train = try ReferenceData.sharedFile("datasets/digits/train.tsv", neededBy: "digits training"),
-              let test = try ReferenceData.sharedFile("datasets/digits/test.tsv", neededBy: "digits training") else { return }
+        let train = try ReferenceData.sharedFile("datasets/digits/train.tsv")
+        let test = try ReferenceData.sharedFile("datasets/digits/test.tsv")
         let json = #"{"embed_dim": 32, "vision_cfg": {"image_size": 8, "layers": 1, "width": 32, "patch_size": 2, "head_width": 16}, "text_cfg": {"context_length": 12, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1}}"#
         let model = CLIP(try CLIPConfiguration.openCLIP(json: Data(json.utf8), source: "digits test"))
         ModelInitializer.initialize(model, seed: 0)
@@ -26,18 +26,16 @@ struct DigitsTrainingTests {
         options.learningRate = 5e-3
         options.warmup = 10
         options.weightDecay = 0.1
-        options.augmentation = Augmentation.none.rawValue
-        let batches = try TrainingBatches(data: try CaptionedImages.open(train.path), batchSize: 32, shuffle: true, seed: 0,
-                                          augmentation: .none, preprocessor: loaded.preprocessor, tokenizer: try loaded.makeTokenizer())
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("clip-digits-\(getpid())")
+        options.augmentation = .none
+        let output = temporaryPath("clip-digits")
         try? FileManager.default.removeItem(at: output)
         var losses: [Float] = []
-        try Trainer(loaded: loaded, batches: batches, options: options, output: output).run { losses.append($0.loss) }
+        try Trainer(loaded: loaded, data: try CaptionedImages.open(train.path), options: options, output: output).run { losses.append($0.loss) }
         let first = losses.prefix(10).reduce(0, +) / 10, last = losses.suffix(10).reduce(0, +) / 10
         #expect(last < 0.8 * first, "loss \(first) → \(last)")
 
         let trained = try CLIPLoader.load(path: output.appendingPathComponent("checkpoints/step_000200").path)
-        let dataset = try ClassificationDataset.table(test.path, classesFile: test.deletingLastPathComponent().appendingPathComponent("classes.txt").path)
+        let dataset = try ClassificationDataset.table(test.path, classNames: try ClassificationDataset.readClassNames(test.deletingLastPathComponent().appendingPathComponent("classes.txt").path))
         let result = try ZeroShotEvaluation.run(loaded: trained, modelName: "digits", dataset: dataset, templates: .standard, cacheDirectory: nil)
         let top1 = result.report.metrics["acc1"]!
         print("digits short run: loss \(first) → \(last), zero-shot top-1 \(top1), top-5 \(result.report.metrics["acc5"]!)")

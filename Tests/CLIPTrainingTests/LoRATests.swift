@@ -80,7 +80,7 @@ struct LoRATests {
 
     @Test("a LoRA run trains only adapters, saves merged weights, and resumes exactly on its base model")
     func trainAndResume() throws {
-        let root = TrainerTests.folder("lora")
+        let root = temporaryDirectory("lora-" + "lora")
         let data = try TrainerTests.dataset(in: root)
         func trainer(_ loaded: LoadedModel, output: String, resume: URL? = nil, lora: LoRAOptions? = LoRAOptions(rank: 2, alpha: 8, dropout: 0.25)) throws -> Trainer {
             let trainer = try TrainerTests.trainer(loaded, data: data, output: root.appendingPathComponent(output), resume: resume, lora: lora)

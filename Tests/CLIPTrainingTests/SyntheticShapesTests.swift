@@ -1,5 +1,6 @@
 import CLIPImage
 import CLIPTraining
+import CLIPTestSupport
 import Foundation
 import Testing
 
@@ -15,7 +16,7 @@ struct SyntheticShapesTests {
             #expect(item.caption.contains(SyntheticShapes.shapes[item.shape]) && item.caption.contains(SyntheticShapes.colours[item.colour].name),
                     "\(item.caption)")
         }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("clip-shapes-\(getpid())")
+        let folder = temporaryPath("clip-shapes")
         try? FileManager.default.removeItem(at: folder)
         let table = try SyntheticShapes.write(count: 5, seed: 1, to: folder, name: "set")
         let data = try CaptionedImages.open(table.path)

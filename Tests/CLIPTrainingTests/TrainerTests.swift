@@ -14,12 +14,6 @@ struct TrainerTests {
     static let images = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("CLIPImageTests/Fixtures/images")
 
-    static func folder(_ name: String) -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("clip-trainer-\(getpid())-\(name)")
-        try? FileManager.default.removeItem(at: url)
-        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
 
     /// Eight captioned images from the image fixtures, one unreadable row among them.
     static func dataset(in root: URL) throws -> URL {
@@ -51,14 +45,12 @@ struct TrainerTests {
         options.accumulation = accumulation
         options.gradientClipNorm = 1
         options.lora = lora
-        let batches = try TrainingBatches(data: try CaptionedImages.open(data.path), batchSize: 2, shuffle: true, seed: 42,
-                                          augmentation: .standard, preprocessor: loaded.preprocessor, tokenizer: try loaded.makeTokenizer())
-        return try Trainer(loaded: loaded, batches: batches, options: options, output: output, resume: resume)
+        return try Trainer(loaded: loaded, data: try CaptionedImages.open(data.path), options: options, output: output, resume: resume)
     }
 
     @Test("a resumed run continues with exactly the losses of an uninterrupted one")
     func resumeIsExact() throws {
-        let root = Self.folder("resume")
+        let root = temporaryDirectory("trainer-" + "resume")
         let data = try Self.dataset(in: root)
         var uninterrupted: [Float] = []
         let first = try Self.trainer(try Self.freshModel(), data: data, output: root.appendingPathComponent("a"))
@@ -84,7 +76,7 @@ struct TrainerTests {
 
     @Test("distillation adds the teacher term: the first loss exceeds the plain CLIP loss of the same step")
     func distillation() throws {
-        let root = Self.folder("distill")
+        let root = temporaryDirectory("trainer-" + "distill")
         let data = try Self.dataset(in: root)
         var plain: Float = 0, distilled: Float = 0
         let first = try Self.trainer(try Self.freshModel(), data: data, output: root.appendingPathComponent("plain"))
@@ -92,15 +84,14 @@ struct TrainerTests {
         let second = try Self.trainer(try Self.freshModel(), data: data, output: root.appendingPathComponent("distilled"))
         let teacher = CLIP(second.loaded.model.configuration)
         ModelInitializer.initialize(teacher, seed: 99)
-        second.teacher = teacher
-        second.distillFeatureWeight = 0.5
+        try second.distill(from: teacher, featureWeight: 0.5)
         try second.run { if $0.step == 1 { distilled = $0.loss } }
         #expect(distilled.isFinite && distilled > plain, "\(distilled) vs \(plain)")
     }
 
     @Test("validation runs every N steps and at the end, into metrics.jsonl")
     func validation() throws {
-        let root = Self.folder("validation")
+        let root = temporaryDirectory("trainer-" + "validation")
         let data = try Self.dataset(in: root)
         let trainer = try Self.trainer(try Self.freshModel(), data: data, output: root.appendingPathComponent("run"))
         var calls = 0
@@ -116,20 +107,18 @@ struct TrainerTests {
 
     @Test("loss falls when a small model fits a small set")
     func learns() throws {
-        let root = Self.folder("learn")
+        let root = temporaryDirectory("trainer-" + "learn")
         let data = try Self.dataset(in: root)
         var options = TrainingOptions(batchSize: 4)
         options.steps = 100
         options.learningRate = 1e-3
         options.warmup = 3
         options.weightDecay = 0
-        options.augmentation = Augmentation.none.rawValue
+        options.augmentation = .none
         options.shuffle = false
         let loaded = try Self.freshModel()
-        let batches = try TrainingBatches(data: try CaptionedImages.open(data.path), batchSize: 4, shuffle: false, seed: 1,
-                                          augmentation: .none, preprocessor: loaded.preprocessor, tokenizer: try loaded.makeTokenizer())
         var losses: [Float] = []
-        let trainer = try Trainer(loaded: loaded, batches: batches, options: options, output: root.appendingPathComponent("run"))
+        let trainer = try Trainer(loaded: loaded, data: try CaptionedImages.open(data.path), options: options, output: root.appendingPathComponent("run"))
         try trainer.run { losses.append($0.loss) }
         let end = losses.suffix(4).reduce(0, +) / 4
         // Chance is ln 4 ≈ 1.39 for batches of 4; a model that fits its data goes far below it.
@@ -139,7 +128,7 @@ struct TrainerTests {
 
     @Test("accumulation: the loss of K micro-batches of B equals one batch of K·B (same samples)")
     func accumulation() throws {
-        let root = Self.folder("accumulation")
+        let root = temporaryDirectory("trainer-" + "accumulation")
         let data = try Self.dataset(in: root)
         let loaded = try Self.freshModel()
         let weights = loaded.model.stateDict().mapValues { $0.copied() }
@@ -149,12 +138,10 @@ struct TrainerTests {
             options.steps = 1
             options.warmup = 1
             options.accumulation = accumulation
-            options.augmentation = Augmentation.none.rawValue
+            options.augmentation = .none
             options.shuffle = false
-            let batches = try TrainingBatches(data: try CaptionedImages.open(data.path), batchSize: batchSize, shuffle: false, seed: 1,
-                                              augmentation: .none, preprocessor: loaded.preprocessor, tokenizer: try loaded.makeTokenizer())
             var loss: Float = 0
-            let trainer = try Trainer(loaded: loaded, batches: batches, options: options,
+            let trainer = try Trainer(loaded: loaded, data: try CaptionedImages.open(data.path), options: options,
                                       output: root.appendingPathComponent("run-\(batchSize)-\(accumulation)"))
             try trainer.run { loss = $0.loss }
             return (loss, loaded.model.stateDict().mapValues(\.scalars))
@@ -163,29 +150,17 @@ struct TrainerTests {
         let (accumulated, accumulatedWeights) = try firstLoss(batchSize: 2, accumulation: 2)
         #expect(abs(whole - accumulated) < 1e-5, "\(whole) vs \(accumulated)")
         for (name, values) in wholeWeights {
-            #expect(maxDifference(values, accumulatedWeights[name]!).value < 1e-5, "\(name)")
+            let other = accumulatedWeights[name]!
+            if name.hasSuffix("attn.in_proj_bias") {
+                // The key bias's gradient is analytically zero, so what it gets is float noise that
+                // depends on reduction order, which Adam's first step scales up to at most lr.
+                let third = values.count / 3
+                expectClose(Array(values[..<third]) + Array(values[(2 * third)...]),
+                            Array(other[..<third]) + Array(other[(2 * third)...]), tolerance: 1e-5, "\(name) q, v")
+                expectClose(Array(values[third..<(2 * third)]), Array(other[third..<(2 * third)]), tolerance: 5e-4, "\(name) k")
+            } else {
+                expectClose(values, other, tolerance: 1e-5, name)
+            }
         }
-    }
-}
-
-@Suite("Linear probe")
-struct LinearProbeTests {
-    @Test("separable clusters are learned; the L2 strength is chosen on the validation split")
-    func clusters() throws {
-        var generator = RandomGenerator(seed: 9)
-        let classes = 3, width = 6, perClass = 40
-        var values: [Float] = [], labels: [Int] = []
-        for sample in 0..<(classes * perClass) {
-            let label = sample % classes
-            for d in 0..<width { values.append((d == label ? 2 : 0) + generator.nextNormal() * 0.3) }
-            labels.append(label)
-        }
-        let features = Tensor(shape: [classes * perClass, width], scalars: values)
-        let probe = try LinearProbe.fit(features: features, labels: labels, classes: classes, iterations: 150)
-        #expect(probe.search.count == LinearProbe.defaultStrengths.count)
-        #expect(LinearProbe.defaultStrengths.contains(probe.l2))
-        let accuracy = Double(zip(probe.predict(features), labels).filter { $0 == $1 }.count) / Double(labels.count)
-        #expect(accuracy >= 0.95, "accuracy \(accuracy)")
-        #expect(throws: TrainingError.self) { _ = try LinearProbe.fit(features: features, labels: labels.map { $0 + 5 }, classes: 3) }
     }
 }

@@ -15,7 +15,7 @@ struct TrainingPipelineParityTests {
     func stepFromFiles() throws {
         let folder = ReferenceData.fixturesDirectory().appendingPathComponent("pipeline")
         let reference = try SafeTensorsFile(path: folder.appendingPathComponent("step.safetensors").path)
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("clip-pipeline-parity-\(getpid())")
+        let output = temporaryPath("clip-pipeline-parity")
         try? FileManager.default.removeItem(at: output)
         defer { try? FileManager.default.removeItem(at: output) }
         let loaded = try CLIPLoader.load(path: try Self.rebuildModel(folder, reference, in: output.appendingPathComponent("model")).path)
@@ -24,18 +24,17 @@ struct TrainingPipelineParityTests {
         options.steps = 1
         options.learningRate = 1e-3
         options.warmup = 2
-        options.augmentation = Augmentation.none.rawValue
+        options.augmentation = .none
         options.shuffle = false
         let data = try CaptionedImages.open(folder.appendingPathComponent("data/train.tsv").path)
-        let batches = try TrainingBatches(data: data, batchSize: 4, shuffle: false, seed: 0, augmentation: .none,
-                                          preprocessor: loaded.preprocessor, tokenizer: try loaded.makeTokenizer())
+        let batches = try TrainingBatches(data: data, options: options, preprocessor: loaded.preprocessor, tokenizer: try loaded.makeTokenizer())
         let (batch, _) = try batches.batch(epoch: 0, startingAt: 0, order: batches.order(epoch: 0))
         let (pixelDifference, pixelDetail) = TrainingStepParityTests.relativeDifference(batch.images, try reference.tensor("images"))
         #expect(pixelDifference <= TrainingStepParityTests.tolerance, "preprocessed batch: \(pixelDetail)")
 
         var loss: Float = .nan
         var learningRate: Float = .nan
-        try Trainer(loaded: loaded, batches: batches, options: options, output: output.appendingPathComponent("run")).run {
+        try Trainer(loaded: loaded, data: data, options: options, output: output.appendingPathComponent("run")).run {
             loss = $0.loss
             learningRate = $0.learningRate
         }

@@ -3,6 +3,7 @@ import CLIPModel
 import CLIPTensor
 import CLIPTokenizer
 import CLIPTraining
+import CLIPTestSupport
 import Foundation
 import Testing
 
@@ -18,7 +19,7 @@ struct WebDatasetTests {
 
     @Test("tar shards (made by tar itself) give image–caption samples from txt and json members, which decode and batch")
     func shards() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("clip-wds-\(getpid())")
+        let root = temporaryPath("clip-wds")
         try? FileManager.default.removeItem(at: root)
         for shard in 0..<2 {
             let folder = root.appendingPathComponent("src\(shard)")
@@ -51,8 +52,10 @@ struct WebDatasetTests {
         #expect(data.samples[2].member == "sample02.jpg")
         let decoded = try ImageDecoder().decode(try data.samples[4].imageData(), source: data.samples[4].name)
         #expect(decoded.width == 32 && decoded.height == 32)
-        let batches = try TrainingBatches(data: data, batchSize: 3, shuffle: true, seed: 1, augmentation: .standard,
-                                          preprocessor: ImagePreprocessor(size: 32), tokenizer: try CLIPTokenizer(contextLength: 16))
+        var options = TrainingOptions(batchSize: 3)
+        options.seed = 1
+        let batches = try TrainingBatches(data: data, options: options, preprocessor: ImagePreprocessor(size: 32),
+                                          tokenizer: try CLIPTokenizer(contextLength: 16))
         let (batch, next) = try batches.batch(epoch: 0, startingAt: 0, order: batches.order(epoch: 0))
         #expect(batch.images.shape == [3, 3, 32, 32] && batch.tokens.count == 3 && batch.skipped.isEmpty && next == 3)
         // A truncated shard is refused with the member it broke in.

@@ -1,4 +1,5 @@
 import CLIPTokenizer
+import CLIPImage
 import Foundation
 
 /// Images with class labels: an ImageFolder tree (one sub-folder per class, as torchvision's
@@ -25,18 +26,24 @@ public struct ClassificationDataset: Sendable {
         self.samples = samples
     }
 
-    /// Extensions torchvision's `ImageFolder` accepts, plus WebP.
-    public static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "ppm", "bmp", "pgm", "tif", "tiff", "webp"]
-
-    /// A folder tree or a table, by what `path` is.
-    public static func open(_ path: String, classesFile: String? = nil, pathColumn: String = "filepath",
+    /// A folder tree or a table, by what `path` is. `classNames` (for example from
+    /// `readClassNames`) names the classes: a table's labels may then be names or indices into it, and
+    /// an ImageFolder's sorted sub-folders take its names in order.
+    public static func open(_ path: String, classNames: [String]? = nil, pathColumn: String = "filepath",
                             labelColumn: String = "label") throws -> ClassificationDataset {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw EvaluationError.unreadableDataset(path: path, reason: "no such file or folder")
         }
-        if isDirectory.boolValue { return try imageFolder(path) }
-        return try table(path, classesFile: classesFile, pathColumn: pathColumn, labelColumn: labelColumn)
+        if isDirectory.boolValue {
+            let folder = try imageFolder(path)
+            guard let classNames else { return folder }
+            guard classNames.count == folder.classNames.count else {
+                throw EvaluationError.unreadableDataset(path: path, reason: "\(classNames.count) class names given for \(folder.classNames.count) class folders")
+            }
+            return ClassificationDataset(source: path, classNames: classNames, samples: folder.samples)
+        }
+        return try table(path, classNames: classNames, pathColumn: pathColumn, labelColumn: labelColumn)
     }
 
     /// Classes are the sub-folders, sorted; samples the image files in each, sorted, hidden ones skipped.
@@ -62,7 +69,7 @@ public struct ClassificationDataset: Sendable {
             while let relative = enumerator.nextObject() as? String {
                 let name = (relative as NSString).lastPathComponent
                 if name.hasPrefix(".") { continue }
-                if imageExtensions.contains((name as NSString).pathExtension.lowercased()) { files.append(relative) }
+                if ImageDecoder.fileExtensions.contains((name as NSString).pathExtension.lowercased()) { files.append(relative) }
             }
             samples += files.sorted().map { Sample(path: directory.appendingPathComponent($0).path, label: label) }
         }
@@ -71,17 +78,17 @@ public struct ClassificationDataset: Sendable {
     }
 
     /// A table with a path column and a label column. Labels are class names, or integer indices
-    /// into the class list. The class list comes from `classesFile` (one name per line) or, without
-    /// one, from the label column: sorted numerically when every label is an integer, else by name.
-    public static func table(_ path: String, classesFile: String?, pathColumn: String = "filepath",
+    /// into the class list. The class list is `classNames` or, without it, the label column's values:
+    /// sorted numerically when every label is an integer, else by name.
+    public static func table(_ path: String, classNames givenNames: [String]?, pathColumn: String = "filepath",
                              labelColumn: String = "label") throws -> ClassificationDataset {
         let table = try DelimitedTable(path: path)
         let pathIndex = try table.column(pathColumn), labelIndex = try table.column(labelColumn)
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         let rawLabels = table.rows.map { $0.fields[labelIndex].trimmingCharacters(in: .whitespaces) }
         var classNames: [String]
-        if let classesFile {
-            classNames = try readClassNames(classesFile)
+        if let givenNames {
+            classNames = givenNames
         } else if rawLabels.allSatisfy({ Int($0) != nil }) {
             classNames = Set(rawLabels.compactMap { Int($0) }).sorted().map(String.init)
         } else {
@@ -91,11 +98,11 @@ public struct ClassificationDataset: Sendable {
         var samples: [Sample] = []
         for (row, label) in zip(table.rows, rawLabels) {
             let file = row.fields[pathIndex].trimmingCharacters(in: .whitespaces)
-            guard !file.isEmpty else { throw EvaluationError.malformedTable(path: path, line: row.line, reason: "empty \(pathColumn)") }
+            guard !file.isEmpty else { throw TableError.malformed(path: path, line: row.line, reason: "empty \(pathColumn)") }
             let resolved = file.hasPrefix("/") ? file : folder.appendingPathComponent(file).path
             if let index = indexOfName[label] {
                 samples.append(Sample(path: resolved, label: index))
-            } else if classesFile != nil, let number = Int(label), classNames.indices.contains(number) {
+            } else if givenNames != nil, let number = Int(label), classNames.indices.contains(number) {
                 samples.append(Sample(path: resolved, label: number))
             } else {
                 throw EvaluationError.unknownLabel(path: path, line: row.line, label: label)

@@ -1,3 +1,4 @@
+import CLIPTokenizer
 import Foundation
 
 /// Images and captions for retrieval: a TSV/CSV with `filepath` and `title` columns, several rows per
@@ -24,7 +25,7 @@ public struct RetrievalDataset: Sendable {
         var captions: [String] = [], owners: [Int] = []
         for row in table.rows {
             let file = row.fields[pathIndex].trimmingCharacters(in: .whitespaces)
-            guard !file.isEmpty else { throw EvaluationError.malformedTable(path: path, line: row.line, reason: "empty \(pathColumn)") }
+            guard !file.isEmpty else { throw TableError.malformed(path: path, line: row.line, reason: "empty \(pathColumn)") }
             let resolved = file.hasPrefix("/") ? file : folder.appendingPathComponent(file).path
             let index: Int
             if let known = indexOf[resolved] {

@@ -1,3 +1,5 @@
+import CLIPDigest
+import CLIPModel
 import Foundation
 
 /// Image features of one model on disk, keyed by the SHA-256 of each image file's bytes, so a second
@@ -6,7 +8,7 @@ import Foundation
 /// One file per model, `<directory>/<model fingerprint>.embeddings`: the magic `CLIPEMB1`, the width
 /// (UInt32), a reserved UInt32, the count (UInt64), then per image 32 bytes of digest and `width`
 /// Float32 features, all little-endian. `save()` writes a new file and renames it into place.
-public final class EmbeddingCache: @unchecked Sendable {
+public final class EmbeddingCache: ImageFeatureStore, @unchecked Sendable {
     public let file: URL
     public let width: Int
     private var vectors: [String: [Float]] = [:]
@@ -17,18 +19,36 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     static let magic = Array("CLIPEMB1".utf8)
 
+    /// The cache of `loaded`'s image features in the `embeddings` folder of `cacheDirectory`.
+    public convenience init(model loaded: LoadedModel, cacheDirectory: URL) {
+        self.init(directory: cacheDirectory.appendingPathComponent("embeddings"), modelFingerprint: ModelFingerprint.of(loaded),
+                  width: loaded.model.configuration.embedDim)
+    }
+
+    /// The cache file `<directory>/<modelFingerprint>.embeddings` of features `width` wide, read if
+    /// it exists (a damaged file is ignored and later replaced).
     public init(directory: URL, modelFingerprint: String, width: Int) {
         file = directory.appendingPathComponent("\(modelFingerprint).embeddings")
         self.width = width
         load()
     }
 
+    /// How many images have features here.
     public var count: Int { lock.withLock { vectors.count } }
 
+    /// The SHA-256 of `contents`, in hex.
+    public func key(for contents: Data) -> String {
+        var digest = StreamingDigest(.sha256)
+        digest.update(contents)
+        return digest.finalizeHex()
+    }
+
+    /// The features stored for a content hash.
     public func lookup(_ contentHash: String) -> [Float]? {
         lock.withLock { vectors[contentHash] }
     }
 
+    /// Stores features under a content hash (written by the next `save()`).
     public func insert(_ contentHash: String, _ features: [Float]) {
         precondition(features.count == width, "feature width")
         lock.withLock {

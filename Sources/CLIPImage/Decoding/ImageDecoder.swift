@@ -12,6 +12,11 @@ public struct ImageDecoder: Sendable {
     /// Default limit: 100 megapixels.
     public static let defaultMaximumPixels = 100_000_000
 
+    /// File extensions (lower case) that folders of images are scanned for: torchvision's
+    /// `ImageFolder` list plus WebP. Files are still recognised by their bytes when decoded, so a
+    /// listed format this decoder lacks (BMP, TIFF, PPM) is reported as unreadable, not skipped.
+    public static let fileExtensions: Set<String> = ["jpg", "jpeg", "png", "ppm", "bmp", "pgm", "tif", "tiff", "webp"]
+
     public var maximumPixels: Int
 
     public init(maximumPixels: Int = ImageDecoder.defaultMaximumPixels) {

@@ -92,30 +92,14 @@ extension HuggingFaceCheckpoint {
     /// open_clip names to transformers' (the inverse of `remap`): fused attention projections split
     /// into q/k/v, the two projections transposed to `[E, W]`.
     static func exportNames(_ tensors: [String: Tensor]) -> [String: Tensor] {
-        let fixed: [String: String] = [
-            "logit_scale": "logit_scale",
-            "token_embedding.weight": "text_model.embeddings.token_embedding.weight",
-            "positional_embedding": "text_model.embeddings.position_embedding.weight",
-            "ln_final.weight": "text_model.final_layer_norm.weight",
-            "ln_final.bias": "text_model.final_layer_norm.bias",
-            "visual.class_embedding": "vision_model.embeddings.class_embedding",
-            "visual.conv1.weight": "vision_model.embeddings.patch_embedding.weight",
-            "visual.positional_embedding": "vision_model.embeddings.position_embedding.weight",
-            "visual.ln_pre.weight": "vision_model.pre_layrnorm.weight",
-            "visual.ln_pre.bias": "vision_model.pre_layrnorm.bias",
-            "visual.ln_post.weight": "vision_model.post_layernorm.weight",
-            "visual.ln_post.bias": "vision_model.post_layernorm.bias",
-        ]
-        let blockParts = ["attn.out_proj.": "self_attn.out_proj.", "ln_1.": "layer_norm1.", "ln_2.": "layer_norm2.",
-                          "mlp.c_fc.": "mlp.fc1.", "mlp.c_proj.": "mlp.fc2."]
         var out: [String: Tensor] = [:]
         for (name, tensor) in tensors {
-            if let renamed = fixed[name] { out[renamed] = tensor; continue }
-            if name == "text_projection" { out["text_projection.weight"] = tensor.transposed().copied(); continue }
-            if name == "visual.proj" { out["visual_projection.weight"] = tensor.transposed().copied(); continue }
+            if let renamed = HuggingFaceNames.huggingFaceByOpenCLIP[name] {
+                out[renamed] = HuggingFaceNames.transposed.contains(name) ? tensor.transposed().copied() : tensor
+                continue
+            }
             var matched = false
-            for (prefix, hfPrefix) in [("visual.transformer.resblocks.", "vision_model.encoder.layers."),
-                                       ("transformer.resblocks.", "text_model.encoder.layers.")] where name.hasPrefix(prefix) {
+            for (hfPrefix, prefix) in HuggingFaceNames.blockPrefixes where name.hasPrefix(prefix) {
                 let rest = name.dropFirst(prefix.count)
                 guard let dot = rest.firstIndex(of: ".") else { break }
                 let block = hfPrefix + rest[..<dot]
@@ -123,11 +107,11 @@ extension HuggingFaceCheckpoint {
                 if part == "attn.in_proj_weight" || part == "attn.in_proj_bias" {
                     let kind = part.hasSuffix("weight") ? "weight" : "bias"
                     let third = tensor.shape[0] / 3
-                    for (index, projection) in ["q_proj", "k_proj", "v_proj"].enumerated() {
+                    for (index, projection) in HuggingFaceNames.attentionProjections.enumerated() {
                         out["\(block).self_attn.\(projection).\(kind)"] = tensor.sliced(index * third..<(index + 1) * third).copied()
                     }
                     matched = true
-                } else if let (from, to) = blockParts.first(where: { part.hasPrefix($0.key) }) {
+                } else if let (to, from) = HuggingFaceNames.blockParts.first(where: { part.hasPrefix($0.openCLIP) }) {
                     out["\(block).\(to)\(part.dropFirst(from.count))"] = tensor
                     matched = true
                 }

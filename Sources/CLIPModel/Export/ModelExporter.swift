@@ -12,6 +12,23 @@ public enum ExportLayout: String, Sendable, CaseIterable {
     case huggingFace = "hf"
 }
 
+/// The floating type an export stores its weights in.
+public enum ExportDType: String, Sendable, CaseIterable {
+    /// The input's floating type when all its weights share one (f16 or bf16), else f32.
+    case auto
+    case f32, f16, bf16
+
+    /// The safetensors type for `loaded`'s weights.
+    public func storage(for loaded: LoadedModel) -> SafeTensorsDType {
+        switch self {
+        case .f32: return .float32
+        case .f16: return .float16
+        case .bf16: return .bfloat16
+        case .auto: return loaded.storedTypes == ["F16"] ? .float16 : loaded.storedTypes == ["BF16"] ? .bfloat16 : .float32
+        }
+    }
+}
+
 /// Writes a loaded model as a safetensors model directory. The directory is built beside the
 /// destination and renamed into place, so an interrupted export leaves nothing half-written.
 public enum ModelExporter {

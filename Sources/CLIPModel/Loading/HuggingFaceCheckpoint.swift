@@ -106,35 +106,16 @@ enum HuggingFaceCheckpoint {
     /// The open_clip name of a Hugging Face key, or nil for a key of no known family. For q/k/v
     /// projections the second value names the part ("q_proj.weight") and the first the block.
     private static func rename(_ name: String) -> (String, String?)? {
-        let fixed: [String: String] = [
-            "logit_scale": "logit_scale",
-            "text_model.embeddings.token_embedding.weight": "token_embedding.weight",
-            "text_model.embeddings.position_embedding.weight": "positional_embedding",
-            "text_model.final_layer_norm.weight": "ln_final.weight",
-            "text_model.final_layer_norm.bias": "ln_final.bias",
-            "text_projection.weight": "text_projection",
-            "vision_model.embeddings.class_embedding": "visual.class_embedding",
-            "vision_model.embeddings.patch_embedding.weight": "visual.conv1.weight",
-            "vision_model.embeddings.position_embedding.weight": "visual.positional_embedding",
-            "vision_model.pre_layrnorm.weight": "visual.ln_pre.weight",
-            "vision_model.pre_layrnorm.bias": "visual.ln_pre.bias",
-            "vision_model.post_layernorm.weight": "visual.ln_post.weight",
-            "vision_model.post_layernorm.bias": "visual.ln_post.bias",
-            "visual_projection.weight": "visual.proj",
-        ]
-        if let renamed = fixed[name] { return (renamed, nil) }
-        for (hfPrefix, prefix) in [("text_model.encoder.layers.", "transformer.resblocks."),
-                                   ("vision_model.encoder.layers.", "visual.transformer.resblocks.")] where name.hasPrefix(hfPrefix) {
+        if let renamed = HuggingFaceNames.openCLIPByHuggingFace[name] { return (renamed, nil) }
+        for (hfPrefix, prefix) in HuggingFaceNames.blockPrefixes where name.hasPrefix(hfPrefix) {
             let rest = name.dropFirst(hfPrefix.count)
             guard let dot = rest.firstIndex(of: ".") else { return nil }
             let block = prefix + rest[..<dot]
             let part = String(rest[rest.index(after: dot)...])
-            if part.hasPrefix("self_attn.q_proj.") || part.hasPrefix("self_attn.k_proj.") || part.hasPrefix("self_attn.v_proj.") {
+            if HuggingFaceNames.attentionProjections.contains(where: { part.hasPrefix("self_attn.\($0).") }) {
                 return (block, String(part.dropFirst("self_attn.".count)))
             }
-            let parts: [String: String] = ["self_attn.out_proj.": "attn.out_proj.", "layer_norm1.": "ln_1.", "layer_norm2.": "ln_2.",
-                                           "mlp.fc1.": "mlp.c_fc.", "mlp.fc2.": "mlp.c_proj."]
-            for (from, to) in parts where part.hasPrefix(from) {
+            for (from, to) in HuggingFaceNames.blockParts where part.hasPrefix(from) {
                 return ("\(block).\(to)\(part.dropFirst(from.count))", nil)
             }
         }
@@ -142,6 +123,8 @@ enum HuggingFaceCheckpoint {
     }
 
     private static func hfName(_ block: String) -> String {
-        block.hasPrefix("visual.") ? "vision_model.encoder.layers." + block.split(separator: ".").last! : "text_model.encoder.layers." + block.split(separator: ".").last!
+        let (huggingFace, _) = HuggingFaceNames.blockPrefixes.first { block.hasPrefix($0.openCLIP) && block.dropFirst($0.openCLIP.count).allSatisfy(\.isNumber) }
+            ?? HuggingFaceNames.blockPrefixes[0]
+        return huggingFace + block.split(separator: ".").last!
     }
 }

@@ -1,4 +1,5 @@
-import CLIPEvaluation
+import CLIPImage
+import CLIPTokenizer
 import Foundation
 
 /// Image–caption pairs to train on: from a TSV/CSV in open_clip's convention or from a folder of
@@ -82,7 +83,7 @@ public struct CaptionedImages: Sendable {
         var images: [String] = []
         while let relative = enumerator.nextObject() as? String {
             let name = (relative as NSString).lastPathComponent
-            if !name.hasPrefix("."), ClassificationDataset.imageExtensions.contains((name as NSString).pathExtension.lowercased()) {
+            if !name.hasPrefix("."), ImageDecoder.fileExtensions.contains((name as NSString).pathExtension.lowercased()) {
                 images.append(relative)
             }
         }

@@ -6,14 +6,6 @@ import CLIPTokenizer
 import Dispatch
 import Foundation
 
-/// How training images are augmented.
-public enum Augmentation: String, Sendable {
-    /// open_clip's training transform: RandomResizedCrop (scale 0.9–1.0, bicubic), RGB, normalise.
-    case standard = "default"
-    /// The inference transform (resize the shorter side, centre crop, normalise).
-    case none
-}
-
 /// One batch ready for the model.
 public struct TrainingBatch: @unchecked Sendable {
     public let images: Tensor          // [B, 3, S, S]
@@ -30,27 +22,26 @@ public struct TrainingBatch: @unchecked Sendable {
 /// every batch has the full size (the last incomplete one is dropped, as open_clip's loader does).
 public struct TrainingBatches: Sendable {
     public let data: CaptionedImages
-    public let batchSize: Int
-    public let shuffle: Bool
-    public let seed: UInt64
-    public let augmentation: Augmentation
+    /// Batch size, shuffling, seed and augmentation come from these options.
+    public let options: TrainingOptions
     public let preprocessor: ImagePreprocessor
     public let tokenizer: CLIPTokenizer
     public let decoder = ImageDecoder()
 
-    public init(data: CaptionedImages, batchSize: Int, shuffle: Bool, seed: UInt64, augmentation: Augmentation,
-                preprocessor: ImagePreprocessor, tokenizer: CLIPTokenizer) throws {
-        guard batchSize >= 1, batchSize <= data.samples.count else {
-            throw TrainingError.invalidOption("batch size \(batchSize) needs 1…\(data.samples.count) (the dataset's size)")
+    /// Batches of `options.batchSize` samples of `data`, shuffled per `options.shuffle` from
+    /// `options.seed` and augmented per `options.augmentation`.
+    public init(data: CaptionedImages, options: TrainingOptions, preprocessor: ImagePreprocessor, tokenizer: CLIPTokenizer) throws {
+        guard options.batchSize >= 1, options.batchSize <= data.samples.count else {
+            throw TrainingError.invalidOption("batch size \(options.batchSize) needs 1…\(data.samples.count) (the dataset's size)")
         }
         self.data = data
-        self.batchSize = batchSize
-        self.shuffle = shuffle
-        self.seed = seed
-        self.augmentation = augmentation
+        self.options = options
         self.preprocessor = preprocessor
         self.tokenizer = tokenizer
     }
+
+    /// Samples per batch.
+    public var batchSize: Int { options.batchSize }
 
     /// Full batches per epoch.
     public var batchesPerEpoch: Int { data.samples.count / batchSize }
@@ -58,8 +49,8 @@ public struct TrainingBatches: Sendable {
     /// The sample indices of `epoch` in order.
     public func order(epoch: Int) -> [Int] {
         var indices = Array(data.samples.indices)
-        guard shuffle else { return indices }
-        var generator = RandomGenerator(seed: Self.mix(seed, UInt64(epoch), 0x5348_5546))
+        guard options.shuffle else { return indices }
+        var generator = RandomGenerator(seed: Self.mix(options.seed, UInt64(epoch), 0x5348_5546))
         for i in stride(from: indices.count - 1, to: 0, by: -1) {
             let j = Int(generator.next() % UInt64(i + 1))
             indices.swapAt(i, j)
@@ -110,11 +101,11 @@ public struct TrainingBatches: Sendable {
             do {
                 let sample = data.samples[index]
                 let image = try decoder.decode(try sample.imageData(), source: sample.name)
-                switch augmentation {
+                switch options.augmentation {
                 case .none:
                     return .success(preprocessor(image))
                 case .standard:
-                    var generator = RandomGenerator(seed: Self.mix(seed, UInt64(epoch), UInt64(index)))
+                    var generator = RandomGenerator(seed: Self.mix(options.seed, UInt64(epoch), UInt64(index)))
                     return .success(preprocessor.normalized(crop(image, using: &generator)))
                 }
             } catch {

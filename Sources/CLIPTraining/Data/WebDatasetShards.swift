@@ -1,3 +1,4 @@
+import CLIPImage
 import Foundation
 
 /// webdataset shards: tar files whose members are grouped into samples by key (the member path up to
@@ -5,7 +6,6 @@ import Foundation
 /// (`txt`, or `json` with a `caption` or `text` field). Patterns expand braces as webdataset does:
 /// `shards-{000..009}.tar`, `{a,b}.tar`.
 public enum WebDatasetShards {
-    static let imageExtensions = ["jpg", "jpeg", "png", "webp"]
 
     /// The samples of every shard matched by `pattern`, in shard and member order.
     public static func samples(_ pattern: String) throws -> [CaptionedImages.Sample] {
@@ -76,7 +76,7 @@ public enum WebDatasetShards {
                     let key = (directory.isEmpty ? "" : directory + "/") + file[..<dot]
                     let suffix = file[file.index(after: dot)...].lowercased()
                     if images[key] == nil && captions[key] == nil { order.append(key) }
-                    if imageExtensions.contains(suffix) {
+                    if ImageDecoder.fileExtensions.contains(suffix) {
                         images[key] = (suffix, start..<(start + size))
                     } else if suffix == "txt" {
                         captions[key] = String(decoding: data[start..<(start + size)], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
