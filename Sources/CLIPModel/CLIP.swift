@@ -17,13 +17,12 @@ import CLIPTensor
 public final class CLIP: Module {
     public let configuration: CLIPConfiguration
     public let visual: any ImageEncoder
-    let text: TextTransformer
+    /// The text tower, whose keys sit at the top of the state dict.
+    @ModuleInfo(key: "") var text: TextTransformer
     /// ln(1/τ); training initialises it to ln(1/0.07) (open_clip's `init_logit_scale`).
-    @Parameter public var logitScale: Tensor      // "logit_scale" []
-    /// SigLIP's learnable bias (`logit_bias`), present when the configuration sets `init_logit_bias`.
-    public let logitBias: LogitBias?
-
-    public override class var childKeys: [String: String] { ["text": "", "logitBias": ""] }
+    @Parameter(key: "logit_scale") public var logitScale: Tensor   // []
+    /// SigLIP's learnable bias, present when the configuration sets `init_logit_bias`.
+    @OptionalParameter(key: "logit_bias") public var logitBias: Tensor?   // []
 
     public init(_ configuration: CLIPConfiguration) {
         self.configuration = configuration
@@ -32,10 +31,10 @@ public final class CLIP: Module {
         } else {
             visual = VisionTransformer(configuration.vision, embedDim: configuration.embedDim, activation: configuration.activation)
         }
-        text = TextTransformer(configuration.text, embedDim: configuration.embedDim, activation: configuration.activation)
-        _logitScale = Parameter(wrappedValue: Tensor(Float(configuration.initLogitScale ?? _log(1 / 0.07))), key: "logit_scale")
-        logitBias = configuration.initLogitBias.map { LogitBias(Float($0)) }
         super.init()
+        text = TextTransformer(configuration.text, embedDim: configuration.embedDim, activation: configuration.activation)
+        logitScale = Tensor(Float(configuration.initLogitScale ?? _log(1 / 0.07)))
+        logitBias = configuration.initLogitBias.map { Tensor(Float($0)) }
     }
 
     /// Image features `[N, E]` for normalised pixels `[N, 3, S, S]` (L2-normalised when asked).
@@ -58,16 +57,6 @@ public final class CLIP: Module {
     public func logits(imageFeatures: Tensor, textFeatures: Tensor) -> Tensor {
         let scale = exp(logitScale)
         return matmul(l2Normalize(imageFeatures), l2Normalize(textFeatures), transposeB: true) * scale
-    }
-}
-
-/// SigLIP's scalar logit bias, a module of its own so that the model has it only when configured.
-public final class LogitBias: Module {
-    @Parameter public var value: Tensor   // "logit_bias" []
-
-    init(_ initial: Float) {
-        _value = Parameter(wrappedValue: Tensor(initial), key: "logit_bias")
-        super.init()
     }
 }
 

@@ -20,32 +20,26 @@ public enum Activation: String, Sendable, Codable {
 /// `y = x · Wᵀ + b`, weights stored `[out, in]` as in PyTorch.
 public final class Linear: Module {
     @Parameter public var weight: Tensor
-    @Parameter public var bias: Tensor
-    public let hasBias: Bool
+    @OptionalParameter public var bias: Tensor?
     /// The weight packed for few-row inference products, filled on first use.
     public let packing = PackedWeightCache()
     /// A LoRA update added to this layer's output (not part of the state dict).
     public var adapter: LowRankAdapter?
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
-        _weight = Parameter(wrappedValue: Tensor.zeros([outFeatures, inFeatures]))
-        _bias = Parameter(wrappedValue: Tensor.zeros([bias ? outFeatures : 0]))
-        hasBias = bias
         super.init()
+        weight = Tensor.zeros([outFeatures, inFeatures])
+        if bias { self.bias = Tensor.zeros([outFeatures]) }
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        CLIPTensor.linear(x, weight: weight, bias: hasBias ? bias : nil, addingTo: adapter?(x), packing: packing)
+        CLIPTensor.linear(x, weight: weight, bias: bias, addingTo: adapter?(x), packing: packing)
     }
 
     /// `residual + self(x)`, with the addition fused into the matrix product.
     public func callAsFunction(_ x: Tensor, addingTo residual: Tensor) -> Tensor {
         let residual = adapter.map { residual + $0(x) } ?? residual
-        return CLIPTensor.linear(x, weight: weight, bias: hasBias ? bias : nil, addingTo: residual, packing: packing)
-    }
-
-    public override func namedParameters(prefix: String = "") -> [(name: String, parameter: Parameter)] {
-        hasBias ? super.namedParameters(prefix: prefix) : [(prefix + "weight", _weight)]
+        return CLIPTensor.linear(x, weight: weight, bias: bias, addingTo: residual, packing: packing)
     }
 }
 
@@ -56,10 +50,10 @@ public final class LayerNorm: Module {
     public let epsilon: Float
 
     public init(_ width: Int, epsilon: Float = 1e-5) {
-        _weight = Parameter(wrappedValue: Tensor.ones([width]))
-        _bias = Parameter(wrappedValue: Tensor.zeros([width]))
         self.epsilon = epsilon
         super.init()
+        weight = Tensor.ones([width])
+        bias = Tensor.zeros([width])
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
@@ -74,10 +68,10 @@ public final class Conv2d: Module {
     public let padding: Int
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0) {
-        _weight = Parameter(wrappedValue: Tensor.zeros([outChannels, inChannels, kernelSize, kernelSize]))
         self.stride = stride
         self.padding = padding
         super.init()
+        weight = Tensor.zeros([outChannels, inChannels, kernelSize, kernelSize])
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
@@ -89,16 +83,16 @@ public final class Conv2d: Module {
 public final class BatchNorm2d: Module {
     @Parameter public var weight: Tensor
     @Parameter public var bias: Tensor
-    @Parameter public var runningMean: Tensor  // "running_mean", a buffer
-    @Parameter public var runningVariance: Tensor  // "running_var", a buffer
+    @Parameter(key: "running_mean", trainable: false) public var runningMean: Tensor
+    @Parameter(key: "running_var", trainable: false) public var runningVariance: Tensor
     public let epsilon: Float = 1e-5
 
     public init(_ channels: Int) {
-        _weight = Parameter(wrappedValue: Tensor.ones([channels]))
-        _bias = Parameter(wrappedValue: Tensor.zeros([channels]))
-        _runningMean = Parameter(wrappedValue: Tensor.zeros([channels]), key: "running_mean", trainable: false)
-        _runningVariance = Parameter(wrappedValue: Tensor.ones([channels]), key: "running_var", trainable: false)
         super.init()
+        weight = Tensor.ones([channels])
+        bias = Tensor.zeros([channels])
+        runningMean = Tensor.zeros([channels])
+        runningVariance = Tensor.ones([channels])
     }
 
     /// `(x − mean) / √(var + ε) · weight + bias`, computed as torch's CPU kernel does:
@@ -115,24 +109,22 @@ public final class BatchNorm2d: Module {
 /// Multi-head self-attention with PyTorch's fused input projection (`in_proj_weight` `[3D, D]`,
 /// q, k, v in that order) and `out_proj`.
 public final class MultiHeadAttention: Module {
-    @Parameter public var inProjectionWeight: Tensor  // "in_proj_weight"
-    @Parameter public var inProjectionBias: Tensor  // "in_proj_bias"
-    public let outProjection: Linear
+    @Parameter(key: "in_proj_weight") public var inProjectionWeight: Tensor
+    @Parameter(key: "in_proj_bias") public var inProjectionBias: Tensor
+    @ModuleInfo(key: "out_proj") public var outProjection: Linear
     public let heads: Int
     /// The input projection packed for few-row inference products.
     public let inProjectionPacking = PackedWeightCache()
     /// A LoRA update of the fused input projection (not part of the state dict).
     public var inProjectionAdapter: LowRankAdapter?
 
-    public override class var childKeys: [String: String] { ["outProjection": "out_proj"] }
-
     public init(width: Int, heads: Int) {
         precondition(width % heads == 0, "width \(width) not divisible by \(heads) heads")
-        _inProjectionWeight = Parameter(wrappedValue: Tensor.zeros([3 * width, width]), key: "in_proj_weight")
-        _inProjectionBias = Parameter(wrappedValue: Tensor.zeros([3 * width]), key: "in_proj_bias")
-        outProjection = Linear(width, width)
         self.heads = heads
         super.init()
+        inProjectionWeight = Tensor.zeros([3 * width, width])
+        inProjectionBias = Tensor.zeros([3 * width])
+        outProjection = Linear(width, width)
     }
 
     /// `[B, L, D] → [B, L, D]`, plus `residual` when given (fused into the output projection).
@@ -151,17 +143,15 @@ public final class MultiHeadAttention: Module {
 
 /// The transformer MLP: `c_fc`, activation, `c_proj`.
 public final class MLP: Module {
-    public let fc: Linear
-    public let projection: Linear
+    @ModuleInfo(key: "c_fc") public var fc: Linear
+    @ModuleInfo(key: "c_proj") public var projection: Linear
     public let activation: Activation
 
-    public override class var childKeys: [String: String] { ["fc": "c_fc", "projection": "c_proj"] }
-
     public init(width: Int, hiddenWidth: Int, activation: Activation) {
-        fc = Linear(width, hiddenWidth)
-        projection = Linear(hiddenWidth, width)
         self.activation = activation
         super.init()
+        fc = Linear(width, hiddenWidth)
+        projection = Linear(hiddenWidth, width)
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
@@ -177,19 +167,17 @@ public final class MLP: Module {
 /// A pre-norm transformer block (same computation as open_clip `transformer.py`
 /// `ResidualAttentionBlock`): `x + attn(ln_1(x))`, then `x + mlp(ln_2(x))`.
 public final class ResidualAttentionBlock: Module {
-    public let norm1: LayerNorm
-    public let attention: MultiHeadAttention
-    public let norm2: LayerNorm
+    @ModuleInfo(key: "ln_1") public var norm1: LayerNorm
+    @ModuleInfo(key: "attn") public var attention: MultiHeadAttention
+    @ModuleInfo(key: "ln_2") public var norm2: LayerNorm
     public let mlp: MLP
 
-    public override class var childKeys: [String: String] { ["norm1": "ln_1", "attention": "attn", "norm2": "ln_2"] }
-
     public init(width: Int, heads: Int, mlpWidth: Int, activation: Activation) {
+        mlp = MLP(width: width, hiddenWidth: mlpWidth, activation: activation)
+        super.init()
         norm1 = LayerNorm(width)
         attention = MultiHeadAttention(width: width, heads: heads)
         norm2 = LayerNorm(width)
-        mlp = MLP(width: width, hiddenWidth: mlpWidth, activation: activation)
-        super.init()
     }
 
     public func callAsFunction(_ x: Tensor, causal: Bool = false) -> Tensor {
@@ -210,13 +198,11 @@ public final class ResidualAttentionBlock: Module {
 
 /// A stack of residual attention blocks (`resblocks.N`).
 public final class Transformer: Module {
-    public let blocks: [ResidualAttentionBlock]
-
-    public override class var childKeys: [String: String] { ["blocks": "resblocks"] }
+    @ModuleInfo(key: "resblocks") public var blocks: [ResidualAttentionBlock]
 
     public init(width: Int, layers: Int, heads: Int, mlpWidth: Int, activation: Activation) {
-        blocks = (0..<layers).map { _ in ResidualAttentionBlock(width: width, heads: heads, mlpWidth: mlpWidth, activation: activation) }
         super.init()
+        blocks = (0..<layers).map { _ in ResidualAttentionBlock(width: width, heads: heads, mlpWidth: mlpWidth, activation: activation) }
     }
 
     public func callAsFunction(_ x: Tensor, causal: Bool = false) -> Tensor {
@@ -236,8 +222,8 @@ public final class Embedding: Module {
     @Parameter public var weight: Tensor
 
     public init(_ count: Int, _ width: Int) {
-        _weight = Parameter(wrappedValue: Tensor.zeros([count, width]))
         super.init()
+        weight = Tensor.zeros([count, width])
     }
 
     /// Rows of `weight` for `ids`, shaped `shape + [width]`.

@@ -1,26 +1,109 @@
 import CLIPTensor
 
-/// A named, trainable tensor slot in a `Module`.
+/// A named, trainable tensor slot in a `Module`; its checkpoint key is written on the property.
 ///
 /// ```swift
-/// final class Scale: Module {
-///     @Parameter var weight: Tensor
-///     @Parameter var inProjectionBias: Tensor   // initialised with Parameter(wrappedValue:key:)
+/// final class Attention: Module {
+///     @Parameter(key: "in_proj_weight") var inProjectionWeight: Tensor
+///     @Parameter var scale: Tensor        // key "scale", the Swift name
+///
+///     init(width: Int) {
+///         super.init()
+///         inProjectionWeight = Tensor.zeros([3 * width, width])
+///         scale = Tensor(1)
+///     }
 /// }
 /// ```
 @propertyWrapper
 public final class Parameter: @unchecked Sendable {
-    public var wrappedValue: Tensor
+    private var value: Tensor?
     /// The state-dict name when it differs from the Swift property name.
     public let key: String?
     /// Buffers (BatchNorm running statistics) load and save like parameters but are never trained.
     public let isTrainable: Bool
 
-    public init(wrappedValue: Tensor, key: String? = nil, trainable: Bool = true) {
-        self.wrappedValue = wrappedValue
+    /// The tensor; a module assigns it in its initialiser, before any use.
+    public var wrappedValue: Tensor {
+        get {
+            guard let value else { preconditionFailure("parameter \(key ?? "") read before its module's initialiser set it") }
+            return value
+        }
+        set { value = newValue }
+    }
+
+    /// A slot whose tensor the module's initialiser assigns.
+    public init(key: String? = nil, trainable: Bool = true) {
         self.key = key
         self.isTrainable = trainable
     }
+
+    /// A slot holding `wrappedValue`.
+    public init(wrappedValue: Tensor, key: String? = nil, trainable: Bool = true) {
+        self.value = wrappedValue
+        self.key = key
+        self.isTrainable = trainable
+    }
+}
+
+/// A parameter that a module may or may not have (a linear layer's bias): nil is no parameter and
+/// no state-dict entry.
+@propertyWrapper
+public final class OptionalParameter: @unchecked Sendable {
+    /// The slot, while there is a tensor.
+    public private(set) var parameter: Parameter?
+    /// The state-dict name when it differs from the Swift property name.
+    public let key: String?
+
+    public var wrappedValue: Tensor? {
+        get { parameter?.wrappedValue }
+        set {
+            guard let newValue else { parameter = nil; return }
+            if let parameter { parameter.wrappedValue = newValue } else { parameter = Parameter(wrappedValue: newValue, key: key) }
+        }
+    }
+
+    /// A slot, empty until the module's initialiser assigns a tensor.
+    public init(key: String? = nil) {
+        self.key = key
+    }
+}
+
+/// A child module (or an array or optional of them) whose state-dict name differs from the Swift
+/// property name; the key is written on the property. An empty key puts the child's parameters at
+/// this module's level (open_clip keeps the text tower's keys at the top of the state dict).
+///
+/// ```swift
+/// @ModuleInfo(key: "out_proj") public var outProjection: Linear
+/// @ModuleInfo(key: "resblocks") public var blocks: [ResidualAttentionBlock]
+/// ```
+@propertyWrapper
+public final class ModuleInfo<Value>: @unchecked Sendable {
+    private var value: Value?
+    /// The state-dict name of the child.
+    public let key: String
+
+    public var wrappedValue: Value {
+        get {
+            guard let value else { preconditionFailure("module '\(key)' read before its parent's initialiser set it") }
+            return value
+        }
+        set { value = newValue }
+    }
+
+    /// A slot whose child the parent's initialiser assigns.
+    public init(key: String) {
+        self.key = key
+    }
+}
+
+/// What `Module` reflection reads from a `ModuleInfo` of any value type.
+protocol KeyedChild {
+    var key: String { get }
+    var child: Any { get }
+}
+
+extension ModuleInfo: KeyedChild {
+    var child: Any { wrappedValue }
 }
 
 /// The base of every layer and model: discovers its parameters and child modules by reflection,
@@ -28,10 +111,6 @@ public final class Parameter: @unchecked Sendable {
 /// replaces them strictly.
 open class Module {
     public init() {}
-
-    /// State-dict names for child modules whose Swift names differ (for example `["conv": "0"]`);
-    /// an empty name merges the child's parameters into this module's level.
-    open class var childKeys: [String: String] { [:] }
 
     /// Every parameter and buffer with its full state-dict name, in declaration order.
     public func namedParameters(prefix: String = "") -> [(name: String, parameter: Parameter)] {
@@ -67,25 +146,30 @@ open class Module {
             switch child.value {
             case let parameter as Parameter:
                 result.append(.parameter(prefix + (parameter.key ?? swiftName), parameter))
-            case let module as Module:
-                result.append(.module(childPrefix(prefix, swiftName), module))
-            case let modules as [Module]:
-                let key = Self.childKeys[swiftName] ?? swiftName
-                for (index, module) in modules.enumerated() { result.append(.module(prefix + "\(key).\(index).", module)) }
+            case let optional as OptionalParameter:
+                if let parameter = optional.parameter { result.append(.parameter(prefix + (optional.key ?? swiftName), parameter)) }
+            case let keyed as KeyedChild:
+                result += Self.modules(keyed.child, prefix: prefix, key: keyed.key)
             default:
-                if let optional = child.value as? OptionalModule, let module = optional.module {
-                    result.append(.module(childPrefix(prefix, swiftName), module))
-                }
+                result += Self.modules(child.value, prefix: prefix, key: swiftName)
             }
         }
         return result
     }
 
-    /// The name prefix of a child; an empty key in `childKeys` puts the child's parameters at this
-    /// module's level (open_clip keeps the text tower's keys at the top of the state dict).
-    private func childPrefix(_ prefix: String, _ swiftName: String) -> String {
-        let key = Self.childKeys[swiftName] ?? swiftName
-        return key.isEmpty ? prefix : prefix + key + "."
+    /// `value` as child modules named `key` (a module, an array of them as `key.N`, or an optional).
+    private static func modules(_ value: Any, prefix: String, key: String) -> [Member] {
+        switch value {
+        case let module as Module:
+            return [.module(key.isEmpty ? prefix : prefix + key + ".", module)]
+        case let modules as [Module]:
+            return modules.enumerated().map { .module(prefix + "\(key).\($0.offset).", $0.element) }
+        default:
+            if let optional = value as? OptionalModule, let module = optional.module {
+                return [.module(key.isEmpty ? prefix : prefix + key + ".", module)]
+            }
+            return []
+        }
     }
 
     /// The tensors of `namedParameters()`, keyed by name.

@@ -283,7 +283,7 @@ public final class Trainer {
         var loss: Tensor
         switch options.loss {
         case .clip: loss = ContrastiveLoss.clip(imageFeatures: image, textFeatures: text, scale: scale)
-        case .siglip: loss = ContrastiveLoss.sigLIP(imageFeatures: image, textFeatures: text, scale: scale, bias: model.logitBias!.value)
+        case .siglip: loss = ContrastiveLoss.sigLIP(imageFeatures: image, textFeatures: text, scale: scale, bias: model.logitBias!)
         }
         if let teacher, let (teacherImage, teacherText) = teacherFeatures {
             loss = loss + ContrastiveLoss.distillation(student: image, text, scale: scale, teacher: teacherImage, teacherText,

@@ -44,7 +44,7 @@ struct TrainingStepParityTests {
         let loss: Tensor
         switch lossName {
         case "siglip":
-            loss = ContrastiveLoss.sigLIP(imageFeatures: imageFeatures, textFeatures: textFeatures, scale: scale, bias: model.logitBias!.value)
+            loss = ContrastiveLoss.sigLIP(imageFeatures: imageFeatures, textFeatures: textFeatures, scale: scale, bias: model.logitBias!)
         case "distill":
             let teacher = try CLIPLoader.load(path: folder.appendingPathComponent("teacher").path).model
             let (teacherImage, teacherText) = try withNoGrad {

@@ -12,9 +12,7 @@ public final class ModifiedResNet: Module, ImageEncoder {
     let conv2: Conv2d, bn2: BatchNorm2d
     let conv3: Conv2d, bn3: BatchNorm2d
     let layer1: [Bottleneck], layer2: [Bottleneck], layer3: [Bottleneck], layer4: [Bottleneck]
-    let attentionPool: AttentionPool2d
-
-    public override class var childKeys: [String: String] { ["attentionPool": "attnpool"] }
+    @ModuleInfo(key: "attnpool") var attentionPool: AttentionPool2d
 
     public init(_ configuration: VisionConfiguration, embedDim: Int) {
         let width = configuration.width
@@ -33,9 +31,9 @@ public final class ModifiedResNet: Module, ImageEncoder {
         layer2 = stage(width * 2, configuration.layers[1], stride: 2)
         layer3 = stage(width * 4, configuration.layers[2], stride: 2)
         layer4 = stage(width * 8, configuration.layers[3], stride: 2)
+        super.init()
         attentionPool = AttentionPool2d(spatial: configuration.imageSize / 32, width: width * 32,
                                         heads: configuration.heads, outputWidth: embedDim)
-        super.init()
     }
 
     public var imageSize: Int { configuration.imageSize }
@@ -84,36 +82,34 @@ final class Bottleneck: Module {
 }
 
 final class Downsample: Module {
-    let conv: Conv2d
-    let norm: BatchNorm2d
-    override class var childKeys: [String: String] { ["conv": "0", "norm": "1"] }
+    @ModuleInfo(key: "0") var conv: Conv2d
+    @ModuleInfo(key: "1") var norm: BatchNorm2d
 
     init(_ inputs: Int, _ outputs: Int) {
+        super.init()
         conv = Conv2d(inputs, outputs, kernelSize: 1)
         norm = BatchNorm2d(outputs)
-        super.init()
     }
 }
 
 /// Attention pooling whose single query is the mean of the feature map (plus its positional
 /// embedding), with separate q/k/v projections and `c_proj` as the output projection.
 final class AttentionPool2d: Module {
-    @Parameter var positionalEmbedding: Tensor   // "positional_embedding" [S + 1, C]
-    let keyProjection: Linear, queryProjection: Linear, valueProjection: Linear, outputProjection: Linear
+    @Parameter(key: "positional_embedding") var positionalEmbedding: Tensor   // [S + 1, C]
+    @ModuleInfo(key: "k_proj") var keyProjection: Linear
+    @ModuleInfo(key: "q_proj") var queryProjection: Linear
+    @ModuleInfo(key: "v_proj") var valueProjection: Linear
+    @ModuleInfo(key: "c_proj") var outputProjection: Linear
     let heads: Int
 
-    override class var childKeys: [String: String] {
-        ["keyProjection": "k_proj", "queryProjection": "q_proj", "valueProjection": "v_proj", "outputProjection": "c_proj"]
-    }
-
     init(spatial: Int, width: Int, heads: Int, outputWidth: Int) {
-        _positionalEmbedding = Parameter(wrappedValue: Tensor.zeros([spatial * spatial + 1, width]), key: "positional_embedding")
+        self.heads = heads
+        super.init()
+        positionalEmbedding = Tensor.zeros([spatial * spatial + 1, width])
         keyProjection = Linear(width, width)
         queryProjection = Linear(width, width)
         valueProjection = Linear(width, width)
         outputProjection = Linear(width, outputWidth)
-        self.heads = heads
-        super.init()
     }
 
     func callAsFunction(_ features: Tensor) -> Tensor {

@@ -9,24 +9,21 @@ import CLIPTensor
 /// (`token_embedding.weight`, `transformer.resblocks.…`, `ln_final`, `text_projection`).
 public final class TextTransformer: Module {
     public let configuration: TextConfiguration
-    let tokenEmbedding: Embedding
-    @Parameter var positionalEmbedding: Tensor   // "positional_embedding" [context, W]
+    @ModuleInfo(key: "token_embedding") var tokenEmbedding: Embedding
+    @Parameter(key: "positional_embedding") var positionalEmbedding: Tensor   // [context, W]
     let transformer: Transformer
-    let finalNorm: LayerNorm
-    @Parameter var projection: Tensor            // "text_projection" [W, E]
-
-    public override class var childKeys: [String: String] { ["tokenEmbedding": "token_embedding", "finalNorm": "ln_final"] }
+    @ModuleInfo(key: "ln_final") var finalNorm: LayerNorm
+    @Parameter(key: "text_projection") var projection: Tensor                 // [W, E]
 
     public init(_ configuration: TextConfiguration, embedDim: Int, activation: Activation) {
         self.configuration = configuration
-        tokenEmbedding = Embedding(configuration.vocabSize, configuration.width)
-        _positionalEmbedding = Parameter(wrappedValue: Tensor.zeros([configuration.contextLength, configuration.width]),
-                                         key: "positional_embedding")
         transformer = Transformer(width: configuration.width, layers: configuration.layers, heads: configuration.heads,
                                   mlpWidth: configuration.mlpWidth, activation: activation)
-        finalNorm = LayerNorm(configuration.width)
-        _projection = Parameter(wrappedValue: Tensor.zeros([configuration.width, embedDim]), key: "text_projection")
         super.init()
+        tokenEmbedding = Embedding(configuration.vocabSize, configuration.width)
+        positionalEmbedding = Tensor.zeros([configuration.contextLength, configuration.width])
+        finalNorm = LayerNorm(configuration.width)
+        projection = Tensor.zeros([configuration.width, embedDim])
     }
 
     /// Token ids (each row padded to the same length, at most the context length) → `[N, E]`.

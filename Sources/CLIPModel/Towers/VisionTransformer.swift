@@ -8,32 +8,28 @@ import CLIPTensor
 /// the class token's final LayerNorm and projection.
 public final class VisionTransformer: Module, ImageEncoder {
     public let configuration: VisionConfiguration
-    let patchEmbedding: Conv2d
-    @Parameter var classEmbedding: Tensor       // "class_embedding" [W]
-    @Parameter var positionalEmbedding: Tensor  // "positional_embedding" [T, W]
-    let preNorm: LayerNorm
+    @ModuleInfo(key: "conv1") var patchEmbedding: Conv2d
+    @Parameter(key: "class_embedding") var classEmbedding: Tensor            // [W]
+    @Parameter(key: "positional_embedding") var positionalEmbedding: Tensor  // [T, W]
+    @ModuleInfo(key: "ln_pre") var preNorm: LayerNorm
     let transformer: Transformer
-    let postNorm: LayerNorm
-    @Parameter var projection: Tensor           // "proj" [W, E]
+    @ModuleInfo(key: "ln_post") var postNorm: LayerNorm
+    @Parameter(key: "proj") var projection: Tensor                           // [W, E]
     let patchPacking = PackedWeightCache()
-
-    public override class var childKeys: [String: String] {
-        ["patchEmbedding": "conv1", "preNorm": "ln_pre", "postNorm": "ln_post"]
-    }
 
     public init(_ configuration: VisionConfiguration, embedDim: Int, activation: Activation) {
         let (width, patch) = (configuration.width, configuration.patchSize ?? 1)
         let grid = configuration.imageSize / patch
         self.configuration = configuration
-        patchEmbedding = Conv2d(3, width, kernelSize: patch, stride: patch)
-        _classEmbedding = Parameter(wrappedValue: Tensor.zeros([width]), key: "class_embedding")
-        _positionalEmbedding = Parameter(wrappedValue: Tensor.zeros([grid * grid + 1, width]), key: "positional_embedding")
-        preNorm = LayerNorm(width)
         transformer = Transformer(width: width, layers: configuration.layers[0], heads: configuration.heads,
                                   mlpWidth: configuration.mlpWidth, activation: activation)
-        postNorm = LayerNorm(width)
-        _projection = Parameter(wrappedValue: Tensor.zeros([width, embedDim]), key: "proj")
         super.init()
+        patchEmbedding = Conv2d(3, width, kernelSize: patch, stride: patch)
+        classEmbedding = Tensor.zeros([width])
+        positionalEmbedding = Tensor.zeros([grid * grid + 1, width])
+        preNorm = LayerNorm(width)
+        postNorm = LayerNorm(width)
+        projection = Tensor.zeros([width, embedDim])
     }
 
     public var imageSize: Int { configuration.imageSize }
