@@ -13,16 +13,19 @@ import CCrypto
 /// let hex = digest.finalizeHex()
 /// ```
 public struct StreamingDigest {
+    /// The hash functions the Hub's checksums use.
     public enum Algorithm: Sendable { case sha256, sha1 }
 
     #if canImport(CryptoKit)
     private var sha256: SHA256?
     private var sha1: Insecure.SHA1?
 
+    /// A digest with no input yet.
     public init(_ algorithm: Algorithm) {
         if algorithm == .sha256 { sha256 = SHA256() } else { sha1 = Insecure.SHA1() }
     }
 
+    /// Feeds `bytes`.
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         sha256?.update(bufferPointer: bytes)
         sha1?.update(bufferPointer: bytes)
@@ -46,10 +49,12 @@ public struct StreamingDigest {
         deinit { EVP_MD_CTX_free(pointer) }
     }
 
+    /// A digest with no input yet.
     public init(_ algorithm: Algorithm) {
         context = Context(algorithm)
     }
 
+    /// Feeds `bytes`.
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         _ = EVP_DigestUpdate(context.pointer, bytes.baseAddress, bytes.count)
     }
@@ -63,10 +68,12 @@ public struct StreamingDigest {
     }
     #endif
 
+    /// Feeds the bytes of `data`.
     public mutating func update(_ data: Data) {
         data.withUnsafeBytes { update($0) }
     }
 
+    /// Feeds the UTF-8 bytes of `text`.
     public mutating func update(_ text: String) {
         update(Data(text.utf8))
     }

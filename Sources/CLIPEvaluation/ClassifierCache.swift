@@ -6,8 +6,10 @@ import Foundation
 /// Zero-shot classifier weights on disk, keyed by the model's fingerprint, the templates and the
 /// class names: `<directory>/<key>.safetensors` with the names in its metadata.
 public struct ClassifierCache: Sendable {
+    /// The folder holding one `.safetensors` file per classifier.
     public let directory: URL
 
+    /// A cache in `directory` (created when the first classifier is stored).
     public init(directory: URL) { self.directory = directory }
 
     /// The zero-shot classifier of `classNames` under `templates`: read from (or built and stored

@@ -9,6 +9,7 @@ public enum EvaluationError: Error, Equatable, CustomStringConvertible {
     /// An argument outside what the computation accepts.
     case invalidArgument(String)
 
+    /// The message shown to the user.
     public var description: String {
         switch self {
         case let .unreadableDataset(path, reason): return "\(path): \(reason)"

@@ -10,12 +10,14 @@ import Foundation
 public struct LinearProbe: Sendable {
     /// `[C, D]` weights and `[C]` biases.
     public let weights: Tensor
+    /// `[C]` biases.
     public let bias: Tensor
     /// The chosen L2 strength λ (loss = mean cross-entropy + λ/2 · ‖W‖²).
     public let l2: Float
     /// Validation accuracy of each λ tried.
     public let search: [(l2: Float, accuracy: Double)]
 
+    /// The L2 strengths tried when none are given: one per decade from 1e-6 to 0.1.
     public static let defaultStrengths: [Float] = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
 
     /// Fits on `features` `[N, D]` with `labels` in 0..<`classes`; `validationFraction` of the samples

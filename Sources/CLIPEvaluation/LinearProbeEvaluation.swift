@@ -8,23 +8,35 @@ import Foundation
 public struct LinearProbeEvaluation {
     /// What the evaluation measured.
     public struct Report: Codable, Sendable {
+        /// One L2 strength tried and its validation-split accuracy.
         public struct Trial: Codable, Sendable {
+            /// The strength λ.
             public let l2: Float
+            /// Top-1 accuracy on the training data's validation split.
             public let accuracy: Double
         }
 
+        /// The task's name, as CLIP_benchmark reports it.
         public var task = "linear_probe"
+        /// The model reference as the user gave it.
         public let model: String
+        /// Training images that could be read.
         public let trainImages: Int
+        /// Validation images that could be read.
         public let validationImages: Int
+        /// Images of either set that could not be read.
         public let failed: Int
+        /// Each unreadable image and why.
         public let failures: [ImageFailure]
+        /// The number of classes.
         public let classes: Int
         /// The chosen L2 strength, and the validation-split accuracy of each strength tried.
         public let l2: Float
+        /// Every strength tried.
         public let search: [Trial]
         /// Top-1 accuracy on the validation set.
         public let acc1: Double
+        /// Wall-clock seconds for encoding, fitting and scoring.
         public let elapsedSeconds: Double
 
         enum CodingKeys: String, CodingKey {
@@ -33,7 +45,9 @@ public struct LinearProbeEvaluation {
         }
     }
 
+    /// What was measured.
     public let report: Report
+    /// The fitted probe.
     public let probe: LinearProbe
     /// The training class names, in the probe's output order.
     public let classNames: [String]

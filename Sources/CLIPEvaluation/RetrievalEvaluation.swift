@@ -4,19 +4,31 @@ import Foundation
 
 /// Image↔text retrieval over a captioned dataset, scored as CLIP_benchmark scores it.
 public enum RetrievalEvaluation {
+    /// What a retrieval evaluation measured, with CLIP_benchmark's keys.
     public struct Report: Codable, Sendable {
+        /// The task's name, as CLIP_benchmark reports it.
         public var task = "zeroshot_retrieval"
+        /// The model reference as the user gave it.
         public let model: String
+        /// The dataset's table.
         public let dataset: String
+        /// Distinct images in the table.
         public let images: Int
+        /// Captions in the table.
         public let captions: Int
+        /// Images that could be read.
         public let evaluatedImages: Int
+        /// Captions of the images that could be read.
         public let evaluatedCaptions: Int
+        /// Images that could not be read.
         public let failed: Int
+        /// Each unreadable image and why.
         public let failures: [ImageFailure]
+        /// Images whose features came from the cache.
         public let imagesFromCache: Int
         /// `image_retrieval_recall@K` (text→image) and `text_retrieval_recall@K` (image→text), K = 1, 5, 10.
         public let metrics: [String: Double]
+        /// Wall-clock seconds for the whole evaluation.
         public let elapsedSeconds: Double
 
         enum CodingKeys: String, CodingKey {

@@ -4,21 +4,35 @@ import Foundation
 
 /// Zero-shot classification of a labelled dataset, scored as CLIP_benchmark scores it.
 public struct ZeroShotEvaluation: Sendable {
+    /// What a zero-shot evaluation measured, with CLIP_benchmark's keys.
     public struct Report: Codable, Sendable {
+        /// The task's name, as CLIP_benchmark reports it.
         public var task = "zeroshot_classification"
+        /// The model reference as the user gave it.
         public let model: String
+        /// The dataset's folder or table.
         public let dataset: String
+        /// The template set's name.
         public let templates: String
+        /// Templates per class.
         public let templateCount: Int
+        /// The number of classes.
         public let classes: Int
+        /// Images in the dataset.
         public let images: Int
+        /// Images that could be read and were classified.
         public let evaluated: Int
+        /// Images that could not be read.
         public let failed: Int
+        /// Each unreadable image and why.
         public let failures: [ImageFailure]
+        /// Images whose features came from the cache.
         public let imagesFromCache: Int
+        /// Whether the classifier weights came from the cache.
         public let classifierFromCache: Bool
         /// `acc1`, `acc5`, `mean_per_class_recall`.
         public let metrics: [String: Double]
+        /// Wall-clock seconds for the whole evaluation.
         public let elapsedSeconds: Double
 
         enum CodingKeys: String, CodingKey {
@@ -28,6 +42,7 @@ public struct ZeroShotEvaluation: Sendable {
         }
     }
 
+    /// What was measured.
     public let report: Report
     /// For each evaluated sample: its index in the dataset and every class, best first.
     public let rankings: [(sample: Int, classes: [Int])]

@@ -2,7 +2,9 @@ import Foundation
 
 /// One cached repository, as `clip cache list` and `huggingface-cli scan-cache` report it.
 public struct CachedRepository: Sendable, Equatable {
+    /// One cached commit of a repository.
     public struct Revision: Sendable, Equatable {
+        /// The commit id (the snapshot folder's name).
         public let commit: String
         /// Branches and tags recorded at this commit.
         public let refs: [String]
@@ -10,11 +12,15 @@ public struct CachedRepository: Sendable, Equatable {
         public let files: [String]
     }
 
+    /// `owner/name`.
     public let repository: String
+    /// `models--owner--name` in the cache.
     public let folder: URL
     /// Bytes of all blobs (shared by revisions, counted once).
     public let sizeOnDisk: Int64
+    /// Every cached commit.
     public let revisions: [Revision]
+    /// The newest modification time of the repository's files, if any.
     public let lastModified: Date?
 }
 

@@ -8,8 +8,10 @@ import Foundation
 ///     <root>/models--owner--name/.no_exist/<commit>/<file>     files known to be absent
 ///     <root>/.locks/models--owner--name/<etag>.lock            flock(2) while a blob is written
 public struct HubCache: Sendable {
+    /// The cache folder (`$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`).
     public let root: URL
 
+    /// The cache at `root`.
     public init(root: URL) { self.root = root }
 
     /// `models--owner--name`.
@@ -25,6 +27,7 @@ public struct HubCache: Sendable {
         return parts.joined(separator: "/")
     }
 
+    /// `models--owner--name` for `owner/name`.
     public func repositoryFolder(_ repository: String) -> URL {
         root.appendingPathComponent(Self.folderName(repository: repository), isDirectory: true)
     }
@@ -33,6 +36,7 @@ public struct HubCache: Sendable {
         repositoryFolder(repository).appendingPathComponent("blobs/\(etag)")
     }
 
+    /// The snapshot folder of `commit`, where the files appear under their repository names.
     public func snapshotFolder(_ repository: String, commit: String) -> URL {
         repositoryFolder(repository).appendingPathComponent("snapshots/\(commit)", isDirectory: true)
     }

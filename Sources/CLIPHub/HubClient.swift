@@ -11,7 +11,9 @@ import NIOHTTP1
 ///
 /// Calls block until done; use one client from one thread at a time.
 public final class HubClient: @unchecked Sendable {
+    /// Endpoint, token, cache and offline mode.
     public let configuration: HubConfiguration
+    /// The cache downloads go into.
     public let cache: HubCache
     /// Tries per file when the connection drops mid-transfer (each resumes where the last stopped).
     public var maximumAttempts = 5
@@ -22,6 +24,7 @@ public final class HubClient: @unchecked Sendable {
     /// Set after the Hub could not be reached: later files come from the cache without waiting again.
     private var unreachable = false
 
+    /// A client for `configuration` (by default the environment's).
     public init(configuration: HubConfiguration = .current) {
         self.configuration = configuration
         cache = HubCache(root: configuration.cacheDirectory)

@@ -18,8 +18,10 @@ public struct HubConfiguration: Sendable, Equatable {
     /// the run uses the cache.
     public var connectTimeout: Double
 
+    /// The public Hub.
     public static let defaultEndpoint = "https://huggingface.co"
 
+    /// A configuration with these values (tests, or callers that do not read the environment).
     public init(endpoint: String = defaultEndpoint, token: String? = nil, cacheDirectory: URL, offline: Bool = false,
                 connectTimeout: Double = 10) {
         self.endpoint = Self.trimmedEndpoint(endpoint)

@@ -27,6 +27,7 @@ public enum HubError: Error, Equatable, CustomStringConvertible {
     /// Reading or writing the cache failed.
     case cache(path: String, reason: String)
 
+    /// The message shown to the user.
     public var description: String {
         switch self {
         case let .invalidReference(text, reason):

@@ -38,11 +38,14 @@ public struct HubFileMetadata: Sendable, Equatable {
 
 /// Bytes of a file arriving, for progress display.
 public struct DownloadProgress: Sendable {
+    /// The file's name in the repository.
     public let file: String
     /// Bytes on disk so far, including a resumed partial file.
     public let completed: Int64
+    /// Its size when the Hub reported one.
     public let total: Int64?
     /// Bytes that were already on disk from an earlier, interrupted download.
     public let resumedFrom: Int64
+    /// Set on the last event of a file, after its checksum was verified.
     public let finished: Bool
 }

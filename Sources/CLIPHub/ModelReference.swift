@@ -2,8 +2,11 @@ import Foundation
 
 /// One entry of open_clip's pretrained registry: `architecture:tag` names weights in a Hub repository.
 public struct PretrainedTag: Sendable, Equatable {
+    /// The open_clip architecture (`ViT-B-32`).
     public let architecture: String
+    /// The pretrained tag (`openai`, `laion2b_s34b_b79k`).
     public let tag: String
+    /// The Hub repository holding the weights.
     public let repository: String
     /// open_clip builds these weights with QuickGELU (OpenAI's models and some early LAION runs),
     /// whatever the repository's own configuration says.
@@ -55,6 +58,7 @@ public enum ModelReference: Sendable, Equatable, CustomStringConvertible {
         return .local(path: text)
     }
 
+    /// The reference as a user writes it.
     public var description: String {
         switch self {
         case let .local(path): return path

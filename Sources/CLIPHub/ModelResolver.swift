@@ -2,6 +2,7 @@ import Foundation
 
 /// A model reference made local: the directory or file to load, and what the reference implies.
 public struct ResolvedModel: Sendable, Equatable {
+    /// What was asked for.
     public let reference: ModelReference
     /// A model directory (a Hub snapshot folder) or a weights file.
     public let path: String
@@ -13,11 +14,13 @@ public struct ResolvedModel: Sendable, Equatable {
 /// open_clip pretrained tags by downloading what a CLIP model needs into the Hub cache (or finding
 /// it there offline).
 public final class ModelResolver: @unchecked Sendable {
+    /// Endpoint, token, cache and offline mode.
     public let configuration: HubConfiguration
     /// Called as bytes arrive, for a progress display.
     public var progress: (@Sendable (DownloadProgress) -> Void)?
     private var clientStorage: HubClient?
 
+    /// A resolver for `configuration` (by default the environment's).
     public init(configuration: HubConfiguration = .current) {
         self.configuration = configuration
     }
@@ -39,10 +42,12 @@ public final class ModelResolver: @unchecked Sendable {
     static let huggingFaceExtras = ["preprocessor_config.json", "vocab.json", "merges.txt", "tokenizer_config.json",
                                     "special_tokens_map.json", "tokenizer.json"]
 
+    /// Resolves a reference as a user writes it (path, `owner/name[@revision]`, `ARCH:TAG`).
     public func resolve(_ text: String) throws -> ResolvedModel {
         try resolve(try ModelReference.parse(text))
     }
 
+    /// Resolves a parsed reference, downloading what the cache lacks.
     public func resolve(_ reference: ModelReference) throws -> ResolvedModel {
         switch reference {
         case let .local(path):

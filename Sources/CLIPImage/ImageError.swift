@@ -15,6 +15,7 @@ public enum ImageError: Error, Equatable, CustomStringConvertible {
     /// A preprocessing parameter is out of range.
     case invalidParameter(String)
 
+    /// The message shown to the user.
     public var description: String {
         switch self {
         case let .unreadableFile(path, reason): return "\(path): cannot read: \(reason)"

@@ -32,8 +32,11 @@ public struct PixelImage: Sendable, Equatable {
         }
     }
 
+    /// How the samples are laid out (Pillow's mode).
     public let mode: Mode
+    /// Columns.
     public let width: Int
+    /// Rows.
     public let height: Int
     /// Interleaved 8-bit samples (`width · height · channels`); empty for `luminance16`.
     public internal(set) var samples: [UInt8]
@@ -42,6 +45,7 @@ public struct PixelImage: Sendable, Equatable {
     /// 256 RGB triples for `palette` images; empty otherwise.
     public internal(set) var palette: [UInt8]
 
+    /// An image of `mode`; 8-bit modes use `samples`, 16-bit ones `samples16`, palette images `palette`.
     public init(mode: Mode, width: Int, height: Int, samples: [UInt8] = [], samples16: [UInt16] = [], palette: [UInt8] = []) {
         precondition(width >= 0 && height >= 0, "negative image size")
         if mode == .luminance16 {
@@ -67,10 +71,14 @@ public struct PixelImage: Sendable, Equatable {
 
 /// An 8-bit RGB image, row-major `[height][width][3]`.
 public struct RGBImage: Sendable, Equatable {
+    /// Columns.
     public let width: Int
+    /// Rows.
     public let height: Int
+    /// `height · width · 3` bytes, row-major, R G B.
     public internal(set) var pixels: [UInt8]
 
+    /// An image over `pixels` (`height · width · 3` bytes).
     public init(width: Int, height: Int, pixels: [UInt8]) {
         precondition(pixels.count == width * height * 3, "\(pixels.count) bytes for \(width)×\(height) RGB")
         self.width = width

@@ -15,7 +15,9 @@ import CLIPTensor
 /// let logits = model.logits(imageFeatures: image, textFeatures: text)   // [N, 2]
 /// ```
 public final class CLIP: Module {
+    /// The architecture.
     public let configuration: CLIPConfiguration
+    /// The image tower (`visual.…` keys).
     public let visual: any ImageEncoder
     /// The text tower, whose keys sit at the top of the state dict.
     @ModuleInfo(key: "") var text: TextTransformer
@@ -24,6 +26,7 @@ public final class CLIP: Module {
     /// SigLIP's learnable bias, present when the configuration sets `init_logit_bias`.
     @OptionalParameter(key: "logit_bias") public var logitBias: Tensor?   // []
 
+    /// A model of `configuration` with zero weights; load weights or initialise it.
     public init(_ configuration: CLIPConfiguration) {
         self.configuration = configuration
         if configuration.vision.isResNet {

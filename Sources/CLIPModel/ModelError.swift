@@ -26,6 +26,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     /// An image file that could not be read or decoded.
     case unreadableImage(path: String, reason: String)
 
+    /// The message shown to the user.
     public var description: String {
         switch self {
         case let .unrecognizedModel(path, reason): return "\(path): not a CLIP model: \(reason)"

@@ -8,6 +8,7 @@ public enum Activation: String, Sendable, Codable {
     case gelu
     case relu
 
+    /// Applies the activation elementwise.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         switch self {
         case .quickGELU: return CLIPTensor.quickGELU(x)
@@ -19,19 +20,23 @@ public enum Activation: String, Sendable, Codable {
 
 /// `y = x · Wᵀ + b`, weights stored `[out, in]` as in PyTorch.
 public final class Linear: Module {
+    /// `[out, in]`.
     @Parameter public var weight: Tensor
+    /// `[out]`, or nil for a layer without bias.
     @OptionalParameter public var bias: Tensor?
     /// The weight packed for few-row inference products, filled on first use.
     public let packing = PackedWeightCache()
     /// A LoRA update added to this layer's output (not part of the state dict).
     public var adapter: LowRankAdapter?
 
+    /// A layer from `inFeatures` to `outFeatures`, with zero weights.
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
         super.init()
         weight = Tensor.zeros([outFeatures, inFeatures])
         if bias { self.bias = Tensor.zeros([outFeatures]) }
     }
 
+    /// `x · Wᵀ + b` over the last axis.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         CLIPTensor.linear(x, weight: weight, bias: bias, addingTo: adapter?(x), packing: packing)
     }
@@ -45,10 +50,14 @@ public final class Linear: Module {
 
 /// Layer normalisation over the last axis (ε = 1e-5, as CLIP).
 public final class LayerNorm: Module {
+    /// The gain, `[width]`.
     @Parameter public var weight: Tensor
+    /// The shift, `[width]`.
     @Parameter public var bias: Tensor
+    /// Added to the variance.
     public let epsilon: Float
 
+    /// A layer norm over `width` features (gain 1, shift 0).
     public init(_ width: Int, epsilon: Float = 1e-5) {
         self.epsilon = epsilon
         super.init()
@@ -56,6 +65,7 @@ public final class LayerNorm: Module {
         bias = Tensor.zeros([width])
     }
 
+    /// `(x − mean) / √(var + ε) · weight + bias` over the last axis.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         layerNorm(x, weight: weight, bias: bias, epsilon: epsilon)
     }
@@ -63,10 +73,14 @@ public final class LayerNorm: Module {
 
 /// 2-D convolution without bias (CLIP's convolutions have none), NCHW.
 public final class Conv2d: Module {
+    /// `[out, in, k, k]`.
     @Parameter public var weight: Tensor
+    /// The step between windows.
     public let stride: Int
+    /// Zeros added on every side.
     public let padding: Int
 
+    /// A convolution with square kernels, with zero weights.
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0) {
         self.stride = stride
         self.padding = padding
@@ -74,6 +88,7 @@ public final class Conv2d: Module {
         weight = Tensor.zeros([outChannels, inChannels, kernelSize, kernelSize])
     }
 
+    /// `[N, C, H, W]` → `[N, out, H', W']`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         conv2d(x, weight: weight, stride: (stride, stride), padding: (padding, padding))
     }
@@ -81,12 +96,18 @@ public final class Conv2d: Module {
 
 /// Batch normalisation with running statistics (inference mode), NCHW; ε = 1e-5.
 public final class BatchNorm2d: Module {
+    /// The gain, `[channels]`.
     @Parameter public var weight: Tensor
+    /// The shift, `[channels]`.
     @Parameter public var bias: Tensor
+    /// The running mean, a buffer.
     @Parameter(key: "running_mean", trainable: false) public var runningMean: Tensor
+    /// The running variance, a buffer.
     @Parameter(key: "running_var", trainable: false) public var runningVariance: Tensor
+    /// Added to the variance.
     public let epsilon: Float = 1e-5
 
+    /// A batch norm over `channels` (identity statistics).
     public init(_ channels: Int) {
         super.init()
         weight = Tensor.ones([channels])
@@ -109,15 +130,20 @@ public final class BatchNorm2d: Module {
 /// Multi-head self-attention with PyTorch's fused input projection (`in_proj_weight` `[3D, D]`,
 /// q, k, v in that order) and `out_proj`.
 public final class MultiHeadAttention: Module {
+    /// q, k and v projections stacked, `[3D, D]`.
     @Parameter(key: "in_proj_weight") public var inProjectionWeight: Tensor
+    /// Their biases, `[3D]`.
     @Parameter(key: "in_proj_bias") public var inProjectionBias: Tensor
+    /// The output projection.
     @ModuleInfo(key: "out_proj") public var outProjection: Linear
+    /// Attention heads.
     public let heads: Int
     /// The input projection packed for few-row inference products.
     public let inProjectionPacking = PackedWeightCache()
     /// A LoRA update of the fused input projection (not part of the state dict).
     public var inProjectionAdapter: LowRankAdapter?
 
+    /// Attention over `width` features in `heads` heads, with zero weights.
     public init(width: Int, heads: Int) {
         precondition(width % heads == 0, "width \(width) not divisible by \(heads) heads")
         self.heads = heads
@@ -143,10 +169,14 @@ public final class MultiHeadAttention: Module {
 
 /// The transformer MLP: `c_fc`, activation, `c_proj`.
 public final class MLP: Module {
+    /// The expansion to the hidden width.
     @ModuleInfo(key: "c_fc") public var fc: Linear
+    /// The projection back to the width.
     @ModuleInfo(key: "c_proj") public var projection: Linear
+    /// The activation between them.
     public let activation: Activation
 
+    /// An MLP `width → hiddenWidth → width`, with zero weights.
     public init(width: Int, hiddenWidth: Int, activation: Activation) {
         self.activation = activation
         super.init()
@@ -154,6 +184,7 @@ public final class MLP: Module {
         projection = Linear(hiddenWidth, width)
     }
 
+    /// `c_proj(activation(c_fc(x)))`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         projection(activation(fc(x)))
     }
@@ -167,11 +198,16 @@ public final class MLP: Module {
 /// A pre-norm transformer block (same computation as open_clip `transformer.py`
 /// `ResidualAttentionBlock`): `x + attn(ln_1(x))`, then `x + mlp(ln_2(x))`.
 public final class ResidualAttentionBlock: Module {
+    /// The norm before attention.
     @ModuleInfo(key: "ln_1") public var norm1: LayerNorm
+    /// Self-attention.
     @ModuleInfo(key: "attn") public var attention: MultiHeadAttention
+    /// The norm before the MLP.
     @ModuleInfo(key: "ln_2") public var norm2: LayerNorm
+    /// The MLP.
     public let mlp: MLP
 
+    /// A block of `width`, with zero weights.
     public init(width: Int, heads: Int, mlpWidth: Int, activation: Activation) {
         mlp = MLP(width: width, hiddenWidth: mlpWidth, activation: activation)
         super.init()
@@ -180,6 +216,7 @@ public final class ResidualAttentionBlock: Module {
         norm2 = LayerNorm(width)
     }
 
+    /// `[B, L, D] → [B, L, D]`; `causal` masks attention to later tokens.
     public func callAsFunction(_ x: Tensor, causal: Bool = false) -> Tensor {
         let h = attention(norm1(x), causal: causal, addingTo: x)   // x + attn(ln_1(x))
         return mlp(norm2(h), addingTo: h)                           // h + mlp(ln_2(h))
@@ -198,13 +235,16 @@ public final class ResidualAttentionBlock: Module {
 
 /// A stack of residual attention blocks (`resblocks.N`).
 public final class Transformer: Module {
+    /// The blocks, in order.
     @ModuleInfo(key: "resblocks") public var blocks: [ResidualAttentionBlock]
 
+    /// `layers` blocks of `width`, with zero weights.
     public init(width: Int, layers: Int, heads: Int, mlpWidth: Int, activation: Activation) {
         super.init()
         blocks = (0..<layers).map { _ in ResidualAttentionBlock(width: width, heads: heads, mlpWidth: mlpWidth, activation: activation) }
     }
 
+    /// `[B, L, D] → [B, L, D]` through every block.
     public func callAsFunction(_ x: Tensor, causal: Bool = false) -> Tensor {
         blocks.reduce(x) { $1($0, causal: causal) }
     }
@@ -219,8 +259,10 @@ public final class Transformer: Module {
 
 /// A lookup table of `count` vectors of `width` (`weight` `[count, width]`).
 public final class Embedding: Module {
+    /// `[count, width]`.
     @Parameter public var weight: Tensor
 
+    /// A table of `count` zero vectors of `width`.
     public init(_ count: Int, _ width: Int) {
         super.init()
         weight = Tensor.zeros([count, width])

@@ -12,6 +12,7 @@ public final class LowRankAdapter {
     public let down: Parameter
     /// `B`, `[out, rank]`.
     public let up: Parameter
+    /// The rank of `B·A`.
     public let rank: Int
     /// `α / r`, the factor of the low-rank product.
     public let scaling: Float
@@ -22,6 +23,7 @@ public final class LowRankAdapter {
     /// Dropout is applied only while this is true (training); inference always uses every input.
     public var isTraining = true
 
+    /// An adapter `(alpha / rank) · B·A` for a layer `inFeatures → outFeatures`: A drawn from `seed` as peft does, B zero.
     public init(inFeatures: Int, outFeatures: Int, rank: Int, alpha: Float, dropout: Float = 0, seed: UInt64) {
         precondition(rank >= 1 && (0..<1).contains(dropout), "LoRA rank must be ≥ 1 and dropout in [0, 1)")
         var generator = RandomGenerator(seed: seed)

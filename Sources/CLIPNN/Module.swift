@@ -54,6 +54,7 @@ public final class OptionalParameter: @unchecked Sendable {
     /// The state-dict name when it differs from the Swift property name.
     public let key: String?
 
+    /// The tensor, or nil when the module has no such parameter.
     public var wrappedValue: Tensor? {
         get { parameter?.wrappedValue }
         set {
@@ -82,6 +83,7 @@ public final class ModuleInfo<Value>: @unchecked Sendable {
     /// The state-dict name of the child.
     public let key: String
 
+    /// The child; the parent's initialiser assigns it before any use.
     public var wrappedValue: Value {
         get {
             guard let value else { preconditionFailure("module '\(key)' read before its parent's initialiser set it") }
@@ -110,6 +112,7 @@ extension ModuleInfo: KeyedChild {
 /// named as in the reference state dict (`visual.transformer.resblocks.3.attn.in_proj_weight`), and
 /// replaces them strictly.
 open class Module {
+    /// A module with no parameters yet; subclasses assign theirs in their initialisers.
     public init() {}
 
     /// Every parameter and buffer with its full state-dict name, in declaration order.
@@ -229,6 +232,7 @@ public enum ModuleError: Error, Equatable, CustomStringConvertible {
     case unexpectedKey(String, shape: [Int])
     case shapeMismatch(String, expected: [Int], found: [Int])
 
+    /// The message shown to the user.
     public var description: String {
         func shape(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }
         switch self {

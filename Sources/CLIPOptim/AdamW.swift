@@ -17,11 +17,16 @@ import Foundation
 /// optimizer.zeroGradients()
 /// ```
 public final class AdamW {
+    /// Parameters sharing a weight decay.
     public struct Group {
+        /// The parameters' state-dict names (the keys of their saved moments).
         public let names: [String]
+        /// The parameters, in `names` order.
         public let parameters: [Parameter]
+        /// Decoupled weight decay (0 for gains, biases, the logit scale).
         public var weightDecay: Float
 
+        /// A group of `parameters` named `names`.
         public init(names: [String], parameters: [Parameter], weightDecay: Float) {
             self.names = names
             self.parameters = parameters
@@ -31,17 +36,23 @@ public final class AdamW {
 
     /// First and second moments of one parameter.
     public struct Moments {
+        /// The running mean of gradients.
         public var first: [Float]
+        /// The running mean of squared gradients.
         public var second: [Float]
 
+        /// Moments restored from a checkpoint.
         public init(first: [Float], second: [Float]) {
             self.first = first
             self.second = second
         }
     }
 
+    /// The parameter groups.
     public var groups: [Group]
+    /// The rate of the next step (set per step from a schedule).
     public var learningRate: Float
+    /// torch's β1, β2 and ε.
     public let beta1: Float, beta2: Float, epsilon: Float
     /// Steps taken (t in the bias corrections).
     public private(set) var stepCount = 0
@@ -54,6 +65,7 @@ public final class AdamW {
         state.mapValues { Moments(first: Array($0.first), second: Array($0.second)) }
     }
 
+    /// An optimizer over `groups` (open_clip's β and ε by default).
     public init(groups: [Group], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.98, epsilon: Float = 1e-6) {
         self.groups = groups
         self.learningRate = learningRate
@@ -121,6 +133,7 @@ public final class AdamW {
 public enum AdamWError: Error, CustomStringConvertible {
     case momentsMismatch(String, expected: Int, found: Int)
 
+    /// The message shown to the user.
     public var description: String {
         switch self {
         case let .momentsMismatch(name, expected, found):

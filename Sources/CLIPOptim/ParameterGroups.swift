@@ -26,6 +26,7 @@ public enum ParameterGroups {
                 AdamW.Group(names: decayedNames, parameters: decayed, weightDecay: weightDecay)]
     }
 
+    /// open_clip's rule: no decay for tensors of rank below 2 and names with "bn", "ln", "bias" or "logit_scale".
     public static func isExemptFromWeightDecay(name: String, rank: Int) -> Bool {
         rank < 2 || name.contains("bn") || name.contains("ln") || name.contains("bias") || name.contains("logit_scale")
     }

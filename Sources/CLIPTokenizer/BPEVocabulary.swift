@@ -19,12 +19,17 @@ public struct BPEVocabulary: Sendable {
     /// The number of merges the reference reads from `bpe_simple_vocab_16e6.txt` (49152 − 256 − 2).
     public static let referenceMergeCount = 48_894
 
+    /// Where the vocabulary came from, which decides padding.
     public let layout: Layout
     /// Token string of each id.
     public let tokens: [String]
+    /// The start-of-text token (`<|startoftext|>`).
     public let startToken: String
+    /// The end-of-text token (`<|endoftext|>`).
     public let endToken: String
+    /// The start token's id.
     public let startID: Int
+    /// The end token's id.
     public let endID: Int
     /// The id that fills a sequence after its end token.
     public let padID: Int
@@ -36,6 +41,7 @@ public struct BPEVocabulary: Sendable {
     let mergeRanks: [UInt64: Int32]
     let mergeResults: [UInt64: Int32]
 
+    /// The number of tokens.
     public var count: Int { tokens.count }
 
     /// The vocabulary bundled with swift-clip (OpenAI's `bpe_simple_vocab_16e6.txt.gz`, MIT).

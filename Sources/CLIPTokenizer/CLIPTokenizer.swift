@@ -18,7 +18,9 @@ public final class CLIPTokenizer: @unchecked Sendable {
     /// The context length of every CLIP model so far.
     public static let defaultContextLength = 77
 
+    /// The tokens and merges.
     public let vocabulary: BPEVocabulary
+    /// Ids per text, start and end included.
     public let contextLength: Int
 
     private let fixer: TextFixer

@@ -4,11 +4,14 @@ import Foundation
 /// fields may be quoted with `"` (a doubled `""` is a quote inside; quoted fields may span lines).
 /// The separator is a tab for `.tsv`, else a comma, unless given.
 public struct DelimitedTable: Sendable {
+    /// The file.
     public let path: String
+    /// The header's column names, trimmed.
     public let columns: [String]
     /// Rows with the 1-based line each starts on (for error messages).
     public let rows: [(line: Int, fields: [String])]
 
+    /// Reads the UTF-8 table at `path`; `separator` overrides the one its extension implies.
     public init(path: String, separator: Character? = nil) throws {
         self.path = path
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -101,6 +104,7 @@ public enum TableError: Error, Equatable, CustomStringConvertible {
     case malformed(path: String, line: Int, reason: String)
     case missingColumn(path: String, column: String, found: [String])
 
+    /// The message shown to the user.
     public var description: String {
         switch self {
         case let .unreadable(path, reason): return "\(path): \(reason)"

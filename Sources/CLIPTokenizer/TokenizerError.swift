@@ -15,6 +15,7 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     /// An id outside the vocabulary was given to `decode`.
     case unknownTokenID(Int)
 
+    /// The message shown to the user.
     public var description: String {
         switch self {
         case let .unreadableFile(path, reason): return "\(path): cannot read: \(reason)"

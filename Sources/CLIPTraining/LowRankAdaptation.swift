@@ -6,16 +6,21 @@ import CLIPTensor
 /// projections and both MLP layers of every transformer block in the chosen towers; everything else
 /// is frozen.
 public struct LoRAOptions: Sendable, Codable, Equatable {
+    /// The towers whose blocks get adapters.
     public enum Towers: String, Sendable, Codable, CaseIterable {
         case both, image, text
     }
 
+    /// The rank of every adapter.
     public var rank: Int
     /// The adapters' output is scaled by `alpha / rank`; by default `alpha` = `rank` (a factor of 1).
     public var alpha: Float
+    /// Dropout on the adapters' input during training.
     public var dropout: Float = 0
+    /// The towers that get adapters.
     public var towers: Towers = .both
 
+    /// LoRA settings; `alpha` defaults to `rank`.
     public init(rank: Int, alpha: Float? = nil, dropout: Float = 0, towers: Towers = .both) {
         self.rank = rank
         self.alpha = alpha ?? Float(rank)
@@ -37,10 +42,12 @@ public struct AttachedAdapter {
     public let name: String
     /// The state-dict name of the weight the adapter is merged into.
     public let weightName: String
+    /// The adapter.
     public let adapter: LowRankAdapter
     /// The base weight's slot.
     public let weight: Parameter
 
+    /// The adapter's A and B, named `<layer>.lora_A.weight` / `lora_B.weight` as peft names them.
     public var namedParameters: [(name: String, parameter: Parameter)] {
         [("\(name).lora_A.weight", adapter.down), ("\(name).lora_B.weight", adapter.up)]
     }

@@ -10,6 +10,7 @@ import Foundation
 /// Conv2d weights and biases uniform ±1/√fan-in, attention input projections Xavier-uniform with zero
 /// biases, LayerNorm 1 and 0); `logit_scale` = ln(1/0.07) unless the configuration says otherwise.
 public enum ModelInitializer {
+    /// Draws every weight of `model` from `seed` with open_clip's initialisation.
     public static func initialize(_ model: CLIP, seed: UInt64) {
         var generator = RandomGenerator(seed: seed)
         let configuration = model.configuration

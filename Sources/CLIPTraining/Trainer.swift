@@ -7,11 +7,17 @@ import Foundation
 
 /// One line of `metrics.jsonl`.
 public struct StepRecord: Codable, Sendable {
+    /// The step just completed (1-based).
     public let step: Int
+    /// The epoch it drew its data from.
     public let epoch: Int
+    /// Its loss.
     public let loss: Float
+    /// Its learning rate.
     public let learningRate: Float
+    /// `logit_scale` after the step.
     public let logitScale: Float
+    /// The step's throughput.
     public let samplesPerSecond: Double
     /// Seconds spent waiting for data in this step.
     public let dataWait: Double
@@ -42,7 +48,9 @@ struct Prefetch<Value>: @unchecked Sendable {
 
 /// A validation line of `metrics.jsonl`.
 public struct ValidationRecord: Codable, Sendable {
+    /// The step validated after.
     public let step: Int
+    /// The validation metrics.
     public let val: [String: Double]
 }
 
@@ -52,19 +60,27 @@ public struct ValidationRecord: Codable, Sendable {
 /// clipping, AdamW, then the logit-scale clamp. Checkpoints every `checkpointEvery` steps and at the
 /// end under `output/checkpoints/step_N`; `metrics.jsonl` gets one line per step.
 public final class Trainer {
+    /// The model being trained.
     public let loaded: LoadedModel
+    /// The batches, in the run's deterministic order.
     public let batches: TrainingBatches
+    /// The run's settings.
     public let options: TrainingOptions
+    /// The run folder.
     public let output: URL
+    /// The optimizer.
     public let optimizer: AdamW
+    /// Where the run stands: step, epoch, position in the epoch, skipped samples.
     public private(set) var progress: TrainingProgress
     /// The loss of the latest step this process ran (nil before the first).
     public private(set) var lastLoss: Float?
+    /// Steps the run ends at.
     public let totalSteps: Int
     private let schedule: LearningRateSchedule
     /// An evaluation run every `validationEvery` steps and at the end (zero-shot accuracy on a
     /// validation set, say); its metrics go to `metrics.jsonl` as `{"step": N, "val": {…}}`.
     public var validation: ((LoadedModel) throws -> [String: Double])?
+    /// Steps between validations (and always at the end).
     public var validationEvery: Int?
     /// A teacher for distillation (open_clip's `--distill`): its logits are the soft targets of
     /// `ContrastiveLoss.distillation`, added to the CLIP loss. Set with `distill(from:featureWeight:)`.
@@ -228,6 +244,7 @@ public final class Trainer {
         output.appendingPathComponent("checkpoints/step_\(String(format: "%06d", progress.step))")
     }
 
+    /// Writes a checkpoint of the current step atomically into `checkpointFolder`.
     public func checkpoint() throws {
         try TrainingCheckpoint.write(loaded, optimizer: optimizer, progress: progress, options: options, adapters: adapters,
                                      baseModel: baseModel, to: checkpointFolder)

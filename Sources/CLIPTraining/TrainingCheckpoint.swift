@@ -7,9 +7,11 @@ import Foundation
 public struct TrainingProgress: Codable, Sendable, Equatable {
     /// Optimizer steps taken.
     public var step: Int
+    /// The epoch the next batch comes from.
     public var epoch: Int
     /// The next position in the epoch's sample order.
     public var position: Int
+    /// Unreadable samples skipped so far.
     public var skippedSamples: Int
 }
 
@@ -18,13 +20,18 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
 /// moments as `adam.m.<name>` / `adam.v.<name>`, LoRA adapters as `lora.<name>`, the progress,
 /// options and LoRA base model in its metadata). Written to a staging folder and renamed into place.
 public enum TrainingCheckpoint {
+    /// The training state's file name in a checkpoint folder.
     public static let stateFile = "training_state.safetensors"
 
     /// The saved state of a checkpoint folder.
     public struct State {
+        /// Where the run stood.
         public var progress: TrainingProgress
+        /// The run's settings.
         public var options: TrainingOptions
+        /// AdamW's moments by parameter name.
         public var moments: [String: AdamW.Moments]
+        /// AdamW's step count.
         public var adamSteps: Int
         /// LoRA adapter tensors by name (`<layer>.lora_A.weight`).
         public var adapters: [String: Tensor]
@@ -32,6 +39,7 @@ public enum TrainingCheckpoint {
         public var baseModel: String?
     }
 
+    /// Writes the model (open_clip layout) and the training state into `folder`, atomically.
     public static func write(_ loaded: LoadedModel, optimizer: AdamW, progress: TrainingProgress, options: TrainingOptions,
                              adapters: [AttachedAdapter] = [], baseModel: String? = nil, to folder: URL) throws {
         let manager = FileManager.default

@@ -7,6 +7,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case checkpoint(path: String, reason: String)
     case diverged(step: Int, loss: Float)
 
+    /// The message shown to the user.
     public var description: String {
         switch self {
         case let .invalidData(source, reason): return "\(source): \(reason)"

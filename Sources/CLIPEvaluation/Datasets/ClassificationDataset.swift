@@ -5,10 +5,14 @@ import Foundation
 /// Images with class labels: an ImageFolder tree (one sub-folder per class, as torchvision's
 /// `ImageFolder`), or a TSV/CSV with `filepath` and `label` columns.
 public struct ClassificationDataset: Sendable {
+    /// One labelled image.
     public struct Sample: Sendable, Equatable {
+        /// The image file.
         public let path: String
+        /// The index of its class in `classNames`.
         public let label: Int
 
+        /// A sample of class `label` stored at `path`.
         public init(path: String, label: Int) {
             self.path = path
             self.label = label
@@ -17,9 +21,12 @@ public struct ClassificationDataset: Sendable {
 
     /// Where it was read from.
     public let source: String
+    /// The class names, in label order; prompts are made from them.
     public let classNames: [String]
+    /// Every labelled image, in the dataset's order.
     public let samples: [Sample]
 
+    /// A dataset read from `source` (a folder or a table, named in reports).
     public init(source: String, classNames: [String], samples: [Sample]) {
         self.source = source
         self.classNames = classNames

@@ -4,12 +4,16 @@ import Foundation
 /// Images and captions for retrieval: a TSV/CSV with `filepath` and `title` columns, several rows per
 /// image allowed; images keep the order of their first row, captions the order of the rows.
 public struct RetrievalDataset: Sendable {
+    /// The table the dataset was read from.
     public let source: String
+    /// Each distinct image file, in first-appearance order.
     public let imagePaths: [String]
+    /// Every caption, in table order.
     public let captions: [String]
     /// The image each caption belongs to.
     public let imageOfCaption: [Int]
 
+    /// A dataset whose caption `i` describes `imagePaths[imageOfCaption[i]]`.
     public init(source: String, imagePaths: [String], captions: [String], imageOfCaption: [Int]) {
         self.source = source
         self.imagePaths = imagePaths
@@ -17,6 +21,7 @@ public struct RetrievalDataset: Sendable {
         self.imageOfCaption = imageOfCaption
     }
 
+    /// A TSV/CSV with an image column and a caption column (paths relative to the table); rows of the same file share one image.
     public static func table(_ path: String, pathColumn: String = "filepath", captionColumn: String = "title") throws -> RetrievalDataset {
         let table = try DelimitedTable(path: path)
         let pathIndex = try table.column(pathColumn), captionIndex = try table.column(captionColumn)

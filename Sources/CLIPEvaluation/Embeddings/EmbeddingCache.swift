@@ -9,7 +9,9 @@ import Foundation
 /// (UInt32), a reserved UInt32, the count (UInt64), then per image 32 bytes of digest and `width`
 /// Float32 features, all little-endian. `save()` writes a new file and renames it into place.
 public final class EmbeddingCache: ImageFeatureStore, @unchecked Sendable {
+    /// The cache file.
     public let file: URL
+    /// The number of features per image.
     public let width: Int
     private var vectors: [String: [Float]] = [:]
     private var dirty = false

@@ -7,6 +7,7 @@ import Foundation
 /// first and last 64). Renamed or re-downloaded copies of the same weights share the key; any
 /// retrained or fine-tuned weights change it.
 public enum ModelFingerprint {
+    /// A hex digest of `loaded`'s configuration, preprocessing and every weight, naming its caches.
     public static func of(_ loaded: LoadedModel) -> String {
         var digest = StreamingDigest(.sha256)
         let encoder = JSONEncoder()

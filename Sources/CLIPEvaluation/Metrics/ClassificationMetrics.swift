@@ -9,6 +9,7 @@ public enum ClassificationMetrics {
         return Double(hits) / Double(targets.count)
     }
 
+    /// The mean over classes of each class's recall (balanced accuracy), over the classes that have targets.
     public static func meanPerClassRecall(predictions: [Int], targets: [Int]) -> Double {
         var total: [Int: Int] = [:], correct: [Int: Int] = [:]
         for (prediction, target) in zip(predictions, targets) {

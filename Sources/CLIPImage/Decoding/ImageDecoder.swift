@@ -17,8 +17,10 @@ public struct ImageDecoder: Sendable {
     /// listed format this decoder lacks (BMP, TIFF, PPM) is reported as unreadable, not skipped.
     public static let fileExtensions: Set<String> = ["jpg", "jpeg", "png", "ppm", "bmp", "pgm", "tif", "tiff", "webp"]
 
+    /// Images with more pixels than this are refused from their header, before decoding.
     public var maximumPixels: Int
 
+    /// A decoder refusing images above `maximumPixels`.
     public init(maximumPixels: Int = ImageDecoder.defaultMaximumPixels) {
         self.maximumPixels = maximumPixels
     }

@@ -11,6 +11,7 @@ import Foundation
 public struct ImagePreprocessor: Sendable, Equatable {
     /// OpenAI CLIP's normalisation (also open_clip's default).
     public static let openAIMean: [Float] = [0.48145466, 0.4578275, 0.40821073]
+    /// OpenAI CLIP's per-channel standard deviation.
     public static let openAIStandardDeviation: [Float] = [0.26862954, 0.26130258, 0.27577711]
 
     /// How the image is brought to the output size.
@@ -23,11 +24,16 @@ public struct ImagePreprocessor: Sendable, Equatable {
 
     /// Output height and width.
     public var size: Int
+    /// Per-channel mean subtracted after scaling to [0, 1].
     public var mean: [Float]
+    /// Per-channel standard deviation divided by.
     public var standardDeviation: [Float]
+    /// The resampling filter of the resize.
     public var filter: ResampleFilter
+    /// How the image is brought to the square size.
     public var resizeMode: ResizeMode
 
+    /// A preprocessor to `size`×`size` with these settings (OpenAI CLIP's by default).
     public init(size: Int = 224, mean: [Float] = ImagePreprocessor.openAIMean,
                 standardDeviation: [Float] = ImagePreprocessor.openAIStandardDeviation,
                 filter: ResampleFilter = .bicubic, resizeMode: ResizeMode = .shortest) {

@@ -4,6 +4,7 @@ import Foundation
 /// (area scale and log-uniform aspect ratio, ten tries then a centre fallback, bicubic resize) and
 /// an optional horizontal flip, drawing from a seeded generator.
 public struct RandomResizedCrop: Sendable {
+    /// The output's side.
     public var size: Int
     /// Fraction of the image area kept (open_clip's default: 0.9…1.0).
     public var scale: ClosedRange<Double>
@@ -11,8 +12,10 @@ public struct RandomResizedCrop: Sendable {
     public var ratio: ClosedRange<Double>
     /// Probability of mirroring left to right (open_clip: 0).
     public var flipProbability: Double
+    /// The resampling filter of the resize.
     public var filter: ResampleFilter
 
+    /// A transform to `size`×`size` with torchvision's scale and ratio ranges (open_clip's defaults).
     public init(size: Int, scale: ClosedRange<Double> = 0.9...1.0, ratio: ClosedRange<Double> = (3.0 / 4)...(4.0 / 3),
                 flipProbability: Double = 0, filter: ResampleFilter = .bicubic) {
         self.size = size

@@ -4,15 +4,20 @@ import Foundation
 /// A CLIP architecture, as open_clip's model configuration JSON describes it
 /// (`{"embed_dim": 512, "quick_gelu": true, "vision_cfg": {...}, "text_cfg": {...}}`).
 public struct CLIPConfiguration: Codable, Sendable, Equatable {
+    /// The width of the shared embedding space.
     public var embedDim: Int
+    /// QuickGELU instead of exact GELU (OpenAI's models).
     public var quickGELU: Bool
+    /// The image tower.
     public var vision: VisionConfiguration
+    /// The text tower.
     public var text: TextConfiguration
     /// The initial `logit_scale` for training (open_clip's `init_logit_scale`, default ln(1/0.07)).
     public var initLogitScale: Double?
     /// SigLIP models have a learnable `logit_bias` (open_clip's `init_logit_bias`, −10 for SigLIP).
     public var initLogitBias: Double?
 
+    /// A configuration with these towers.
     public init(embedDim: Int, quickGELU: Bool = false, vision: VisionConfiguration, text: TextConfiguration,
                 initLogitScale: Double? = nil, initLogitBias: Double? = nil) {
         self.embedDim = embedDim
@@ -31,6 +36,7 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
         case initLogitScale = "init_logit_scale", initLogitBias = "init_logit_bias"
     }
 
+    /// Decodes open_clip's `model_cfg` keys.
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         embedDim = try container.decode(Int.self, forKey: .embedDim)
@@ -44,16 +50,22 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
 
 /// The image tower: a ViT when `patchSize` is set, else a ModifiedResNet with four stage depths.
 public struct VisionConfiguration: Codable, Sendable, Equatable {
+    /// The input side in pixels.
     public var imageSize: Int
     /// ViT depth, or the ResNet's four stage depths.
     public var layers: [Int]
+    /// The tower's width (ViT) or first stage's (ResNet).
     public var width: Int
+    /// The width of one attention head.
     public var headWidth: Int
+    /// The MLP's hidden width over the tower's width.
     public var mlpRatio: Double
     /// An exact MLP width, where `width · mlpRatio` is not an integer (Hugging Face configurations).
     public var mlpWidthOverride: Int?
+    /// The ViT patch side; nil for a ModifiedResNet.
     public var patchSize: Int?
 
+    /// A vision configuration with these values.
     public init(imageSize: Int, layers: [Int], width: Int, headWidth: Int = 64, mlpRatio: Double = 4, patchSize: Int?,
                 mlpWidthOverride: Int? = nil) {
         self.imageSize = imageSize
@@ -65,7 +77,9 @@ public struct VisionConfiguration: Codable, Sendable, Equatable {
         self.mlpWidthOverride = mlpWidthOverride
     }
 
+    /// Whether the tower is a ModifiedResNet.
     public var isResNet: Bool { patchSize == nil }
+    /// Attention heads (of the ViT, or of the ResNet's attention pool).
     public var heads: Int { isResNet ? width * 32 / headWidth : width / headWidth }
     /// open_clip's `int(width * mlp_ratio)`.
     public var mlpWidth: Int { mlpWidthOverride ?? Int(Double(width) * mlpRatio) }
@@ -84,6 +98,7 @@ public struct VisionConfiguration: Codable, Sendable, Equatable {
         "scale_fc": false, "block_type": NSNull(), "act_kwargs": NSNull(), "norm_kwargs": NSNull(),
     ] }
 
+    /// Decodes open_clip's `vision_cfg` keys (`layers` an integer or a list).
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         imageSize = try container.decode(FlexibleSize.self, forKey: .imageSize).value
@@ -102,14 +117,22 @@ public struct VisionConfiguration: Codable, Sendable, Equatable {
 
 /// The text tower: a causal transformer over token embeddings, pooled at the end token.
 public struct TextConfiguration: Codable, Sendable, Equatable {
+    /// Tokens per text, start and end included.
     public var contextLength: Int
+    /// The token embedding's rows.
     public var vocabSize: Int
+    /// The tower's width.
     public var width: Int
+    /// Attention heads.
     public var heads: Int
+    /// Residual blocks.
     public var layers: Int
+    /// The MLP's hidden width over the tower's width.
     public var mlpRatio: Double
+    /// An MLP width given outright (Hugging Face's `intermediate_size`), overriding the ratio.
     public var mlpWidthOverride: Int?
 
+    /// A text configuration with these values.
     public init(contextLength: Int = 77, vocabSize: Int = 49408, width: Int, heads: Int, layers: Int,
                 mlpRatio: Double = 4, mlpWidthOverride: Int? = nil) {
         self.contextLength = contextLength
@@ -121,6 +144,7 @@ public struct TextConfiguration: Codable, Sendable, Equatable {
         self.mlpWidthOverride = mlpWidthOverride
     }
 
+    /// The MLP's hidden width.
     public var mlpWidth: Int { mlpWidthOverride ?? Int(Double(width) * mlpRatio) }
 
     static var unsupportedOptions: [String: Any] { [
@@ -135,6 +159,7 @@ public struct TextConfiguration: Codable, Sendable, Equatable {
         case mlpWidthOverride = "mlp_width"
     }
 
+    /// Decodes open_clip's `text_cfg` keys.
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         contextLength = try container.decodeIfPresent(Int.self, forKey: .contextLength) ?? 77

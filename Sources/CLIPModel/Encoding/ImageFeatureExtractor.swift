@@ -5,9 +5,12 @@ import Foundation
 
 /// An image that could not be used, and why.
 public struct ImageFailure: Sendable, Equatable, Codable {
+    /// The image file.
     public let path: String
+    /// Why it could not be used ("no such file", a decoder's error).
     public let reason: String
 
+    /// A failure of the image at `path`.
     public init(path: String, reason: String) {
         self.path = path
         self.reason = reason
@@ -34,15 +37,20 @@ public protocol ImageFeatureStore: AnyObject, Sendable {
 /// let first = result.features[0]   // raw features, nil if "a.jpg" failed (see result.failures)
 /// ```
 public final class ImageFeatureExtractor {
+    /// The model that encodes.
     public let loaded: LoadedModel
+    /// Images per forward pass.
     public let batchSize: Int
+    /// Where features are looked up before decoding and stored after encoding.
     public let cache: ImageFeatureStore?
+    /// The decoder (and its pixel limit).
     public let decoder: ImageDecoder
 
     /// Features and failures of one `extract` call.
     public struct Result: Sendable {
         /// Raw (not normalised) features per input path, nil for the failures.
         public let features: [[Float]?]
+        /// The files that could not be used, in input order.
         public let failures: [ImageFailure]
         /// How many came from the cache rather than the model.
         public let cached: Int

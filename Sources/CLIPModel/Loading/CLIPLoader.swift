@@ -6,7 +6,9 @@ import Foundation
 
 /// A model ready to run, with what is needed to feed it.
 public struct LoadedModel: @unchecked Sendable {
+    /// The model, holding its weights.
     public let model: CLIP
+    /// The layout the weights came in.
     public let layout: CheckpointLayout
     /// The file the weights came from.
     public let weightsPath: String
@@ -19,6 +21,7 @@ public struct LoadedModel: @unchecked Sendable {
     /// Element types of the floating-point tensors on disk ("F32", "F16", …).
     public let storedTypes: [String]
 
+    /// A loaded model from its parts.
     public init(model: CLIP, layout: CheckpointLayout, weightsPath: String, architectureName: String?,
                 preprocessor: ImagePreprocessor, vocabulary: BPEVocabulary, storedTypes: [String]) {
         self.model = model

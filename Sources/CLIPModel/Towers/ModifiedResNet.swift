@@ -7,6 +7,7 @@ import CLIPTensor
 
 /// The ModifiedResNet image tower of OpenAI's RN models.
 public final class ModifiedResNet: Module, ImageEncoder {
+    /// The tower's configuration.
     public let configuration: VisionConfiguration
     let conv1: Conv2d, bn1: BatchNorm2d
     let conv2: Conv2d, bn2: BatchNorm2d
@@ -14,6 +15,7 @@ public final class ModifiedResNet: Module, ImageEncoder {
     let layer1: [Bottleneck], layer2: [Bottleneck], layer3: [Bottleneck], layer4: [Bottleneck]
     @ModuleInfo(key: "attnpool") var attentionPool: AttentionPool2d
 
+    /// A tower of `configuration` projecting to `embedDim`, with zero weights.
     public init(_ configuration: VisionConfiguration, embedDim: Int) {
         let width = configuration.width
         self.configuration = configuration
@@ -36,8 +38,10 @@ public final class ModifiedResNet: Module, ImageEncoder {
                                         heads: configuration.heads, outputWidth: embedDim)
     }
 
+    /// The input side in pixels.
     public var imageSize: Int { configuration.imageSize }
 
+    /// `[N, 3, S, S]` normalised pixels → `[N, E]` image features (not normalised).
     public func callAsFunction(_ images: Tensor) -> Tensor {
         var x = relu(bn1(conv1(images)))
         x = relu(bn2(conv2(x)))

@@ -8,6 +8,7 @@ import CLIPTensor
 /// the end token, and the projection. Its parameters sit at the top level of the state dict
 /// (`token_embedding.weight`, `transformer.resblocks.…`, `ln_final`, `text_projection`).
 public final class TextTransformer: Module {
+    /// The tower's configuration.
     public let configuration: TextConfiguration
     @ModuleInfo(key: "token_embedding") var tokenEmbedding: Embedding
     @Parameter(key: "positional_embedding") var positionalEmbedding: Tensor   // [context, W]
@@ -15,6 +16,7 @@ public final class TextTransformer: Module {
     @ModuleInfo(key: "ln_final") var finalNorm: LayerNorm
     @Parameter(key: "text_projection") var projection: Tensor                 // [W, E]
 
+    /// A tower of `configuration` projecting to `embedDim`, with zero weights.
     public init(_ configuration: TextConfiguration, embedDim: Int, activation: Activation) {
         self.configuration = configuration
         transformer = Transformer(width: configuration.width, layers: configuration.layers, heads: configuration.heads,

@@ -7,6 +7,7 @@ import CLIPTensor
 /// The ViT image tower: patch embedding, class token, positional embedding, pre-norm transformer,
 /// the class token's final LayerNorm and projection.
 public final class VisionTransformer: Module, ImageEncoder {
+    /// The tower's configuration.
     public let configuration: VisionConfiguration
     @ModuleInfo(key: "conv1") var patchEmbedding: Conv2d
     @Parameter(key: "class_embedding") var classEmbedding: Tensor            // [W]
@@ -17,6 +18,7 @@ public final class VisionTransformer: Module, ImageEncoder {
     @Parameter(key: "proj") var projection: Tensor                           // [W, E]
     let patchPacking = PackedWeightCache()
 
+    /// A tower of `configuration` projecting to `embedDim`, with zero weights.
     public init(_ configuration: VisionConfiguration, embedDim: Int, activation: Activation) {
         let (width, patch) = (configuration.width, configuration.patchSize ?? 1)
         let grid = configuration.imageSize / patch
@@ -32,6 +34,7 @@ public final class VisionTransformer: Module, ImageEncoder {
         projection = Tensor.zeros([width, embedDim])
     }
 
+    /// The input side in pixels.
     public var imageSize: Int { configuration.imageSize }
 
     /// `[N, 3, H, W]` normalised pixels → `[N, E]` image features (not normalised).

@@ -3,7 +3,9 @@ import Foundation
 
 /// Prompt templates for zero-shot classification: texts with `{}` where the class name goes.
 public struct PromptTemplates: Sendable, Equatable {
+    /// A name for reports (`default`, `simple`, or the file).
     public let name: String
+    /// Templates with `{}` where the class name goes.
     public let templates: [String]
 
     /// Checks that there is at least one template and each has a `{}` placeholder.
@@ -69,6 +71,7 @@ public struct PromptTemplates: Sendable, Equatable {
         }
     }
 
+    /// Templates from a file: a JSON list, `{"templates": […]}`, or one per line.
     public static func load(path: String) throws -> PromptTemplates {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ZeroShotError.invalidTemplates(source: path, reason: "cannot read the file (use default, simple or a file of templates)")
@@ -96,6 +99,7 @@ public enum ZeroShotError: Error, Equatable, CustomStringConvertible {
     case invalidClassNames(reason: String)
     case featureSizeMismatch(expected: Int, found: Int)
 
+    /// The message shown to the user.
     public var description: String {
         switch self {
         case let .invalidTemplates(source, reason): return "templates \(source): \(reason)"

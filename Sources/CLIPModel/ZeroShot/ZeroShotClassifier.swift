@@ -12,18 +12,24 @@ import Foundation
 /// let best = try classifier.predict(imageFeatures: features, topK: 1)
 /// ```
 public struct ZeroShotClassifier: Sendable {
+    /// A class and its probability.
     public struct Prediction: Sendable, Equatable {
+        /// The class's index.
         public let classIndex: Int
+        /// The class's name.
         public let label: String
         /// Softmax probability over all classes.
         public let score: Float
     }
 
+    /// The class names, in the weights' row order.
     public let classNames: [String]
     /// `[C, D]`, one L2-normalised row per class.
     public let weights: Tensor
+    /// The model's `logit_scale` (the log of the softmax temperature's inverse).
     public let logitScale: Float
 
+    /// A classifier from stored weights (`[C, E]`, one normalised row per class).
     public init(classNames: [String], weights: Tensor, logitScale: Float) throws {
         guard weights.rank == 2, weights.shape[0] == classNames.count else {
             throw ZeroShotError.invalidClassNames(reason: "\(classNames.count) names for classifier weights of shape \(weights.shape)")

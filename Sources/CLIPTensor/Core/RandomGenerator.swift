@@ -9,6 +9,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
     private var state: (UInt64, UInt64, UInt64, UInt64)
     private var spareNormal: Float?
 
+    /// A generator whose sequence `seed` fixes.
     public init(seed: UInt64) {
         var mix = seed
         func splitMix() -> UInt64 {
@@ -21,6 +22,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
         state = (splitMix(), splitMix(), splitMix(), splitMix())
     }
 
+    /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         let result = rotateLeft(state.1 &* 5, 7) &* 9
         let t = state.1 << 17
@@ -54,12 +56,14 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
 
     private func rotateLeft(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
+    /// Whether two generators are at the same point of the same sequence.
     public static func == (a: RandomGenerator, b: RandomGenerator) -> Bool {
         a.state == b.state && a.spareNormal == b.spareNormal
     }
 
     private enum CodingKeys: String, CodingKey { case state, spareNormal }
 
+    /// Restores a generator saved in a checkpoint.
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let words = try container.decode([UInt64].self, forKey: .state)
@@ -71,6 +75,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
         spareNormal = try container.decodeIfPresent(Float.self, forKey: .spareNormal)
     }
 
+    /// Saves the generator's state.
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode([state.0, state.1, state.2, state.3], forKey: .state)

@@ -4,10 +4,13 @@ import Foundation
 /// `pytorch_model.bin.index.json`): `{"weight_map": {"tensor name": "shard file name", …}}`, the shard
 /// names relative to the index's folder. Each shard is opened with `openTensorArchive`.
 public final class ShardedTensorArchive: TensorArchive, @unchecked Sendable {
+    /// The `*.index.json` file.
     public let path: String
+    /// Every tensor name, over all shards.
     public let names: [String]
     private let shardOf: [String: TensorArchive]
 
+    /// Opens the index and every shard it names.
     public init(indexPath: String) throws {
         path = indexPath
         let data: Data
@@ -39,8 +42,11 @@ public final class ShardedTensorArchive: TensorArchive, @unchecked Sendable {
         names = shardOf.keys.sorted()
     }
 
+    /// The shape of `name`, if stored.
     public func shape(of name: String) -> [Int]? { shardOf[name]?.shape(of: name) }
+    /// The stored element type of `name` (`F32`, `F16`, …), if stored.
     public func storedType(of name: String) -> String? { shardOf[name]?.storedType(of: name) }
+    /// The tensor `name` as Float32.
     public func tensor(_ name: String) throws -> Tensor {
         guard let shard = shardOf[name] else { throw TensorError.tensorNotFound(path: path, tensor: name) }
         return try shard.tensor(name)

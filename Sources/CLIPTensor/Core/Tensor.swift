@@ -118,6 +118,7 @@ public final class Tensor: @unchecked Sendable {
 }
 
 extension Tensor: CustomStringConvertible {
+    /// Shape and the first values, for debugging.
     public var description: String {
         let preview = count <= 16 ? scalars.map { "\($0)" }.joined(separator: ", ") : "\(count) elements"
         return "Tensor(shape: \(Shape.describe(shape)), [\(preview)])"

@@ -21,7 +21,10 @@ public func openTensorArchive(path: String) throws -> TensorArchive {
 }
 
 extension SafeTensorsFile: TensorArchive {
+    /// The shape of `name`, if stored.
     public func shape(of name: String) -> [Int]? { entries[name]?.shape }
+    /// The stored element type of `name` (`F32`, `F16`, …), if stored.
     public func storedType(of name: String) -> String? { entries[name]?.dtype.rawValue }
+    /// The tensor `name` as Float32.
     public func tensor(_ name: String) throws -> Tensor { try tensor(name, upcast: true) }
 }

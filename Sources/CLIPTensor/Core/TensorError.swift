@@ -37,6 +37,7 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
     /// Nothing is ever executed; the file is refused.
     case forbiddenPickleGlobal(path: String, global: String)
 
+    /// The message shown to the user.
     public var description: String {
         switch self {
         case let .unreadableFile(path, reason):

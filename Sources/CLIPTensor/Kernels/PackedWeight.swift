@@ -83,6 +83,7 @@ public final class PackedWeightCache: @unchecked Sendable {
     private let lock = NSLock()
     private var packed: PackedWeight?
 
+    /// An empty cache; the first product packs the weight.
     public init() {}
 
     /// The packed form of `weight`, packing it if needed; nil where packing does not apply.

@@ -42,6 +42,8 @@ extension Parallel {
 /// Carries a value into a `@Sendable` closure when the caller guarantees safe use (for example a
 /// buffer pointer whose slots concurrent iterations each write alone).
 public struct UncheckedSendable<Value>: @unchecked Sendable {
+    /// The wrapped value.
     public let value: Value
+    /// Wraps `value`.
     public init(_ value: Value) { self.value = value }
 }

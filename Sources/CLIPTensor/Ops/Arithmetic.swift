@@ -53,13 +53,21 @@ public prefix func - (x: Tensor) -> Tensor {
     return out.recordingGradient(of: [x]) { g in [-g] }
 }
 
+/// Adds a scalar to every element.
 public func + (a: Tensor, b: Float) -> Tensor { a + Tensor(b) }
+/// Adds a scalar to every element.
 public func + (a: Float, b: Tensor) -> Tensor { Tensor(a) + b }
+/// Subtracts a scalar from every element.
 public func - (a: Tensor, b: Float) -> Tensor { a - Tensor(b) }
+/// A scalar minus every element.
 public func - (a: Float, b: Tensor) -> Tensor { Tensor(a) - b }
+/// Multiplies every element by a scalar.
 public func * (a: Tensor, b: Float) -> Tensor { a * Tensor(b) }
+/// Multiplies every element by a scalar.
 public func * (a: Float, b: Tensor) -> Tensor { Tensor(a) * b }
+/// Divides every element by a scalar.
 public func / (a: Tensor, b: Float) -> Tensor { a / Tensor(b) }
+/// A scalar divided by every element.
 public func / (a: Float, b: Tensor) -> Tensor { Tensor(a) / b }
 
 extension Tensor {

@@ -9,13 +9,17 @@ import Foundation
 /// others (F16, BF16, F64, strided) are converted to Float32 when asked for. Pickles go through
 /// `Unpickler`, which refuses every Python global beyond tensors and plain containers.
 public final class TorchCheckpoint: TensorArchive, @unchecked Sendable {
+    /// How the checkpoint was written.
     public enum Format: String, Sendable {
         case zip, legacy
         case torchScript = "torchscript"
     }
 
+    /// The checkpoint file.
     public let path: String
+    /// Its container format.
     public let format: Format
+    /// Every tensor name, as state-dict keys.
     public let names: [String]
     private let file: MappedFile
     private let tensors: [String: TorchTensorReference]
@@ -46,6 +50,7 @@ public final class TorchCheckpoint: TensorArchive, @unchecked Sendable {
         return head.count >= 2 && head[0] == 0x80 && (1...5).contains(head[1])
     }
 
+    /// Reads the checkpoint's structure; tensors are materialised on request.
     public init(path: String) throws {
         self.path = path
         file = try MappedFile(path: path)
@@ -65,10 +70,13 @@ public final class TorchCheckpoint: TensorArchive, @unchecked Sendable {
         names = found.keys.sorted()
     }
 
+    /// The shape of `name`, if stored.
     public func shape(of name: String) -> [Int]? { tensors[name]?.shape }
 
+    /// The stored element type of `name` (`F32`, `F16`, …), if stored.
     public func storedType(of name: String) -> String? { tensors[name]?.storage.dtype.rawValue }
 
+    /// The tensor `name` as Float32.
     public func tensor(_ name: String) throws -> Tensor {
         guard let reference = tensors[name] else { throw TensorError.tensorNotFound(path: path, tensor: name) }
         let storage = reference.storage

@@ -15,8 +15,11 @@ import Foundation
 public final class SafeTensorsFile: @unchecked Sendable {
     /// One tensor's header entry.
     public struct Entry: Sendable, Equatable {
+        /// The tensor's name.
         public let name: String
+        /// Its stored element type.
         public let dtype: SafeTensorsDType
+        /// Its shape.
         public let shape: [Int]
         /// Byte range within the data section (after the header).
         public let byteRange: Range<Int>
@@ -25,6 +28,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
     /// Largest header accepted (the reference implementation's limit).
     public static let maximumHeaderLength = 100_000_000
 
+    /// The file.
     public let path: String
     /// The free-form `__metadata__` string map (empty when absent).
     public let metadata: [String: String]

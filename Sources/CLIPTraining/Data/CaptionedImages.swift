@@ -5,14 +5,18 @@ import Foundation
 /// Image–caption pairs to train on: from a TSV/CSV in open_clip's convention or from a folder of
 /// images with `.txt` captions beside them.
 public struct CaptionedImages: Sendable {
+    /// One image and its caption.
     public struct Sample: Sendable, Equatable {
         /// The image file, or the tar shard that holds it.
         public let imagePath: String
+        /// The caption.
         public let caption: String
         /// For a shard member: its bytes within the shard, and its name.
         public let byteRange: Range<Int>?
+        /// For a shard member: its name.
         public let member: String?
 
+        /// A sample; a shard member gives its shard as `imagePath` with its `byteRange` and `member` name.
         public init(imagePath: String, caption: String, byteRange: Range<Int>? = nil, member: String? = nil) {
             self.imagePath = imagePath
             self.caption = caption
@@ -34,9 +38,12 @@ public struct CaptionedImages: Sendable {
         public var name: String { member.map { "\(imagePath):\($0)" } ?? imagePath }
     }
 
+    /// The table, folder or shard pattern the samples came from.
     public let source: String
+    /// Every sample, in the source's order.
     public let samples: [Sample]
 
+    /// Samples read from `source`.
     public init(source: String, samples: [Sample]) {
         self.source = source
         self.samples = samples
@@ -57,6 +64,7 @@ public struct CaptionedImages: Sendable {
         return try table(path, imageColumn: imageColumn, captionColumn: captionColumn, separator: separator)
     }
 
+    /// A TSV/CSV with an image column and a caption column, paths relative to the table.
     public static func table(_ path: String, imageColumn: String = "filepath", captionColumn: String = "title",
                              separator: Character? = nil) throws -> CaptionedImages {
         let table: DelimitedTable

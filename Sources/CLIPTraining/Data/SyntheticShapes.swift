@@ -7,19 +7,28 @@ import Foundation
 /// lightly noisy background, each described by one of several caption phrasings. Deterministic for a
 /// seed.
 public enum SyntheticShapes {
+    /// The shapes drawn.
     public static let shapes = ["circle", "square", "triangle", "cross"]
+    /// The colours and their RGB values in [0, 1].
     public static let colours: [(name: String, rgb: (Double, Double, Double))] = [
         ("red", (220, 40, 40)), ("green", (40, 170, 60)), ("blue", (40, 80, 220)), ("yellow", (235, 210, 40)),
         ("purple", (140, 60, 180)), ("orange", (245, 140, 30)),
     ]
+    /// Where the shapes sit, as the captions say it.
     public static let positions = ["on the left", "on the right", "at the top", "at the bottom", "in the middle"]
     static let countWords = ["one", "two", "three"]
 
+    /// One generated image and what it shows.
     public struct Item: Sendable {
+        /// The picture.
         public let image: RGBImage
+        /// Its caption.
         public let caption: String
+        /// The index of its shape in `shapes`.
         public let shape: Int
+        /// The index of its colour in `colours`.
         public let colour: Int
+        /// How many shapes it shows.
         public let count: Int
     }
 

@@ -8,10 +8,13 @@ import Foundation
 
 /// One batch ready for the model.
 public struct TrainingBatch: @unchecked Sendable {
+    /// `[B, 3, S, S]` preprocessed pixels.
     public let images: Tensor          // [B, 3, S, S]
+    /// Token ids, one row per sample.
     public let tokens: [[Int]]
     /// Positions in the epoch's order of the samples used (skipped ones are absent).
     public let sampleCount: Int
+    /// Samples skipped while filling the batch, each with why.
     public let skipped: [String]
 }
 
@@ -21,11 +24,15 @@ public struct TrainingBatch: @unchecked Sendable {
 /// An unreadable sample is skipped and reported; the batch is filled from the next samples so that
 /// every batch has the full size (the last incomplete one is dropped, as open_clip's loader does).
 public struct TrainingBatches: Sendable {
+    /// The samples.
     public let data: CaptionedImages
     /// Batch size, shuffling, seed and augmentation come from these options.
     public let options: TrainingOptions
+    /// The inference transform, whose size and filter augmentation uses too.
     public let preprocessor: ImagePreprocessor
+    /// The model's tokenizer.
     public let tokenizer: CLIPTokenizer
+    /// The image decoder.
     public let decoder = ImageDecoder()
 
     /// Batches of `options.batchSize` samples of `data`, shuffled per `options.shuffle` from
