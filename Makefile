@@ -27,7 +27,7 @@ BREW_PACKAGES := jpeg-turbo libpng webp
 
 demo: deps release
 	.build/release/clip doctor
-	.build/release/clip demo --output demo-run
+	.build/release/clip demo --output-dir demo-run
 
 test: deps
 	$(SWIFT) build --build-tests

@@ -66,7 +66,7 @@ def main():
         for name, prefix, dtype in CASES:
             for layout in ("openclip", "hf"):
                 folder = os.path.join(temporary, f"{name}-{layout}")
-                subprocess.run([args.binary, "convert", os.path.join(FIXTURES, name), "--output", folder, "--layout", layout],
+                subprocess.run([args.binary, "convert", os.path.join(FIXTURES, name), "--output-dir", folder, "--layout", layout],
                                check=True, capture_output=True)
                 load = open_clip_features if layout == "openclip" else transformers_features
                 image, text = load(folder, images, tokens)

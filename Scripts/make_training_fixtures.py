@@ -17,7 +17,7 @@ parametrizations `W + (alpha/rank)·B·A` so open_clip's own forward runs unchan
 (AdamW, decayed: they are matrices), no clipping. `lora/step.safetensors` holds `init/`, `grad/` and
 `after/` for each `<layer>.lora_A.weight` / `lora_B.weight` and `merged/<weight>` after the step.
 
-`pipeline` runs the step from files, as `clip train --augment none --shuffle false` does: four PNG
+`pipeline` runs the step from files, as `clip train --augment none --no-shuffle` does: four PNG
 images and a TSV of captions, open_clip's inference transform and tokenizer (context 16, so the
 model has the real vocabulary of 49,408; its weights are rounded to float16 values and stored as
 float16, and the token embedding, zero but for the rows the captions use, is stored as those rows,

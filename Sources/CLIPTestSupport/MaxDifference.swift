@@ -63,3 +63,11 @@ public func expectClose(_ actual: [Float], _ expected: [Float], tolerance: Float
     let difference = maxDifference(actual, expected)
     #expect(difference.value <= tolerance, "\(what()) \(difference) (tolerance \(tolerance))", sourceLocation: sourceLocation)
 }
+
+/// Expects `actual` to match `expected` within `relativeTolerance` times the larger of 1 and the
+/// largest finite magnitude in `expected` (for values whose scale varies from case to case).
+public func expectClose(_ actual: Tensor, _ expected: Tensor, relativeTolerance: Float, _ what: @autoclosure () -> String = "",
+                        sourceLocation: SourceLocation = #_sourceLocation) {
+    let scale = max(1, expected.scalars.filter(\.isFinite).map(abs).max() ?? 1)
+    expectClose(actual, expected, tolerance: relativeTolerance * scale, what(), sourceLocation: sourceLocation)
+}

@@ -151,3 +151,28 @@ struct OutputConventionTests {
         #expect(help.contains("--shuffle/--no-shuffle"))
     }
 }
+
+@Suite("Hub commands follow the output convention", .serialized)
+struct HubOutputConventionTests {
+    @Test("download REF and cache remove print one JSON object with --json; progress stays on standard error")
+    func downloadAndRemove() throws {
+        let server = try FakeHubServer()
+        defer { server.stop() }
+        let names = try FileManager.default.contentsOfDirectory(atPath: TinyModel.directory.path)
+        server.publish("acme/tiny", files: try Dictionary(uniqueKeysWithValues: names.map {
+            ($0, try Data(contentsOf: TinyModel.directory.appendingPathComponent($0)))
+        }))
+        let environment = ["HF_ENDPOINT": server.endpoint, "HF_HUB_CACHE": temporaryDirectory("hub-convention").path]
+        let download = try CLI.run(["download", "acme/tiny", "--json"], environment: environment)
+        #expect(download.status == 0, "\(download.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: download.stdout) as? [String: Any])
+        let path = try #require(report["path"] as? String)
+        #expect(FileManager.default.fileExists(atPath: path + "/open_clip_config.json"))
+        #expect(download.stderr.contains("open_clip_model.safetensors"), "a summary line per file on standard error")
+
+        let remove = try CLI.run(["cache", "remove", "acme/tiny", "--json"], environment: environment)
+        #expect(remove.status == 0, "\(remove.stderr)")
+        let removed = try #require(try JSONSerialization.jsonObject(with: remove.stdout) as? [String: Any])
+        #expect(removed["repository"] as? String == "acme/tiny" && (removed["freed_bytes"] as? Int ?? 0) > 0)
+    }
+}

@@ -6,7 +6,7 @@ import CLIPTraining
 import Foundation
 import Testing
 
-/// The whole training path from files (`clip train --augment none --shuffle false`): PNG images and a
+/// The whole training path from files (`clip train --augment none --no-shuffle`): PNG images and a
 /// TSV decoded, preprocessed and tokenized by the trainer's data pipeline, one Trainer step, against
 /// open_clip's step on the same files (Scripts/make_training_fixtures.py `pipeline`).
 @Suite("One training step from files equals open_clip's")
