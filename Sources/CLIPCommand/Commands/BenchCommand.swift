@@ -1,7 +1,6 @@
 import ArgumentParser
 import CLIPModel
 import CLIPTensor
-import Dispatch
 import Foundation
 
 /// `clip bench`: speed of each tower on random inputs.
@@ -32,9 +31,16 @@ struct BenchCommand: ParsableCommand {
     /// The timing of one tower at one batch size.
     struct Timing: Encodable {
         let batch: Int
-        var tokens: Int? = nil
+        let tokens: Int?
         let latencyMilliseconds: Double
         let itemsPerSecond: Double
+
+        init(_ measured: InferenceThroughput) {
+            batch = measured.batch
+            tokens = measured.tokens
+            latencyMilliseconds = measured.medianSeconds * 1e3
+            itemsPerSecond = measured.itemsPerSecond
+        }
 
         enum CodingKeys: String, CodingKey {
             case batch, tokens
@@ -128,38 +134,10 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func measureImages(_ model: CLIP, batch: Int) throws -> Timing {
-        let size = model.configuration.vision.imageSize
-        let images = Tensor.normal([batch, 3, size, size], seed: 1)
-        let seconds = try Self.median(iterations) { _ = try withNoGrad { try model.encodeImage(images) } }
-        return Timing(batch: batch, latencyMilliseconds: seconds * 1e3, itemsPerSecond: Double(batch) / seconds)
+        Timing(try InferenceThroughput.images(model, batch: batch, iterations: iterations))
     }
 
-    /// Texts of `tokens` ids each (start and end included), padded to the context.
-    private func measureTexts(_ model: CLIP, batch: Int, tokens count: Int) throws -> Timing {
-        var generator = RandomGenerator(seed: 2)
-        let context = model.configuration.text.contextLength
-        let vocabulary = model.configuration.text.vocabSize
-        let tokens = (0..<batch).map { _ -> [Int] in
-            var row = [Int](repeating: 0, count: context)
-            row[0] = vocabulary - 2
-            for i in 1..<(count - 1) { row[i] = 1 + Int(generator.next() % UInt64(max(vocabulary - 3, 1))) }
-            row[count - 1] = vocabulary - 1
-            return row
-        }
-        let seconds = try Self.median(iterations) { _ = try withNoGrad { try model.encodeText(tokens) } }
-        return Timing(batch: batch, tokens: count, latencyMilliseconds: seconds * 1e3, itemsPerSecond: Double(batch) / seconds)
-    }
-
-    /// Median seconds of `count` runs after two warm-up runs.
-    static func median(_ count: Int, _ body: () throws -> Void) throws -> Double {
-        try body()
-        try body()
-        var times: [Double] = []
-        for _ in 0..<count {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        return times.sorted()[times.count / 2]
+    private func measureTexts(_ model: CLIP, batch: Int, tokens: Int) throws -> Timing {
+        Timing(try InferenceThroughput.texts(model, batch: batch, tokens: tokens, iterations: iterations))
     }
 }

@@ -1,9 +1,6 @@
 import ArgumentParser
-import CLIPModel
-import CLIPOptim
 import CLIPTensor
 import CLIPTraining
-import Dispatch
 import Foundation
 
 /// `clip bench-train`: training steps per second on a fixed random batch, as the PyTorch peer
@@ -59,44 +56,11 @@ struct TrainBenchCommand: ParsableCommand {
 
     func run() throws {
         let start = try TrainingStart.prepare(source: source.source, resume: nil, seed: 0) { try loadModel($0) }
-        let model = start.loaded.model
-        model.prepareForTraining()
-        let configuration = model.configuration
-        let size = configuration.vision.imageSize, context = configuration.text.contextLength
-        let images = Tensor.normal([batchSize, 3, size, size], seed: 1)
-        var generator = RandomGenerator(seed: 0)
-        let tokens = (0..<batchSize).map { _ -> [Int] in
-            let length = 4 + Int(generator.next() % UInt64(max(context - 5, 1)))
-            var row = [Int](repeating: 0, count: context)
-            row[0] = 49406
-            for i in 1...length { row[i] = 1 + Int(generator.next() % 49405) }
-            row[length + 1] = 49407
-            return row
-        }
-        let optimizer = AdamW(groups: ParameterGroups.openCLIP(model, weightDecay: 0.2), learningRate: 5e-4)
-        var losses: [Float] = []
-        func step() throws {
-            let image = try model.encodeImage(images, normalize: true)
-            let text = try model.encodeText(tokens, normalize: true)
-            let loss = ContrastiveLoss.clip(imageFeatures: image, textFeatures: text, scale: exp(model.logitScale))
-            loss.backward()
-            optimizer.step()
-            optimizer.zeroGradients()
-            model.clampLogitScale()
-            losses.append(loss.item())
-        }
-        for _ in 0..<warmupSteps { try step() }
-        var times: [Double] = []
-        for _ in 0..<steps {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try step()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        let median = times.sorted()[times.count / 2]
+        let measured = try TrainingThroughput.measure(start.loaded.model, batchSize: batchSize, steps: steps, warmupSteps: warmupSteps)
         try report.emit(TrainBenchReport(
-            batch: batchSize, threads: ComputeThreads.count, parametersMillions: Double(model.parameterCount) / 1e6,
-            stepMillisecondsMedian: median * 1e3, stepMillisecondsMinimum: (times.min() ?? 0) * 1e3,
-            samplesPerSecond: Double(batchSize) / median, firstLoss: losses.first ?? 0, lastLoss: losses.last ?? 0,
+            batch: batchSize, threads: ComputeThreads.count, parametersMillions: Double(start.loaded.model.parameterCount) / 1e6,
+            stepMillisecondsMedian: measured.medianSeconds * 1e3, stepMillisecondsMinimum: measured.fastestSeconds * 1e3,
+            samplesPerSecond: measured.samplesPerSecond, firstLoss: measured.firstLoss, lastLoss: measured.lastLoss,
             peakResidentMiB: PeakMemory.residentMiB()))
     }
 }
