@@ -61,12 +61,12 @@ extension CLIP {
     public func attachLowRankAdapters(_ options: LoRAOptions, seed: UInt64) throws -> [AttachedAdapter] {
         try options.validate()
         guard lowRankAdapters.isEmpty else { throw TrainingError.invalidOption("this model already has LoRA adapters") }
-        let blocks = namedModules().filter { name, module in
-            guard module is ResidualAttentionBlock else { return false }
+        let blocks = namedModules().compactMap { name, module -> ResidualAttentionBlock? in
+            guard let block = module as? ResidualAttentionBlock else { return nil }
             switch options.towers {
-            case .both: return true
-            case .image: return name.hasPrefix("visual.")
-            case .text: return !name.hasPrefix("visual.")
+            case .both: return block
+            case .image: return name.hasPrefix("visual.") ? block : nil
+            case .text: return name.hasPrefix("visual.") ? nil : block
             }
         }
         if options.towers != .text && configuration.vision.isResNet {
@@ -83,8 +83,7 @@ extension CLIP {
             adapter.up.wrappedValue.requiresGrad = true
             return adapter
         }
-        for (_, module) in blocks {
-            let block = module as! ResidualAttentionBlock
+        for block in blocks {
             let attention = block.attention, mlp = block.mlp
             let width = attention.outProjection.weight.shape[0]
             attention.inProjectionAdapter = make(width, 3 * width)
