@@ -110,7 +110,6 @@ let package = Package(
                 "CLIPModel",
                 "CLIPHub",
                 "CLIPEvaluation",
-                "CLIPOptim",
                 "CLIPTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),

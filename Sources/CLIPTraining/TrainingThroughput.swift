@@ -9,11 +9,13 @@ import Dispatch
 public struct TrainingThroughput: Sendable {
     /// Samples per step.
     public let batchSize: Int
-    /// Median and fastest step, in seconds, over the timed steps.
+    /// The median timed step, in seconds.
     public let medianSeconds: Double
+    /// The fastest timed step, in seconds.
     public let fastestSeconds: Double
-    /// The loss of the first step (warm-up included) and of the last.
+    /// The loss of the first step, warm-up included.
     public let firstLoss: Float
+    /// The loss of the last step.
     public let lastLoss: Float
 
     /// Samples per second at the median step time.

@@ -123,6 +123,9 @@ struct OutputConventionTests {
         #expect(usage.status == 64 && usage.stdout.isEmpty && usage.stderr.contains("--batch-size"))
         let runtime = try CLI.run(["info", "--model", "/nonexistent/model"])
         #expect(runtime.status == 1 && runtime.stdout.isEmpty && runtime.stderr.contains("/nonexistent/model"))
+        let badSetting = try CLI.run(["train", "--model-config", "ViT-B-32", "--train-data", "/nonexistent.tsv", "--batch-size", "2",
+                                      "--output-dir", CommandFixtures.path("never"), "--lr", "-1"])
+        #expect(badSetting.status == 64 && badSetting.stderr.contains("--lr"))
         let unknownValue = try CLI.run(["convert", CommandFixtures.model, "--output-dir", CommandFixtures.path("never"), "--layout", "onnx"])
         #expect(unknownValue.status == 64 && unknownValue.stderr.contains("openclip") && unknownValue.stderr.contains("hf"))
     }

@@ -28,7 +28,7 @@ struct TrainCommand: ParsableCommand {
         guard source.source != nil || checkpoints.resume != nil else {
             throw ValidationError("give --model-config or --model (or --resume)")
         }
-        try options.validate()
+        do { try options.validate() } catch { throw ValidationError("\(error)") }   // a usage error: exit 64
     }
 
     /// The run's settings, as the trainer and the batches read them.
