@@ -33,6 +33,13 @@ struct ProgressRendererTests {
         #expect(captured.text.hasSuffix("\n") && captured.text.contains("\r\u{1B}[Kimages: 10 in "))
     }
 
+    @Test("a stage that ends without having shown progress still gets its summary line")
+    func finishWithoutUpdates() {
+        let captured = Captured()
+        ProgressRenderer(isTerminal: false, write: captured.append).finish("model.safetensors", 2_000_000, unit: .bytes)
+        #expect(captured.text.hasPrefix("model.safetensors: 2.0 MB in "))
+    }
+
     @Test("a diagnostic closes a bar being drawn first")
     func interrupt() {
         let captured = Captured()

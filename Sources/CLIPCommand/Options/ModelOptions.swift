@@ -35,7 +35,6 @@ func resolveModel(_ reference: String) throws -> ResolvedModel {
     resolver.progress = { event in
         let renderer = ProgressRenderer.shared
         if event.finished {
-            renderer.update(event.file, Int(event.resumedFrom), nil, unit: .bytes)
             renderer.finish(event.file, Int(event.completed), unit: .bytes,
                             detail: event.resumedFrom > 0 ? "resumed at \(ProgressRenderer.bytes(event.resumedFrom))" : nil)
         } else {

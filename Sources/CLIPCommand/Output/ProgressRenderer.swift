@@ -66,7 +66,7 @@ final class ProgressRenderer: @unchecked Sendable {
     }
 
     private func finishLocked(_ label: String, done: Int, unit: Unit, detail: String?, now: Date) {
-        guard let start = started.removeValue(forKey: label) else { return }
+        let start = started.removeValue(forKey: label) ?? now
         let seconds = now.timeIntervalSince(start)
         var line = "\(label): \(Self.amount(done, unit)) in " + String(format: "%.1f s", seconds)
         if seconds > 0, done > 0 { line += " (\(Self.rate(Double(done) / seconds, unit)))" }
