@@ -53,15 +53,10 @@ struct ClassOptions: ParsableArguments {
         if classes != nil && classesFile != nil { throw ValidationError("give --classes or --classes-file, not both") }
     }
 
-    /// The names given inline (nil when none were); a file is read by the datasets that take one.
-    var inlineNames: [String]? {
-        classes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
-    }
-
     /// The names from either option, or nil when neither was given.
     func names() throws -> [String]? {
         if let classesFile { return try ClassificationDataset.readClassNames(classesFile) }
-        return inlineNames
+        return classes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
     }
 }
 
