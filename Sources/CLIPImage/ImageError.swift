@@ -22,7 +22,9 @@ public enum ImageError: Error, Equatable, CustomStringConvertible {
         case let .unsupportedFormat(path, detected):
             return "\(path): not a JPEG, PNG or WebP image" + (detected.map { " (looks like \($0))" } ?? "")
         case let .tooLarge(path, width, height, limit):
-            return "\(path): \(width)×\(height) = \(width * height) pixels exceeds the limit of \(limit)"
+            // Header values up to 2³² each: their product can exceed Int, so it is not printed as one.
+            let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+            return "\(path): \(width)×\(height) = \(overflow ? "more than \(Int.max)" : "\(pixels)") pixels exceeds the limit of \(limit)"
         case let .empty(path): return "\(path): image has no pixels"
         case let .truncated(path): return "\(path): image file is truncated"
         case let .corrupt(path, reason): return "\(path): corrupt image: \(reason)"

@@ -65,11 +65,13 @@ public struct ImagePreprocessor: Sendable, Equatable {
             return image.resized(width: size, height: size, filter: filter).convertedToRGB()
         case .shortest:
             let (width, height) = Self.shorterSideSize(width: image.width, height: image.height, to: size)
-            var resized = image
-            if width != image.width || height != image.height {
-                resized = image.resized(width: width, height: height, filter: filter)
-            }
-            return Self.centerCropped(resized, size: size).convertedToRGB()
+            guard width != image.width || height != image.height else { return Self.centerCropped(image, size: size).convertedToRGB() }
+            // The long side is at least `size`, so the centre crop lies inside the resized image: only
+            // that window is computed (the same pixels as resizing everything, then cropping).
+            let left = Int((Double(width - size) / 2).rounded(.toNearestOrEven))
+            let top = Int((Double(height - size) / 2).rounded(.toNearestOrEven))
+            return image.resized(width: width, height: height, filter: filter,
+                                 window: PixelWindow(columns: left..<(left + size), rows: top..<(top + size))).convertedToRGB()
         }
     }
 

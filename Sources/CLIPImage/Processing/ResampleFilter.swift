@@ -39,16 +39,19 @@ struct ResampleCoefficients {
     let weights: [Double]
 
     /// Pillow's `precompute_coeffs`: `in0`, `in1` are the box edges in single precision, as there.
-    init(inputSize: Int, in0: Float, in1: Float, outputSize: Int, filter: ResampleFilter) {
+    /// Only the output pixels in `outputs` (default: all) get coefficients, indexed from 0: a crop of
+    /// the resized image computes the same values without the rest of it.
+    init(inputSize: Int, in0: Float, in1: Float, outputSize: Int, filter: ResampleFilter, outputs: Range<Int>? = nil) {
+        let outputs = outputs ?? 0..<outputSize
         let scale = Double(in1 - in0) / Double(outputSize)
         let filterScale = max(scale, 1)
         let support = filter.support * filterScale
         kernelSize = Int(support.rounded(.up)) * 2 + 1
         var bounds: [(Int, Int)] = []
-        bounds.reserveCapacity(outputSize)
-        var weights = [Double](repeating: 0, count: outputSize * kernelSize)
+        bounds.reserveCapacity(outputs.count)
+        var weights = [Double](repeating: 0, count: outputs.count * kernelSize)
         let inverseFilterScale = 1 / filterScale
-        for xx in 0..<outputSize {
+        for (index, xx) in outputs.enumerated() {
             let center = Double(in0) + (Double(xx) + 0.5) * scale
             var xmin = Int(center - support + 0.5)   // C truncation toward zero
             if xmin < 0 { xmin = 0 }
@@ -58,11 +61,11 @@ struct ResampleCoefficients {
             var total = 0.0
             for x in 0..<max(xmax, 0) {
                 let w = filter.weight((Double(x + xmin) - center + 0.5) * inverseFilterScale)
-                weights[xx * kernelSize + x] = w
+                weights[index * kernelSize + x] = w
                 total += w
             }
             if total != 0 {
-                for x in 0..<max(xmax, 0) { weights[xx * kernelSize + x] /= total }
+                for x in 0..<max(xmax, 0) { weights[index * kernelSize + x] /= total }
             }
             bounds.append((xmin, xmax))
         }

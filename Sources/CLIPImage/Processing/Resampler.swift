@@ -5,24 +5,33 @@ import Foundation
 enum Resampler {
     static let precisionBits = 32 - 8 - 2
 
-    /// Resizes the `box` region of `image` to `width`×`height` with `filter` (not nearest).
-    static func resample(_ image: PixelImage, width: Int, height: Int, filter: ResampleFilter, box: (Float, Float, Float, Float)) -> PixelImage {
+    /// Resizes the `box` region of `image` to `width`×`height` with `filter` (not nearest), computing
+    /// only the output `window` (default: all of it): the same pixels as resizing, then cropping.
+    static func resample(_ image: PixelImage, width: Int, height: Int, filter: ResampleFilter, box: (Float, Float, Float, Float),
+                         window: PixelWindow? = nil) -> PixelImage {
+        let window = window ?? PixelWindow(columns: 0..<width, rows: 0..<height)
         let needHorizontal = width != image.width || box.0 != 0 || box.2 != Float(width)
         let needVertical = height != image.height || box.1 != 0 || box.3 != Float(height)
-        var vertical = ResampleCoefficients(inputSize: image.height, in0: box.1, in1: box.3, outputSize: height, filter: filter)
-        let firstRow = vertical.bounds[0].start
-        let lastRow = vertical.bounds[height - 1].start + vertical.bounds[height - 1].count
+        var vertical = ResampleCoefficients(inputSize: image.height, in0: box.1, in1: box.3, outputSize: height, filter: filter,
+                                            outputs: needVertical ? window.rows : nil)
+        let firstRow = needVertical ? vertical.bounds[0].start : window.rows.lowerBound
+        let lastRow = needVertical ? vertical.bounds[window.rows.count - 1].start + vertical.bounds[window.rows.count - 1].count
+            : window.rows.upperBound
 
         var current = image
         if needHorizontal {
-            let horizontal = ResampleCoefficients(inputSize: image.width, in0: box.0, in1: box.2, outputSize: width, filter: filter)
+            let horizontal = ResampleCoefficients(inputSize: image.width, in0: box.0, in1: box.2, outputSize: width, filter: filter,
+                                                  outputs: window.columns)
             for i in vertical.bounds.indices { vertical.bounds[i].start -= firstRow }
-            current = pass(image, coefficients: horizontal, horizontal: true, outputWidth: width,
+            current = pass(image, coefficients: horizontal, horizontal: true, outputWidth: window.columns.count,
                            outputHeight: lastRow - firstRow, rowOffset: firstRow)
+        } else {
+            current = image.cropped(left: window.columns.lowerBound, top: needVertical ? 0 : firstRow,
+                                    width: window.columns.count, height: needVertical ? image.height : window.rows.count)
         }
         if needVertical {
             current = pass(current, coefficients: vertical, horizontal: false, outputWidth: current.width,
-                           outputHeight: height, rowOffset: 0)
+                           outputHeight: window.rows.count, rowOffset: 0)
         }
         return current
     }
