@@ -44,3 +44,11 @@ extension Trait where Self == ConditionTrait {
         .enabled(if: ReferenceData.sharedDirectory != nil, "needs the shared reference data: set CLIP_REFERENCE_DATA")
     }
 }
+
+extension ReferenceData {
+    /// An input a fuzz target once crashed on, kept in `Fuzz/regressions/<target>/<name>`.
+    public static func fuzzRegression(_ target: String, _ name: String, testFile: StaticString = #filePath) throws -> Data {
+        let root = URL(fileURLWithPath: "\(testFile)").deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return try Data(contentsOf: root.appendingPathComponent("Fuzz/regressions/\(target)/\(name)"))
+    }
+}

@@ -86,6 +86,9 @@ public struct BPEVocabulary: Sendable {
                                  contextLength: nil)
     }
 
+    /// The most tokens a vocabulary file may hold (CLIP's has 49,408; multilingual ones about 250,000).
+    public static let maximumTokenCount = 1_000_000
+
     /// A Hugging Face tokenizer directory: `vocab.json` and `merges.txt`, with
     /// `tokenizer_config.json` / `special_tokens_map.json` when present.
     public static func huggingFace(directory: String) throws -> BPEVocabulary {
@@ -95,9 +98,16 @@ public struct BPEVocabulary: Sendable {
         guard let vocab = try JSONSerialization.jsonObject(with: Data(readText(path: vocabPath).utf8)) as? [String: Int] else {
             throw TokenizerError.invalidVocabulary(path: vocabPath, reason: "expected an object of token → id")
         }
-        var tokens = [String](repeating: "", count: (vocab.values.max() ?? -1) + 1)
+        guard !vocab.isEmpty else { throw TokenizerError.invalidVocabulary(path: vocabPath, reason: "no tokens") }
+        guard vocab.count <= maximumTokenCount else {
+            throw TokenizerError.invalidVocabulary(path: vocabPath, reason: "\(vocab.count) tokens, more than the limit of \(maximumTokenCount)")
+        }
+        // N tokens take the ids 0…N−1, each once (checked before the table is allocated from them).
+        var tokens = [String](repeating: "", count: vocab.count)
         for (token, id) in vocab {
-            guard id >= 0 else { throw TokenizerError.invalidVocabulary(path: vocabPath, reason: "negative id for '\(token)'") }
+            guard (0..<vocab.count).contains(id) else {
+                throw TokenizerError.invalidVocabulary(path: vocabPath, reason: "id \(id) of '\(token)' is outside 0…\(vocab.count - 1)")
+            }
             guard tokens[id].isEmpty else {
                 throw TokenizerError.invalidVocabulary(path: vocabPath, reason: "id \(id) is used twice")
             }

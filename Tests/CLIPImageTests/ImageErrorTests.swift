@@ -137,3 +137,37 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("Limits: image sizes")
+struct ImageLimitTests {
+    /// A PNG of only a header: IHDR declaring `width`×`height`, then IEND.
+    static func pngHeader(width: UInt32, height: UInt32) -> Data {
+        func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
+            let length = UInt32(body.count)
+            let typed = Array(type.utf8) + body
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in typed {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+            }
+            crc = ~crc
+            return withUnsafeBytes(of: length.bigEndian, Array.init) + typed + withUnsafeBytes(of: crc.bigEndian, Array.init)
+        }
+        let ihdr = withUnsafeBytes(of: width.bigEndian, Array.init) + withUnsafeBytes(of: height.bigEndian, Array.init) + [8, 2, 0, 0, 0]
+        return Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr) + chunk("IEND", []))
+    }
+
+    @Test("pixels above maximumPixels are refused from the header, naming the limit; 2³²−1 sides do not overflow the message")
+    func pixelLimit() {
+        let decoder = ImageDecoder(maximumPixels: 1_000)
+        #expect(throws: ImageError.tooLarge(path: "wide.png", width: 1_001, height: 1, limit: 1_000)) {
+            _ = try decoder.decode(Self.pngHeader(width: 1_001, height: 1), source: "wide.png")
+        }
+        do {
+            _ = try ImageDecoder().decode(Self.pngHeader(width: .max, height: .max), source: "max.png")
+            Issue.record("accepted")
+        } catch {
+            #expect("\(error)".contains("more than \(Int.max) pixels exceeds the limit of \(ImageDecoder.defaultMaximumPixels)"), "\(error)")
+        }
+    }
+}

@@ -255,9 +255,11 @@ public final class TorchCheckpoint: TensorArchive, @unchecked Sendable {
                 throw TensorError.truncatedData(path: path, tensor: "storage \(key)", end: position + 8, available: file.size)
             }
             let count = Int(truncatingIfNeeded: bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self).littleEndian)
-            let byteCount = count &* storage.dtype.byteSize
-            guard count >= 0, count >= storage.count, position + 8 + byteCount <= file.size else {
-                throw TensorError.truncatedData(path: path, tensor: "storage \(key)", end: position + 8 + max(byteCount, 0), available: file.size)
+            // The count is read from the file: every product and sum on it is checked.
+            let (byteCount, overflow) = count.multipliedReportingOverflow(by: storage.dtype.byteSize)
+            guard count >= 0, !overflow, count >= storage.count, byteCount <= file.size - position - 8 else {
+                throw TensorError.truncatedData(path: path, tensor: "storage \(key)", end: overflow || count < 0 ? Int.max : position + 8 + byteCount,
+                                                available: file.size)
             }
             storages[key] = .mapped(offset: position + 8, byteCount: byteCount)
             position += 8 + byteCount
@@ -274,7 +276,7 @@ public final class TorchCheckpoint: TensorArchive, @unchecked Sendable {
         }
         var storage = TorchStorageReference(key: key, dtype: dtype, count: count)
         if fields.count > 5, let view = fields[5].sequence, view.count >= 3,
-           let viewKey = view[0].stringValue, let offset = view[1].intValue, let size = view[2].intValue {
+           let viewKey = view[0].stringValue, let offset = view[1].intValue, let size = view[2].intValue, offset >= 0, size >= 0 {
             // Old files may refer to a slice of another storage: (view key, offset, size).
             storage = TorchStorageReference(key: key, dtype: dtype, count: size, viewOffset: offset)
             _ = viewKey

@@ -55,7 +55,9 @@ public enum WebDatasetShards {
                 let bytes = header[(offset + start)..<(offset + start + length)].prefix { $0 != 0 }
                 return String(decoding: bytes, as: UTF8.self)
             }
-            guard let size = Int(field(124, 12).trimmingCharacters(in: CharacterSet(charactersIn: " \0")), radix: 8) else {
+            // An octal count of at most 11 digits: never negative, never past 8 GiB.
+            let sizeField = field(124, 12).trimmingCharacters(in: CharacterSet(charactersIn: " \0"))
+            guard sizeField.count <= 11, sizeField.allSatisfy({ ("0"..."7").contains($0) }), let size = Int(sizeField, radix: 8) else {
                 throw TrainingError.invalidData(source: path, reason: "damaged tar header at byte \(offset)")
             }
             let type = header[offset + 156]
@@ -70,8 +72,9 @@ public enum WebDatasetShards {
             if type == UInt8(ascii: "L") {
                 longName = String(decoding: data[start..<(start + size)].prefix { $0 != 0 }, as: UTF8.self)
             } else if type == 0 || type == UInt8(ascii: "0") {
-                let file = (name as NSString).lastPathComponent
-                let directory = (name as NSString).deletingLastPathComponent
+                let slash = name.lastIndex(of: "/")
+                let file = slash.map { String(name[name.index(after: $0)...]) } ?? name
+                let directory = slash.map { String(name[..<$0]) } ?? ""
                 if let dot = file.firstIndex(of: "."), !file.hasPrefix(".") {
                     let key = (directory.isEmpty ? "" : directory + "/") + file[..<dot]
                     let suffix = file[file.index(after: dot)...].lowercased()

@@ -1,0 +1,39 @@
+import CLIPTestSupport
+import CLIPTokenizer
+import Foundation
+import Testing
+
+@Suite("Fuzz regressions and limits: vocabularies")
+struct VocabularyFuzzRegressionTests {
+    /// Writes vocab.json and merges.txt into a fresh folder.
+    static func directory(_ name: String, vocab: Data, merges: Data) -> String {
+        let folder = temporaryDirectory(name)
+        FileManager.default.createFile(atPath: folder.appendingPathComponent("vocab.json").path, contents: vocab)
+        FileManager.default.createFile(atPath: folder.appendingPathComponent("merges.txt").path, contents: merges)
+        return folder.path
+    }
+
+    static func expectInvalidVocabulary(_ directory: String, containing text: String? = nil) {
+        do {
+            _ = try BPEVocabulary.huggingFace(directory: directory)
+            Issue.record("the vocabulary was accepted")
+        } catch let TokenizerError.invalidVocabulary(_, reason) {
+            if let text { #expect(reason.contains(text), "\(reason)") }
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    @Test("a vocab.json id of 588,888,888 is refused before a table that large is allocated (was a 9 GB allocation)")
+    func hugeTokenID() throws {
+        let input = try ReferenceData.fuzzRegression("FuzzVocabulary", "oom-4f424b6ae452a367fb651403758986052ce53f64")
+        let separator = try #require(input.firstRange(of: Data([0x0A, 0x00, 0x0A])))
+        Self.expectInvalidVocabulary(Self.directory("fuzz-vocab", vocab: input[..<separator.lowerBound], merges: input[separator.upperBound...]))
+    }
+
+    @Test("ids must be 0…N−1; an empty vocabulary is refused")
+    func idsAndEmpty() {
+        Self.expectInvalidVocabulary(Self.directory("vocab-gap", vocab: Data(#"{"a": 0, "b": 2}"#.utf8), merges: Data()), containing: "outside 0…1")
+        Self.expectInvalidVocabulary(Self.directory("vocab-empty", vocab: Data("{}".utf8), merges: Data()), containing: "no tokens")
+    }
+}
