@@ -38,12 +38,16 @@ let package = Package(
         .systemLibrary(
             name: "CDNNL",
             providers: [.apt(["libdnnl-dev"])]),
+        // Checks on user-named paths (FIFOs, devices) shared by every module that opens files.
+        .target(
+            name: "CLIPFileSystem"),
         // AVX-512 kernels for products with few rows, selected at run time (no compiler flags needed).
         .target(
             name: "CGEMMKernels"),
         .target(
             name: "CLIPTensor",
             dependencies: [
+                "CLIPFileSystem",
                 "CGEMMKernels",
                 "CZlib",
                 .target(name: "CBLAS", condition: linuxOnly),
@@ -59,7 +63,7 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "CLIPTokenizer",
-            dependencies: ["CZlib"],
+            dependencies: ["CZlib", "CLIPFileSystem"],
             resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz"), .copy("Resources/ftfy_tables.json")]),
         // libjpeg-turbo, libpng and libwebp. A C target rather than a system-library module because
         // libpng reports errors with longjmp, which only C can catch (png_reader.c).
@@ -68,10 +72,10 @@ let package = Package(
             linkerSettings: [.linkedLibrary("turbojpeg"), .linkedLibrary("png16"), .linkedLibrary("webp")]),
         .target(
             name: "CLIPImage",
-            dependencies: ["CImageCodecs"]),
+            dependencies: ["CImageCodecs", "CLIPFileSystem"]),
         .target(
             name: "CLIPModel",
-            dependencies: ["CLIPTensor", "CLIPNN", "CLIPTokenizer", "CLIPImage"]),
+            dependencies: ["CLIPTensor", "CLIPNN", "CLIPTokenizer", "CLIPImage", "CLIPFileSystem"]),
         // libcrypto (OpenSSL) for SHA-256 / SHA-1 of downloaded files; CryptoKit on macOS.
         .systemLibrary(
             name: "CCrypto",
@@ -94,7 +98,7 @@ let package = Package(
             dependencies: ["CLIPTensor", "CLIPNN"]),
         .target(
             name: "CLIPTraining",
-            dependencies: ["CLIPTensor", "CLIPNN", "CLIPTokenizer", "CLIPImage", "CLIPModel", "CLIPOptim"]),
+            dependencies: ["CLIPTensor", "CLIPNN", "CLIPTokenizer", "CLIPImage", "CLIPModel", "CLIPOptim", "CLIPFileSystem"]),
         .target(
             name: "CLIPEvaluation",
             dependencies: ["CLIPTensor", "CLIPNN", "CLIPOptim", "CLIPTokenizer", "CLIPImage", "CLIPModel", "CLIPDigest"]),

@@ -1,3 +1,4 @@
+import CLIPFileSystem
 import Foundation
 
 /// Reads JPEG, PNG and WebP files into `PixelImage`s with the pixels `PIL.Image.open` produces.
@@ -32,6 +33,7 @@ public struct ImageDecoder: Sendable {
 
     /// Decodes the file at `path`.
     public func decode(contentsOf path: String) throws -> PixelImage {
+        if let kind = SpecialFiles.kind(of: path) { throw ImageError.unreadableFile(path: path, reason: "\(kind), not an image file") }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)

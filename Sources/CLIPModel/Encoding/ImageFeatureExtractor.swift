@@ -1,3 +1,4 @@
+import CLIPFileSystem
 import CLIPImage
 import CLIPTensor
 import Dispatch
@@ -117,6 +118,7 @@ public final class ImageFeatureExtractor {
         let decoder = self.decoder, preprocessor = loaded.preprocessor, cache = self.cache
         return Parallel.map(batch.count) { index -> Prepared in
             let path = batch[index]
+            if let kind = SpecialFiles.kind(of: path) { return .failure("\(kind), not an image file") }
             do {
                 let data = try Data(contentsOf: URL(fileURLWithPath: path))
                 let hash = cache?.key(for: data) ?? ""

@@ -1,3 +1,4 @@
+import CLIPFileSystem
 import Foundation
 
 /// The on-disk forms a CLIP model comes in.
@@ -44,6 +45,9 @@ public enum CheckpointLayout: String, Sendable, Codable {
         var isDirectory: ObjCBool = false
         guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ModelError.unrecognizedModel(path: path, reason: "no such file or directory")
+        }
+        if let kind = SpecialFiles.kind(of: path) {
+            throw ModelError.unrecognizedModel(path: path, reason: "\(kind), not a model file or directory")
         }
         if !isDirectory.boolValue {
             guard stateDictExtensions.contains((path as NSString).pathExtension.lowercased()) else {

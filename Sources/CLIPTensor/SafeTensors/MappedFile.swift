@@ -1,3 +1,4 @@
+import CLIPFileSystem
 import Foundation
 
 /// A whole file mapped copy-on-write: reads come from the page cache, and writes through a tensor
@@ -9,7 +10,8 @@ final class MappedFile: @unchecked Sendable {
 
     init(path: String) throws {
         self.path = path
-        let descriptor = open(path, O_RDONLY)
+        // Non-blocking, so that opening a FIFO returns at once (it is then refused by its type).
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK)
         guard descriptor >= 0 else {
             throw TensorError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
         }
@@ -19,7 +21,7 @@ final class MappedFile: @unchecked Sendable {
             throw TensorError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
         }
         guard (status.st_mode & S_IFMT) == S_IFREG else {
-            throw TensorError.unreadableFile(path: path, reason: "not a regular file")
+            throw TensorError.unreadableFile(path: path, reason: "not a regular file (\(SpecialFiles.kind(of: path) ?? "a directory"))")
         }
         size = Int(status.st_size)
         if size == 0 {

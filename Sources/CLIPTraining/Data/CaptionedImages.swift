@@ -1,3 +1,4 @@
+import CLIPFileSystem
 import CLIPImage
 import CLIPTokenizer
 import Foundation
@@ -26,6 +27,9 @@ public struct CaptionedImages: Sendable {
 
         /// The image's bytes.
         public func imageData() throws -> Data {
+            if let kind = SpecialFiles.kind(of: imagePath) {
+                throw TrainingError.invalidData(source: imagePath, reason: "\(kind), not an image file")
+            }
             let url = URL(fileURLWithPath: imagePath)
             guard let byteRange else { return try Data(contentsOf: url) }
             let handle = try FileHandle(forReadingFrom: url)
