@@ -32,11 +32,14 @@ public final class CLIPTokenizer: @unchecked Sendable {
     /// Distinct pieces kept in the cache before it is cleared.
     private static let cacheLimit = 200_000
 
+    /// The longest context a tokenizer accepts (CLIP's is 77; the longest text towers take 512).
+    public static let maximumContextLength = 16_384
+
     /// A tokenizer over `vocabulary` (default: the bundled OpenAI vocabulary).
     public init(vocabulary: BPEVocabulary? = nil, contextLength: Int? = nil) throws {
         let vocabulary = try vocabulary ?? BPEVocabulary.bundled()
         let length = contextLength ?? vocabulary.configuredContextLength ?? Self.defaultContextLength
-        guard length >= 2 else { throw TokenizerError.invalidContextLength(length) }
+        guard (2...Self.maximumContextLength).contains(length) else { throw TokenizerError.invalidContextLength(length) }
         let tables = try FixTextTables.load()
         self.vocabulary = vocabulary
         self.contextLength = length

@@ -10,7 +10,7 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case invalidVocabulary(path: String, reason: String)
     /// A bundled resource is missing from the build.
     case missingResource(name: String)
-    /// A context length that cannot hold the start and end tokens.
+    /// A context length that cannot hold the start and end tokens, or above `CLIPTokenizer.maximumContextLength`.
     case invalidContextLength(Int)
     /// An id outside the vocabulary was given to `decode`.
     case unknownTokenID(Int)
@@ -23,7 +23,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
         case let .invalidUTF8(path, offset): return "\(path): invalid UTF-8 at byte \(offset)"
         case let .invalidVocabulary(path, reason): return "\(path): invalid vocabulary: \(reason)"
         case let .missingResource(name): return "bundled resource \(name) is missing from this build"
-        case let .invalidContextLength(length): return "context length \(length) is too short (at least 2: start and end tokens)"
+        case let .invalidContextLength(length):
+            return "context length \(length) is outside 2…\(CLIPTokenizer.maximumContextLength) (start and end tokens, and the limit)"
         case let .unknownTokenID(id): return "token id \(id) is not in the vocabulary"
         }
     }

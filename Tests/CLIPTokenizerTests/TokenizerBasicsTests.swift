@@ -26,9 +26,12 @@ struct TokenizerBasicsTests {
         #expect(vocabulary.startID == 49406 && vocabulary.endID == 49407 && vocabulary.padID == 0)
     }
 
-    @Test("a context length below two is refused")
-    func badContextLength() {
+    @Test("a context length below two or above the limit is refused")
+    func badContextLength() throws {
         #expect(throws: TokenizerError.invalidContextLength(1)) { try CLIPTokenizer(contextLength: 1) }
+        // The upper limit: a huge context would allocate that many ids per text (an abort).
+        #expect(throws: TokenizerError.invalidContextLength(1 << 40)) { try CLIPTokenizer(contextLength: 1 << 40) }
+        #expect(try CLIPTokenizer(contextLength: CLIPTokenizer.maximumContextLength).contextLength == CLIPTokenizer.maximumContextLength)
     }
 
     @Test("unknown ids are refused by decode")

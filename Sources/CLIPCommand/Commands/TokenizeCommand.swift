@@ -27,8 +27,8 @@ struct TokenizeCommand: ParsableCommand {
     var texts: [String] = []
 
     func validate() throws {
-        if let contextLength, contextLength < 2 {
-            throw ValidationError("--context-length must be at least 2 (start and end tokens), got \(contextLength)")
+        if let contextLength, !(2...CLIPTokenizer.maximumContextLength).contains(contextLength) {
+            throw ValidationError("--context-length must be 2…\(CLIPTokenizer.maximumContextLength) (start and end tokens, and the limit), got \(contextLength)")
         }
         if textsFile != nil && !texts.isEmpty {
             throw ValidationError("give texts as arguments or with --texts-file, not both")

@@ -231,14 +231,65 @@ extension CLIPConfiguration {
         }
     }
 
-    /// Sizes must be positive and divisible where the towers need it.
+    /// The largest sizes a configuration may ask for, far above every released CLIP (ViT-bigG-14 has
+    /// width 1,664, 48 layers and 2.5 billion parameters), so that a hostile or mistyped file is
+    /// refused with the limit it breaks instead of allocating without bound.
+    public enum Limits {
+        /// `embed_dim` and every tower width.
+        public static let width = 16_384
+        /// Blocks per tower (and per ResNet stage).
+        public static let layers = 256
+        /// The input image side.
+        public static let imageSize = 4_096
+        /// Image tokens (patches per side, squared).
+        public static let imageTokens = 65_536
+        /// Tokens per text.
+        public static let contextLength = 16_384
+        /// Rows of the token embedding.
+        public static let vocabularySize = 10_000_000
+        /// The MLP's hidden width over the tower's width.
+        public static let mlpRatio = 64.0
+        /// All parameters together.
+        public static let parameters = 20_000_000_000.0
+    }
+
+    /// An estimate of the parameter count (in floating point, so that it cannot overflow).
+    var estimatedParameters: Double {
+        let v = Double(vision.width), t = Double(text.width)
+        let visionBlocks = Double(vision.layers.reduce(0, +)) * (4 + 2 * vision.mlpRatio) * v * v
+        let textBlocks = Double(text.layers) * (4 + 2 * Double(text.mlpWidth) / max(t, 1)) * t * t
+        let embeddings = Double(text.vocabSize) * t + Double(text.contextLength) * t
+        let patches = Double(vision.patchSize ?? 1) * Double(vision.patchSize ?? 1) * 3 * v
+        let projections = (v + t) * Double(embedDim) * (vision.isResNet ? 32 : 1)
+        return visionBlocks + textBlocks + embeddings + patches + projections
+    }
+
+    /// Sizes must be positive, within `Limits`, and divisible where the towers need it.
     public func validate(source: String) throws {
         func fail(_ reason: String) -> ModelError { .invalidConfiguration(path: source, reason: reason) }
         guard embedDim > 0 else { throw fail("embed_dim must be positive") }
+        let widths = [("embed_dim", embedDim), ("vision_cfg.width", vision.width), ("text_cfg.width", text.width)]
+        for (name, value) in widths where value > Limits.width { throw fail("\(name) = \(value) exceeds the limit of \(Limits.width)") }
+        for (name, value) in [("vision_cfg.layers", vision.layers.max() ?? 0), ("text_cfg.layers", text.layers)] where value > Limits.layers {
+            throw fail("\(name) = \(value) exceeds the limit of \(Limits.layers)")
+        }
+        guard vision.imageSize <= Limits.imageSize else { throw fail("image_size = \(vision.imageSize) exceeds the limit of \(Limits.imageSize)") }
+        guard text.contextLength <= Limits.contextLength else {
+            throw fail("context_length = \(text.contextLength) exceeds the limit of \(Limits.contextLength)")
+        }
+        guard text.vocabSize <= Limits.vocabularySize else { throw fail("vocab_size = \(text.vocabSize) exceeds the limit of \(Limits.vocabularySize)") }
+        guard vision.mlpRatio > 0, vision.mlpRatio <= Limits.mlpRatio, text.mlpRatio > 0, text.mlpRatio <= Limits.mlpRatio,
+              text.mlpWidthOverride.map({ $0 > 0 && $0 <= Limits.width * Int(Limits.mlpRatio) }) ?? true else {
+            throw fail("mlp_ratio must be in (0, \(Limits.mlpRatio)]")
+        }
         guard vision.width > 0, vision.imageSize > 0, vision.headWidth > 0 else { throw fail("vision sizes must be positive") }
         if let patch = vision.patchSize {
             guard patch > 0, vision.layers.count == 1, vision.layers[0] > 0, vision.width % vision.headWidth == 0 else {
                 throw fail("a ViT needs a positive patch size, one depth and width divisible by head_width")
+            }
+            let grid = vision.imageSize / patch
+            guard grid >= 1, grid * grid <= Limits.imageTokens else {
+                throw fail("image_size / patch_size = \(grid) patches per side: 1…\(Int(Double(Limits.imageTokens).squareRoot())) allowed")
             }
         } else {
             guard vision.layers.count == 4, vision.layers.allSatisfy({ $0 > 0 }), (vision.width * 32) % vision.headWidth == 0,
@@ -248,6 +299,9 @@ extension CLIPConfiguration {
         }
         guard text.width > 0, text.heads > 0, text.width % text.heads == 0, text.layers > 0, text.contextLength > 1, text.vocabSize > 0 else {
             throw fail("text sizes must be positive, with width divisible by heads")
+        }
+        guard estimatedParameters <= Limits.parameters else {
+            throw fail(String(format: "about %.3g parameters exceed the limit of %.3g", estimatedParameters, Limits.parameters))
         }
     }
 }
