@@ -18,3 +18,37 @@ struct TensorFuzzRegressionTests {
         }
     }
 }
+
+@Suite("Limits: pickles")
+struct PickleLimitTests {
+    static func expectNestingRefused(_ body: [UInt8], _ name: String) {
+        let path = temporaryPath(name).path
+        FileManager.default.createFile(atPath: path, contents: Data([0x80, 0x02] + body + [0x2E]))
+        do {
+            _ = try TorchCheckpoint(path: path)
+            Issue.record("accepted")
+        } catch let TensorError.malformedPickle(_, _, reason) {
+            #expect(reason.contains("nested more than 1000 deep (the limit)"), "\(reason)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test("lists nested 200,000 deep by EMPTY_LIST and APPEND are refused at the limit (this overflowed the stack)")
+    func deepLists() {
+        Self.expectNestingRefused([UInt8](repeating: 0x5D, count: 200_000) + [UInt8](repeating: 0x61, count: 199_999), "deep-lists.bin")
+    }
+
+    @Test("tuples nested by TUPLE1 and dicts by SETITEM are refused at the limit too")
+    func deepTuplesAndDicts() {
+        Self.expectNestingRefused([0x29] + [UInt8](repeating: 0x85, count: 5_000), "deep-tuples.bin")
+        // {0: {0: {…}}}: EMPTY_DICT, then per level BININT1 0 EMPTY_DICT, closed by SETITEM from the inside out.
+        let levels = 3_000
+        Self.expectNestingRefused([0x7D] + [UInt8]([0x4B, 0x00, 0x7D]).repeated(levels) + [UInt8](repeating: 0x73, count: levels),
+                                  "deep-dicts.bin")
+    }
+}
+
+private extension Array {
+    func repeated(_ count: Int) -> [Element] { Array((0..<count).map { _ in self }.joined()) }
+}

@@ -53,12 +53,20 @@ indirect enum PickleValue {
 /// A pickled list: a reference, because APPEND may reach it through the memo after it is shared.
 final class PickleList {
     var items: [PickleValue]
-    init(_ items: [PickleValue] = []) { self.items = items }
+    /// How deeply containers nest inside this one (1 for a list of plain values), kept up to date as
+    /// items are added so that the unpickler can refuse deep nesting before it is built.
+    var depth: Int
+    init(_ items: [PickleValue] = []) {
+        self.items = items
+        depth = 1 + (items.map(\.nestingDepth).max() ?? 0)
+    }
 }
 
 /// A pickled dict (or OrderedDict), keeping insertion order.
 final class PickleDict {
     private(set) var entries: [(key: PickleValue, value: PickleValue)] = []
+    /// As `PickleList.depth`.
+    var depth = 1
     private var stringIndex: [String: Int] = [:]
 
     func set(_ key: PickleValue, _ value: PickleValue) {
@@ -150,4 +158,18 @@ struct TorchTensorReference {
     let offset: Int
     let shape: [Int]
     let strides: [Int]
+}
+
+extension PickleValue {
+    /// How deeply containers nest in this value: 0 for a scalar, a container's own depth otherwise.
+    /// Lists and dicts keep theirs; a tuple's is computed from its items (bounded, since every
+    /// container was checked against the unpickler's limit when it was made).
+    var nestingDepth: Int {
+        switch self {
+        case let .list(list): return list.depth
+        case let .dict(dict): return dict.depth
+        case let .tuple(items): return 1 + (items.map(\.nestingDepth).max() ?? 0)
+        default: return 0
+        }
+    }
 }

@@ -84,20 +84,39 @@ public final class TorchCheckpoint: TensorArchive, @unchecked Sendable {
         guard let location = storages[storage.key] else {
             throw TensorError.malformedCheckpoint(path: path, reason: "tensor '\(name)' refers to storage '\(storage.key)', which the file lacks")
         }
-        let count = Shape.count(reference.shape)
-        // The last element the strides reach must lie inside the storage.
-        var last = storage.viewOffset + reference.offset
+        // Sizes, strides and offsets come from the pickle: all arithmetic on them is checked, and the
+        // last element the strides reach must lie inside the storage.
+        guard reference.shape.count == reference.strides.count, reference.offset >= 0 else {
+            throw invalid(name, "\(reference.shape.count) sizes for \(reference.strides.count) strides, or a negative offset")
+        }
+        var count = 1, overflow = false
+        var (last, addOverflow) = storage.viewOffset.addingReportingOverflow(reference.offset)
+        overflow = overflow || addOverflow
         for (size, stride) in zip(reference.shape, reference.strides) {
             guard size >= 0, stride >= 0 else { throw invalid(name, "negative size or stride") }
-            if size > 0 { last += (size - 1) * stride }
+            let (product, productOverflow) = count.multipliedReportingOverflow(by: size)
+            count = product
+            overflow = overflow || productOverflow
+            if size > 0 {
+                let (reach, reachOverflow) = (size - 1).multipliedReportingOverflow(by: stride)
+                let (sum, sumOverflow) = last.addingReportingOverflow(reach)
+                last = sum
+                overflow = overflow || reachOverflow || sumOverflow
+            }
         }
+        guard !overflow else { throw invalid(name, "its sizes and strides overflow") }
         let available: Int
         switch location {
         case let .mapped(_, byteCount): available = byteCount / elementSize
         case let .inflated(data): available = data.count / elementSize
         }
-        guard count == 0 || (reference.offset >= 0 && last < min(available, storage.count + storage.viewOffset)) else {
-            throw TensorError.truncatedData(path: path, tensor: name, end: (last + 1) * elementSize, available: available * elementSize)
+        guard count == 0 || last < min(available, storage.count + storage.viewOffset) else {
+            throw TensorError.truncatedData(path: path, tensor: name, end: last.multipliedReportingOverflow(by: elementSize).partialValue,
+                                            available: available * elementSize)
+        }
+        // A view with more elements than its storage (a stride-0 expansion) could claim any size.
+        guard count <= available else {
+            throw invalid(name, "a view of \(count) elements over a storage of \(available) (expanded tensors are not supported)")
         }
         let first = storage.viewOffset + reference.offset
         let contiguous = Self.isContiguous(reference)
@@ -168,7 +187,7 @@ public final class TorchCheckpoint: TensorArchive, @unchecked Sendable {
         var expected = 1
         for (size, stride) in zip(reference.shape, reference.strides).reversed() where size != 1 {
             if stride != expected { return false }
-            expected *= size
+            expected = expected.multipliedReportingOverflow(by: size).partialValue   // sizes were checked in `tensor(_:)`
         }
         return true
     }

@@ -18,6 +18,9 @@ struct Unpickler {
 
     /// The longest run of containers nested inside one another that is accepted.
     static let maximumMarkDepth = 10_000
+    /// How deeply lists, dicts and tuples may nest (state dicts nest a handful of levels). Deeper
+    /// structures would overflow the stack when traversed or freed.
+    static let maximumNestingDepth = 1_000
 
     init(bytes: UnsafeRawBufferPointer, path: String, start: Int = 0,
          persistentLoad: @escaping (PickleValue) throws -> PickleValue) {
@@ -93,20 +96,20 @@ struct Unpickler {
         case 0x43: push(.bytes(Array(try slice(try integer(1)))))   // SHORT_BINBYTES
         case 0x8E, 0x96: push(.bytes(Array(try slice(try length(8)))))  // BINBYTES8, BYTEARRAY8
         case 0x5D: push(.list(PickleList()))                        // EMPTY_LIST
-        case 0x6C: push(.list(PickleList(try popMark())))           // LIST
+        case 0x6C: push(try nested(.list(PickleList(try popMark()))))   // LIST
         case 0x61:                                                  // APPEND
             let item = try pop()
             try appendItems([item])
         case 0x65: try appendItems(try popMark())                   // APPENDS
         case 0x29: push(.tuple([]))                                 // EMPTY_TUPLE
-        case 0x74: push(.tuple(try popMark()))                      // TUPLE
-        case 0x85: push(.tuple([try pop()]))                        // TUPLE1
+        case 0x74: push(try nested(.tuple(try popMark())))         // TUPLE
+        case 0x85: push(try nested(.tuple([try pop()])))            // TUPLE1
         case 0x86:                                                  // TUPLE2
             let second = try pop(), first = try pop()
-            push(.tuple([first, second]))
+            push(try nested(.tuple([first, second])))
         case 0x87:                                                  // TUPLE3
             let third = try pop(), second = try pop(), first = try pop()
-            push(.tuple([first, second, third]))
+            push(try nested(.tuple([first, second, third])))
         case 0x7D: push(.dict(PickleDict()))                        // EMPTY_DICT
         case 0x64:                                                  // DICT
             let dict = PickleDict()
@@ -120,7 +123,7 @@ struct Unpickler {
             try setItems(try dictOnTop(), items)
         case 0x8F: push(.list(PickleList()))                        // EMPTY_SET (kept as a list)
         case 0x90: try appendItems(try popMark())                   // ADDITEMS
-        case 0x91: push(.list(PickleList(try popMark())))           // FROZENSET
+        case 0x91: push(try nested(.list(PickleList(try popMark()))))   // FROZENSET
         case 0x67: push(try recall(Int(try line()) ?? -1))          // GET
         case 0x68: push(try recall(try integer(1)))                 // BINGET
         case 0x6A: push(try recall(try integer(4)))                 // LONG_BINGET
@@ -225,7 +228,19 @@ struct Unpickler {
 
     private mutating func appendItems(_ items: [PickleValue]) throws {
         guard case let .list(list) = try top() else { throw fault("APPEND to a \(try top().kind)") }
+        list.depth = max(list.depth, 1 + (items.map(\.nestingDepth).max() ?? 0))
+        guard list.depth <= Self.maximumNestingDepth else { throw nestingFault() }
         list.items.append(contentsOf: items)
+    }
+
+    /// `value`, once its nesting is checked against `maximumNestingDepth`.
+    private func nested(_ value: PickleValue) throws -> PickleValue {
+        guard value.nestingDepth <= Self.maximumNestingDepth else { throw nestingFault() }
+        return value
+    }
+
+    private func nestingFault() -> PickleFault {
+        fault("containers nested more than \(Self.maximumNestingDepth) deep (the limit)")
     }
 
     private func dictOnTop() throws -> PickleDict {
@@ -235,6 +250,8 @@ struct Unpickler {
 
     private func setItems(_ dict: PickleDict, _ items: [PickleValue]) throws {
         guard items.count % 2 == 0 else { throw fault("SETITEMS with an odd number of values") }
+        dict.depth = max(dict.depth, 1 + (items.map(\.nestingDepth).max() ?? 0))
+        guard dict.depth <= Self.maximumNestingDepth else { throw nestingFault() }
         for index in stride(from: 0, to: items.count, by: 2) { dict.set(items[index], items[index + 1]) }
     }
 
