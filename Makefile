@@ -5,6 +5,7 @@
 #   make test    system packages, then the whole test suite
 #   make bench   release build, our kernels beside numpy / PyTorch (needs python3 with numpy)
 #   make examples  build Examples/ (a package that depends on this one by path) and run it on a test model
+#   make fuzz    build the libFuzzer targets of Fuzz/ with sanitizers and run each for FUZZ_SECONDS (default 60)
 
 SWIFT ?= swift
 UNAME := $(shell uname -s)
@@ -23,7 +24,7 @@ RELEASE := -c release $(if $(TARGET_CPU),-Xswiftc -target-cpu -Xswiftc $(TARGET_
 APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libturbojpeg0-dev libpng-dev libwebp-dev libssl-dev pkg-config
 BREW_PACKAGES := jpeg-turbo libpng webp
 
-.PHONY: demo test build release bench examples deps clean
+.PHONY: demo test build release bench examples fuzz deps clean
 
 demo: deps release
 	.build/release/clip doctor
@@ -37,6 +38,15 @@ examples: deps
 	$(SWIFT) build --package-path Examples
 	Examples/.build/debug/EmbedAndCompare Tests/CLIPEvaluationTests/Fixtures/tiny_open_clip \
 	  Tests/CLIPImageTests/Fixtures/images/odd_97x61.png
+
+# Fuzz targets: their own package and build folder, every module (Swift and C) instrumented.
+FUZZ_BUILD := $(SWIFT) build --package-path Fuzz --scratch-path Fuzz/.build-fuzz --sanitize=fuzzer --sanitize=address \
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xcc -fsanitize=fuzzer-no-link,address
+
+fuzz: deps
+	python3 Scripts/make_fuzz_corpus.py
+	SWIFT_BACKTRACE=enable=no $(FUZZ_BUILD)
+	Scripts/run_fuzzers.sh
 
 build: deps
 	$(SWIFT) build
