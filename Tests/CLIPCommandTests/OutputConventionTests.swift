@@ -126,6 +126,14 @@ struct OutputConventionTests {
         let badSetting = try CLI.run(["train", "--model-config", "ViT-B-32", "--train-data", "/nonexistent.tsv", "--batch-size", "2",
                                       "--output-dir", CommandFixtures.path("never"), "--lr", "-1"])
         #expect(badSetting.status == 64 && badSetting.stderr.contains("--lr"))
+        for arguments in [["embed", "--model", CommandFixtures.model, "--batch-size", "-1", "--text", "x"],
+                          ["classify", "--model", CommandFixtures.model, "--classes", "a,b", "--top-k", "-3", CommandFixtures.image],
+                          ["preprocess", CommandFixtures.image, "--size", "-5", "-o", CommandFixtures.path("never.npy")],
+                          ["tokenize", "--context-length", "-2", "hi"]] {
+            // A negative number is a value out of range, not a missing value.
+            let negative = try CLI.run(arguments)
+            #expect(negative.status == 64 && !negative.stderr.contains("Missing value"), "\(arguments): \(negative.stderr)")
+        }
         let unknownValue = try CLI.run(["convert", CommandFixtures.model, "--output-dir", CommandFixtures.path("never"), "--layout", "onnx"])
         #expect(unknownValue.status == 64 && unknownValue.stderr.contains("openclip") && unknownValue.stderr.contains("hf"))
     }

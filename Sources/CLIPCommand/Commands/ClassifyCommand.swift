@@ -21,7 +21,8 @@ struct ClassifyCommand: ParsableCommand {
     @OptionGroup var classes: ClassOptions
     @OptionGroup var templates: TemplateOptions
 
-    @Option(help: "How many classes to report per image.")
+    // `.unconditional` takes "-3" as the value, so that it gets a range error, not "missing value".
+    @Option(parsing: .unconditional, help: "How many classes to report per image.")
     var topK = 5
 
     @OptionGroup var output: RecordOutputOptions

@@ -9,7 +9,7 @@ struct PreprocessCommand: ParsableCommand {
         abstract: "Decode, resize, crop and normalise an image as CLIP's reference does; write it as .npy.",
         discussion: "Writes float32 [3, N, N] (normalised), or with --raw the uint8 [N, N, 3] pixels before normalisation.")
 
-    @Option(help: "Output height and width.")
+    @Option(parsing: .unconditional, help: "Output height and width.")
     var size = 224
 
     @Option(help: "Per-channel mean, three comma-separated numbers (default: OpenAI CLIP's).")
@@ -46,7 +46,7 @@ struct PreprocessCommand: ParsableCommand {
     }
 
     func validate() throws {
-        try preprocessor().validate()
+        do { try preprocessor().validate() } catch { throw ValidationError("\(error)") }   // a usage error: exit 64
         guard output.hasSuffix(".npy") else { throw ValidationError("--output must end in .npy") }
         guard maxPixels > 0 else { throw ValidationError("--max-pixels must be positive") }
     }

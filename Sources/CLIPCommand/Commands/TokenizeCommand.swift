@@ -12,7 +12,7 @@ struct TokenizeCommand: ParsableCommand {
             (one text per line). Input must be UTF-8; invalid bytes are reported with their offset.
             """)
 
-    @Option(help: "Ids per text, including the start and end tokens (default: 77, or the vocabulary's configuration).")
+    @Option(parsing: .unconditional, help: "Ids per text, including the start and end tokens (default: 77, or the vocabulary's configuration).")
     var contextLength: Int?
 
     @Option(help: ArgumentHelp("A BPE merges file (.txt or .txt.gz) or a Hugging Face tokenizer directory (default: the bundled vocabulary).", valueName: "path"))

@@ -7,7 +7,8 @@ import Foundation
 struct BatchOptions: ParsableArguments {
     static let range = 1...4096
 
-    @Option(help: "Images or texts per forward pass (1…4096).")
+    // `.unconditional` takes "-1" as the value, so that it gets the range error, not "missing value".
+    @Option(parsing: .unconditional, help: "Images or texts per forward pass (1…4096).")
     var batchSize = 32
 
     func validate() throws {

@@ -35,7 +35,7 @@ struct TrainingDataOptions: ParsableArguments {
     @Option(help: "The caption column of a table.") var csvCaptionKey = "title"
     @Option(help: "The table separator, one character or \\t (default: tab for .tsv, comma otherwise).") var csvSeparator: String?
 
-    @Option(help: "Samples per micro-batch (at least 2: a contrastive loss needs negatives).") var batchSize: Int
+    @Option(parsing: .unconditional, help: "Samples per micro-batch (at least 2: a contrastive loss needs negatives).") var batchSize: Int
     @Option(help: "How training images are augmented.") var augment: Augmentation = .standard
     @Flag(inversion: .prefixedNo, help: "Shuffle the data each epoch.") var shuffle = true
 

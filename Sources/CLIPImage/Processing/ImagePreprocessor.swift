@@ -47,7 +47,7 @@ public struct ImagePreprocessor: Sendable, Equatable {
     /// Throws when a parameter is out of range (size, three means, three positive deviations).
     public func validate() throws {
         guard size >= 1 && size <= 16_384 else { throw ImageError.invalidParameter("image size must be 1…16384, got \(size)") }
-        guard mean.count == 3 else { throw ImageError.invalidParameter("mean needs 3 values, got \(mean.count)") }
+        guard mean.count == 3, mean.allSatisfy(\.isFinite) else { throw ImageError.invalidParameter("mean needs 3 finite values, got \(mean)") }
         guard standardDeviation.count == 3, standardDeviation.allSatisfy({ $0 > 0 && $0.isFinite }) else {
             throw ImageError.invalidParameter("std needs 3 positive values, got \(standardDeviation)")
         }
