@@ -14,10 +14,7 @@ public struct DelimitedTable: Sendable {
     /// Reads the UTF-8 table at `path`; `separator` overrides the one its extension implies.
     public init(path: String, separator: Character? = nil) throws {
         self.path = path
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TableError.unreadable(path: path, reason: "cannot read the file")
-        }
-        let text = try TextInput.decodeUTF8(data, source: path)
+        let text = try TextInput.readUTF8File(path)
         let delimiter = separator ?? (path.lowercased().hasSuffix(".tsv") ? "\t" : ",")
         var parsed = try Self.parse(text, delimiter: delimiter, path: path)
         guard !parsed.isEmpty else { throw TableError.empty(path: path) }
@@ -99,7 +96,6 @@ public struct DelimitedTable: Sendable {
 
 /// Errors reading a `DelimitedTable`, naming the file and, where there is one, the line.
 public enum TableError: Error, Equatable, CustomStringConvertible {
-    case unreadable(path: String, reason: String)
     case empty(path: String)
     case malformed(path: String, line: Int, reason: String)
     case missingColumn(path: String, column: String, found: [String])
@@ -107,7 +103,6 @@ public enum TableError: Error, Equatable, CustomStringConvertible {
     /// The message shown to the user.
     public var description: String {
         switch self {
-        case let .unreadable(path, reason): return "\(path): \(reason)"
         case let .empty(path): return "\(path): no header row"
         case let .malformed(path, line, reason): return "\(path):\(line): \(reason)"
         case let .missingColumn(path, column, found):

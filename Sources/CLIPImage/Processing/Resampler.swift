@@ -12,24 +12,24 @@ enum Resampler {
         let window = window ?? PixelWindow(columns: 0..<width, rows: 0..<height)
         let needHorizontal = width != image.width || box.0 != 0 || box.2 != Float(width)
         let needVertical = height != image.height || box.1 != 0 || box.3 != Float(height)
-        var vertical = ResampleCoefficients(inputSize: image.height, in0: box.1, in1: box.3, outputSize: height, filter: filter,
-                                            outputs: needVertical ? window.rows : nil)
-        let firstRow = needVertical ? vertical.bounds[0].start : window.rows.lowerBound
-        let lastRow = needVertical ? vertical.bounds[window.rows.count - 1].start + vertical.bounds[window.rows.count - 1].count
-            : window.rows.upperBound
-
-        var current = image
+        let vertical = needVertical
+            ? ResampleCoefficients(inputSize: image.height, in0: box.1, in1: box.3, outputSize: height, filter: filter, outputs: window.rows)
+            : nil
+        // The input rows the vertical pass reads (the window's own rows when there is none); the
+        // horizontal pass, or a crop, keeps only those, and the window's columns.
+        let firstRow = vertical.map { $0.bounds[0].start } ?? window.rows.lowerBound
+        let lastRow = vertical.map { $0.bounds[window.rows.count - 1].start + $0.bounds[window.rows.count - 1].count } ?? window.rows.upperBound
+        var current: PixelImage
         if needHorizontal {
             let horizontal = ResampleCoefficients(inputSize: image.width, in0: box.0, in1: box.2, outputSize: width, filter: filter,
                                                   outputs: window.columns)
-            for i in vertical.bounds.indices { vertical.bounds[i].start -= firstRow }
             current = pass(image, coefficients: horizontal, horizontal: true, outputWidth: window.columns.count,
                            outputHeight: lastRow - firstRow, rowOffset: firstRow)
         } else {
-            current = image.cropped(left: window.columns.lowerBound, top: needVertical ? 0 : firstRow,
-                                    width: window.columns.count, height: needVertical ? image.height : window.rows.count)
+            current = image.cropped(left: window.columns.lowerBound, top: firstRow, width: window.columns.count, height: lastRow - firstRow)
         }
-        if needVertical {
+        if var vertical {
+            for i in vertical.bounds.indices { vertical.bounds[i].start -= firstRow }
             current = pass(current, coefficients: vertical, horizontal: false, outputWidth: current.width,
                            outputHeight: window.rows.count, rowOffset: 0)
         }

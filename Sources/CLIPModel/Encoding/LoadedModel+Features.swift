@@ -26,11 +26,8 @@ extension LoadedModel {
         let result = try ImageFeatureExtractor(loaded: self, batchSize: batchSize).extract(paths)
         if let failure = result.failures.first { throw ModelError.unreadableImage(path: failure.path, reason: failure.reason) }
         let rows = result.features.map { $0 ?? [] }
-        return normalize ? rows.map(Self.l2Normalized) : rows
-    }
-
-    /// `v / ‖v‖` as `l2Normalize` computes it for a tensor row.
-    static func l2Normalized(_ vector: [Float]) -> [Float] {
-        withNoGrad { l2Normalize(Tensor(shape: [1, vector.count], scalars: vector)).scalars }
+        guard normalize, let width = rows.first?.count else { return rows }
+        let normalized = withNoGrad { l2Normalize(Tensor(shape: [rows.count, width], scalars: rows.flatMap { $0 })).scalars }
+        return (0..<rows.count).map { Array(normalized[($0 * width)..<(($0 + 1) * width)]) }
     }
 }

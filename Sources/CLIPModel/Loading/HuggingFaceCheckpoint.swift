@@ -123,8 +123,8 @@ enum HuggingFaceCheckpoint {
     }
 
     private static func hfName(_ block: String) -> String {
-        let (huggingFace, _) = HuggingFaceNames.blockPrefixes.first { block.hasPrefix($0.openCLIP) && block.dropFirst($0.openCLIP.count).allSatisfy(\.isNumber) }
-            ?? HuggingFaceNames.blockPrefixes[0]
-        return huggingFace + block.split(separator: ".").last!
+        let number = block.split(separator: ".").last.map(String.init) ?? ""
+        let prefix = HuggingFaceNames.blockPrefixes.first { $0.openCLIP + number == block } ?? HuggingFaceNames.blockPrefixes[0]
+        return prefix.huggingFace + number
     }
 }
