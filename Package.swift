@@ -69,7 +69,7 @@ let package = Package(
         // libpng reports errors with longjmp, which only C can catch (png_reader.c).
         .target(
             name: "CImageCodecs",
-            linkerSettings: [.linkedLibrary("turbojpeg"), .linkedLibrary("png16"), .linkedLibrary("webp")]),
+            linkerSettings: [.linkedLibrary("turbojpeg"), .linkedLibrary("png16"), .linkedLibrary("webp"), .linkedLibrary("webpdemux")]),
         .target(
             name: "CLIPImage",
             dependencies: ["CImageCodecs", "CLIPFileSystem"]),

@@ -3,11 +3,11 @@
 # (Fuzz/corpus, from Scripts/make_fuzz_corpus.py) and the committed regression inputs
 # (Fuzz/regressions/<target>). A crash, a sanitizer report, a timeout (FUZZ_TIMEOUT seconds for one
 # input, default 10) or memory past FUZZ_RSS_MB (default 2048) fails the run; the input is kept in
-# Fuzz/crashes/. Usage: Scripts/run_fuzzers.sh [target ...]
+# Fuzz/crashes/. FUZZ_BINARIES names another folder of built targets. Usage: Scripts/run_fuzzers.sh [target ...]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-60}"
-binaries=Fuzz/.build-fuzz/debug
+binaries="${FUZZ_BINARIES:-Fuzz/.build-fuzz/debug}"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=($(sed -n 's/.*fuzzTarget("\(Fuzz[A-Za-z]*\)".*/\1/p' Fuzz/Package.swift))

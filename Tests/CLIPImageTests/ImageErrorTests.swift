@@ -58,6 +58,46 @@ struct ImageErrorTests {
         #expect(throws: ImageError.self) { try ImageDecoder().decode(contentsOf: jpegPath) }
     }
 
+    @Test("decoder failures are described in words, without library status codes or function names")
+    func readableReasons() throws {
+        // A WebP whose VP8L bitstream signature is damaged, and a JPEG whose header segments are zeros.
+        var webp = try Self.fixture("lossless.webp")
+        let vp8l = try #require(webp.range(of: Data("VP8L".utf8))).upperBound
+        webp[vp8l + 4] = 0x00
+        var jpeg = try Self.fixture("square_224.jpg")
+        jpeg.replaceSubrange(4..<40, with: [UInt8](repeating: 0x00, count: 36))
+        for (name, data) in [("damaged.webp", webp), ("damaged.jpg", jpeg)] {
+            let path = try Self.write(data, name)
+            #expect {
+                try ImageDecoder().decode(contentsOf: path)
+            } throws: { error in
+                guard case let ImageError.corrupt(errorPath, reason) = error else { return false }
+                let text = "\(error)"
+                return errorPath == path && !reason.isEmpty && !text.contains("status") && !text.contains("tj")
+                    && text.hasPrefix("\(path): corrupt image: ")
+            }
+        }
+    }
+
+    @Test("a progressive JPEG with more than 500 scans is refused, not decoded for minutes", .needsReferenceData)
+    func scanLimit() throws {
+        // The first scan of a progressive photo, repeated: each copy is one more pass over the image.
+        let progressive = try Data(contentsOf: ReferenceData.sharedFile("images/chelsea_progressive.jpg"))
+        let sos = try #require(progressive.range(of: Data([0xFF, 0xDA]))).lowerBound
+        var end = sos + 2
+        while end + 1 < progressive.count, !(progressive[end] == 0xFF && progressive[end + 1] != 0x00 && !(0xD0...0xD7).contains(progressive[end + 1])) { end += 1 }
+        var bomb = Data(progressive[..<end])
+        for _ in 0..<600 { bomb.append(progressive[sos..<end]) }
+        bomb.append(progressive[end...])
+        let path = try Self.write(bomb, "many-scans.jpg")
+        #expect {
+            try ImageDecoder().decode(contentsOf: path)
+        } throws: { error in
+            guard case let ImageError.corrupt(_, reason) = error else { return false }
+            return reason.contains("500 scans")
+        }
+    }
+
     @Test("images above the pixel limit are refused from the header")
     func oversized() throws {
         let path = ReferenceData.fixturesDirectory().appendingPathComponent("images/square_224.jpg").path

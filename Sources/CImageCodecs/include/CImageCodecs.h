@@ -1,4 +1,5 @@
-// Image codec access for CLIPImage: libjpeg-turbo (TurboJPEG API), libpng and libwebp.
+// Image codec access for CLIPImage: libjpeg-turbo (TurboJPEG API), libpng and libwebp (with its
+// demuxer, for animations).
 //
 // TurboJPEG and libwebp report errors through return values and are called from Swift directly.
 // libpng reports errors with longjmp, which Swift cannot catch, so PNG decoding goes through the one
@@ -10,6 +11,7 @@
 #include <stdint.h>
 #include <turbojpeg.h>
 #include <webp/decode.h>
+#include <webp/demux.h>
 
 /// A decoded PNG with its samples untransformed: one byte per sample for bit depths up to 8 (packed
 /// samples are unpacked, not rescaled), two big-endian bytes per sample for 16-bit files.

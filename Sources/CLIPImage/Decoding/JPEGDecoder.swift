@@ -1,7 +1,9 @@
 import CImageCodecs
 
 /// JPEG through libjpeg-turbo's TurboJPEG API, with libjpeg's defaults as Pillow uses them: the
-/// accurate integer IDCT and fancy upsampling.
+/// accurate integer IDCT and fancy upsampling. A progressive file may have at most 500 scans
+/// (libjpeg-turbo's limit): each scan is a pass over the whole image, so thousands of tiny scans
+/// would make a small file take minutes to decode.
 enum JPEGDecoder {
     static func decode(_ data: UnsafeBufferPointer<UInt8>, source: String, limit: Int) throws -> PixelImage {
         guard let handle = tjInitDecompress() else { throw ImageError.corrupt(path: source, reason: "TurboJPEG could not start") }
@@ -21,7 +23,7 @@ enum JPEGDecoder {
         var samples = [UInt8](repeating: 0, count: Int(width) * Int(height) * channels)
         let status = samples.withUnsafeMutableBufferPointer { out in
             tjDecompress2(handle, data.baseAddress, UInt(data.count), out.baseAddress, width, Int32(Int(width) * channels),
-                          height, pixelFormat.rawValue, 0)
+                          height, pixelFormat.rawValue, TJFLAG_LIMITSCANS)
         }
         if status != 0 {
             // A non-zero status is a fatal error or a warning. libjpeg treats missing data as a warning
@@ -31,7 +33,7 @@ enum JPEGDecoder {
             let fatal = tjGetErrorCode(handle) == TJERR_FATAL.rawValue
             let message = tjGetErrorStr2(handle).map { String(cString: $0) } ?? ""
             if message.contains("Premature end") { throw ImageError.truncated(path: source) }
-            if fatal { throw ImageError.corrupt(path: source, reason: message) }
+            if fatal { throw ImageError.corrupt(path: source, reason: reason(message)) }
         }
         if mode == .cmyk {
             // Pillow reads CMYK JPEGs as Adobe-inverted ("CMYK;I").
@@ -43,6 +45,13 @@ enum JPEGDecoder {
     private static func error(_ handle: tjhandle, source: String) -> ImageError {
         let message = tjGetErrorStr2(handle).map { String(cString: $0) } ?? "unknown error"
         if message.contains("Premature end") { return .truncated(path: source) }
-        return .corrupt(path: source, reason: message)
+        return .corrupt(path: source, reason: reason(message))
+    }
+
+    /// libjpeg's message without the name of the TurboJPEG function that passed it on
+    /// ("tjDecompressHeader3(): …").
+    private static func reason(_ message: String) -> String {
+        guard message.hasPrefix("tj"), let call = message.range(of: "(): ") else { return message }
+        return String(message[call.upperBound...])
     }
 }
