@@ -38,7 +38,8 @@ let package = Package(
         .systemLibrary(
             name: "CDNNL",
             providers: [.apt(["libdnnl-dev"])]),
-        // Checks on user-named paths (FIFOs, devices) shared by every module that opens files.
+        // Checks on user-named paths (FIFOs, devices) and readable reasons for Foundation's file and JSON
+        // errors, shared by every module that opens files.
         .target(
             name: "CLIPFileSystem"),
         // AVX-512 kernels for products with few rows, selected at run time (no compiler flags needed).
@@ -89,6 +90,7 @@ let package = Package(
             dependencies: [
                 "CLIPTensor",
                 "CLIPDigest",
+                "CLIPFileSystem",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -101,7 +103,7 @@ let package = Package(
             dependencies: ["CLIPTensor", "CLIPNN", "CLIPTokenizer", "CLIPImage", "CLIPModel", "CLIPOptim", "CLIPFileSystem"]),
         .target(
             name: "CLIPEvaluation",
-            dependencies: ["CLIPTensor", "CLIPNN", "CLIPOptim", "CLIPTokenizer", "CLIPImage", "CLIPModel", "CLIPDigest"]),
+            dependencies: ["CLIPTensor", "CLIPNN", "CLIPOptim", "CLIPTokenizer", "CLIPImage", "CLIPModel", "CLIPDigest", "CLIPFileSystem"]),
         .target(
             name: "CLIPTestSupport",
             dependencies: ["CLIPTensor", "CLIPDigest"]),
@@ -115,12 +117,16 @@ let package = Package(
                 "CLIPHub",
                 "CLIPEvaluation",
                 "CLIPTraining",
+                "CLIPFileSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "CLIPKernelBench",
             dependencies: ["CLIPTensor", "CLIPTokenizer", "CLIPImage"],
             path: "Benchmarks/CLIPKernelBench"),
+        .testTarget(
+            name: "CLIPFileSystemTests",
+            dependencies: ["CLIPFileSystem", "CLIPTestSupport"]),
         .testTarget(
             name: "CLIPTensorTests",
             dependencies: ["CLIPTensor", "CLIPTestSupport"],

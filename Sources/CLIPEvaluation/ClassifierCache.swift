@@ -1,4 +1,5 @@
 import CLIPDigest
+import CLIPFileSystem
 import CLIPModel
 import CLIPTensor
 import Foundation
@@ -55,7 +56,7 @@ public struct ClassifierCache: Sendable {
                                         metadata: ["classes": names, "templates": templates.name, "logit_scale": "\(classifier.logitScale)"],
                                         to: file.path)
         } catch {
-            throw EvaluationError.cache(path: file.path, reason: "cannot store the classifier: \(error)")
+            throw EvaluationError.cache(path: file.path, reason: "cannot store the classifier: \(FailureReason.of(error))")
         }
         return (classifier, false)
     }

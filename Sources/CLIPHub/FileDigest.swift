@@ -1,4 +1,5 @@
 import CLIPDigest
+import CLIPFileSystem
 import Foundation
 
 /// Checksums the Hub reports for files: SHA-256 of the content for files stored with Git LFS, and
@@ -27,7 +28,7 @@ enum FileDigest {
                 return try StreamingDigest.fileHex(file, algorithm: .sha1, prefix: Data("blob \(size)\0".utf8))
             }
         } catch {
-            throw HubError.cache(path: file.path, reason: "cannot read to verify: \(error.localizedDescription)")
+            throw HubError.cache(path: file.path, reason: "cannot read to verify: \(FailureReason.of(error))")
         }
     }
 }

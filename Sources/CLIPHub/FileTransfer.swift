@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CLIPFileSystem
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -51,8 +52,8 @@ final class FileTransfer: HTTPClientResponseDelegate, @unchecked Sendable {
                 try handle.seekToEnd()
                 self.handle = handle
             } catch {
-                writeError = error.localizedDescription
-                task.fail(reason: HubError.cache(path: file.path, reason: "cannot write: \(error.localizedDescription)"))
+                writeError = FailureReason.of(error)
+                task.fail(reason: HubError.cache(path: file.path, reason: "cannot write: \(FailureReason.of(error))"))
             }
         } else if status == 206 {
             status = -206   // a range we did not ask for: not written, reported by the caller
@@ -67,8 +68,8 @@ final class FileTransfer: HTTPClientResponseDelegate, @unchecked Sendable {
                 position += Int64(buffer.readableBytes)
                 onBytes(position)
             } catch {
-                writeError = error.localizedDescription
-                task.fail(reason: HubError.cache(path: file.path, reason: "cannot write: \(error.localizedDescription)"))
+                writeError = FailureReason.of(error)
+                task.fail(reason: HubError.cache(path: file.path, reason: "cannot write: \(FailureReason.of(error))"))
             }
         } else if message.utf8.count < 500 {
             message += String(decoding: buffer.readableBytesView.prefix(500), as: UTF8.self)

@@ -1,3 +1,4 @@
+import CLIPFileSystem
 import Foundation
 
 /// One cached repository, as `clip cache list` and `huggingface-cli scan-cache` report it.
@@ -31,7 +32,7 @@ extension HubCache {
         guard manager.fileExists(atPath: root.path) else { return [] }
         let names: [String]
         do { names = try manager.contentsOfDirectory(atPath: root.path) } catch {
-            throw HubError.cache(path: root.path, reason: "cannot list: \(error.localizedDescription)")
+            throw HubError.cache(path: root.path, reason: "cannot list: \(FailureReason.of(error))")
         }
         return names.sorted().compactMap { name in
             guard let repository = Self.repository(folderName: name) else { return nil }
@@ -122,7 +123,7 @@ extension HubCache {
 
     private func removeItem(_ url: URL) throws {
         do { try FileManager.default.removeItem(at: url) } catch {
-            throw HubError.cache(path: url.path, reason: "cannot remove: \(error.localizedDescription)")
+            throw HubError.cache(path: url.path, reason: "cannot remove: \(FailureReason.of(error))")
         }
     }
 }

@@ -1,3 +1,4 @@
+import CLIPFileSystem
 import Foundation
 
 /// The Hub cache as `huggingface_hub` lays it out, shared with Python tools:
@@ -113,13 +114,13 @@ public struct HubCache: Sendable {
 
     func create(_ folder: URL) throws {
         do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
-            throw HubError.cache(path: folder.path, reason: "cannot create the folder: \(error.localizedDescription)")
+            throw HubError.cache(path: folder.path, reason: "cannot create the folder: \(FailureReason.of(error))")
         }
     }
 
     func write(_ data: Data, to file: URL) throws {
         do { try data.write(to: file, options: .atomic) } catch {
-            throw HubError.cache(path: file.path, reason: "cannot write: \(error.localizedDescription)")
+            throw HubError.cache(path: file.path, reason: "cannot write: \(FailureReason.of(error))")
         }
     }
 }

@@ -1,3 +1,4 @@
+import CLIPFileSystem
 import Foundation
 
 /// A byte-level BPE vocabulary: token strings with their ids, the ranked merges, and the special
@@ -193,7 +194,7 @@ public struct BPEVocabulary: Sendable {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw TokenizerError.unreadableFile(path: path, reason: (error as NSError).localizedDescription)
+            throw TokenizerError.unreadableFile(path: path, reason: FailureReason.of(error))
         }
         let bytes = Gzip.isGzip(data) ? try Gzip.decompress(data, path: path) : data
         return try TextInput.decodeUTF8(bytes, source: path)

@@ -1,8 +1,9 @@
 // Legend: B batch, K accumulation micro-batches, E embedding width.
+import CLIPFileSystem
 import CLIPModel
 import CLIPOptim
-import Dispatch
 import CLIPTensor
+import Dispatch
 import Foundation
 
 /// One line of `metrics.jsonl`.
@@ -140,7 +141,7 @@ public final class Trainer {
             do {
                 try optimizer.restore(moments: state.moments, stepCount: state.adamSteps)
             } catch {
-                throw TrainingError.checkpoint(path: resume.path, reason: "\(error)")
+                throw TrainingError.checkpoint(path: resume.path, reason: FailureReason.of(error))
             }
             progress = state.progress
             try TrainingCheckpoint.restoreAdapters(adapters, from: state.adapters, checkpoint: resume)

@@ -1,3 +1,4 @@
+import CLIPFileSystem
 import CLIPModel
 import CLIPOptim
 import CLIPTensor
@@ -67,7 +68,7 @@ public enum TrainingCheckpoint {
             try manager.moveItem(at: staging, to: folder)
         } catch {
             try? manager.removeItem(at: staging)
-            throw TrainingError.checkpoint(path: folder.path, reason: "cannot write: \(error)")
+            throw TrainingError.checkpoint(path: folder.path, reason: "cannot write: \(FailureReason.of(error))")
         }
     }
 
@@ -95,7 +96,7 @@ public enum TrainingCheckpoint {
         } catch let error as TrainingError {
             throw error
         } catch {
-            throw TrainingError.checkpoint(path: path, reason: "\(error)")
+            throw TrainingError.checkpoint(path: path, reason: FailureReason.of(error))
         }
     }
 
@@ -144,7 +145,7 @@ public enum TrainingCheckpoint {
         } catch let error as TrainingError {
             throw error
         } catch {
-            throw TrainingError.checkpoint(path: path, reason: "\(error)")
+            throw TrainingError.checkpoint(path: path, reason: FailureReason.of(error))
         }
     }
 }

@@ -1,3 +1,4 @@
+import CLIPFileSystem
 import CLIPImage
 import CLIPModel
 import CLIPTokenizer
@@ -65,7 +66,7 @@ extension LoadedModel {
         let configuration: CLIPConfiguration
         var preprocessor: ImagePreprocessor? = nil
         if FileManager.default.fileExists(atPath: configurationName) {
-            let data = try Data(contentsOf: URL(fileURLWithPath: configurationName))
+            let data = try UserFile.read(configurationName)
             configuration = try CLIPConfiguration.openCLIP(json: data, source: configurationName)
             preprocessor = try CLIPLoader.openCLIPPreprocessing(data, imageSize: configuration.vision.imageSize, source: configurationName)
         } else {

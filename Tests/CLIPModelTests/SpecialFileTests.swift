@@ -14,6 +14,6 @@ struct SpecialFileTests {
         }
         let loaded = try CLIPLoader.load(path: ReferenceData.fixturesDirectory().appendingPathComponent("vit_quickgelu/open_clip").path)
         let result = try ImageFeatureExtractor(loaded: loaded).extract([path])
-        #expect(result.failures == [ImageFailure(path: path, reason: "a FIFO, not an image file")])
+        #expect(result.failures == [ImageFailure(path: path, reason: "a FIFO, not a regular file")])
     }
 }

@@ -164,6 +164,16 @@ struct SafeTensorsTests {
         Malformed(name: "metadata that is not a string map", make: {
             writeRaw("metadata.safetensors", header: #"{"__metadata__":{"n":1}}"#)
         }, expected: { .invalidHeader(path: $0, reason: "__metadata__ must map strings to strings") }),
+        Malformed(name: "a tensor named twice", make: {
+            writeRaw("twice.safetensors",
+                     header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+                     data: [UInt8](repeating: 0, count: 8))
+        }, expected: { .invalidHeader(path: $0, reason: "the name 'a' appears more than once") }),
+        Malformed(name: "a tensor named twice, once with an escape", make: {
+            writeRaw("twice-escaped.safetensors",
+                     header: #"{"w\u0031":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w1":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+                     data: [UInt8](repeating: 0, count: 8))
+        }, expected: { .invalidHeader(path: $0, reason: "the name 'w1' appears more than once") }),
         Malformed(name: "valid file cut short", make: {
             let path = Self.temporaryFile("cut.safetensors")
             try? SafeTensorsWriter.write(["a": Tensor([1, 2]), "b": Tensor([3, 4, 5])], to: path)
@@ -189,6 +199,22 @@ struct SafeTensorsTests {
             #expect(error.description.contains(path))
         } catch {
             Issue.record("\(testCase.name): unexpected error type \(error)")
+        }
+    }
+
+    @Test("a weights file of another kind is named as neither safetensors nor a PyTorch checkpoint")
+    func unrecognizedFormat() throws {
+        let path = Self.temporaryFile("random.bin")
+        _ = FileManager.default.createFile(atPath: path, contents: Data((0..<3_000).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }))
+        #expect(throws: TensorError.unrecognizedFormat(path: path)) { try openTensorArchive(path: path) }
+        // The same bytes named .safetensors get safetensors' own, more specific explanation.
+        let named = Self.temporaryFile("random.safetensors")
+        try FileManager.default.copyItem(atPath: path, toPath: named)
+        #expect {
+            try openTensorArchive(path: named)
+        } throws: { error in
+            guard case TensorError.headerLengthBeyondFile = error else { return false }
+            return true
         }
     }
 

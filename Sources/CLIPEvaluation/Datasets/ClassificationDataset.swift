@@ -1,5 +1,6 @@
-import CLIPTokenizer
+import CLIPFileSystem
 import CLIPImage
+import CLIPTokenizer
 import Foundation
 
 /// Images with class labels: an ImageFolder tree (one sub-folder per class, as torchvision's
@@ -65,7 +66,7 @@ public struct ClassificationDataset: Sendable {
                     && isDirectory.boolValue
             }.sorted()
         } catch {
-            throw EvaluationError.unreadableDataset(path: root, reason: error.localizedDescription)
+            throw EvaluationError.unreadableDataset(path: root, reason: FailureReason.of(error))
         }
         guard !folders.isEmpty else { throw EvaluationError.emptyDataset(path: root, reason: "no class sub-folders") }
         var samples: [Sample] = []
@@ -126,7 +127,7 @@ public struct ClassificationDataset: Sendable {
         }
         let text: String
         do { text = try TextInput.decodeUTF8(data, source: path) } catch {
-            throw EvaluationError.unreadableDataset(path: path, reason: "\(error)")
+            throw EvaluationError.unreadableDataset(path: path, reason: FailureReason.of(error))
         }
         if text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("["),
            let list = try? JSONSerialization.jsonObject(with: data) as? [String] {

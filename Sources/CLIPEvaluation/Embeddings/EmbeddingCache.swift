@@ -1,4 +1,5 @@
 import CLIPDigest
+import CLIPFileSystem
 import CLIPModel
 import Foundation
 
@@ -85,7 +86,7 @@ public final class EmbeddingCache: ImageFeatureStore, @unchecked Sendable {
             guard rename(temporary.path, file.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw EvaluationError.cache(path: file.path, reason: "cannot write the embedding cache: \(error.localizedDescription)")
+            throw EvaluationError.cache(path: file.path, reason: "cannot write the embedding cache: \(FailureReason.of(error))")
         }
         lock.withLock { dirty = false }
     }

@@ -33,13 +33,8 @@ public struct ImageDecoder: Sendable {
 
     /// Decodes the file at `path`.
     public func decode(contentsOf path: String) throws -> PixelImage {
-        if let kind = SpecialFiles.kind(of: path) { throw ImageError.unreadableFile(path: path, reason: "\(kind), not an image file") }
         let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
-        } catch {
-            throw ImageError.unreadableFile(path: path, reason: (error as NSError).localizedDescription)
-        }
+        do { data = try UserFile.read(path) } catch { throw ImageError.unreadableFile(path: path, reason: error.reason) }
         return try decode(data, source: path)
     }
 

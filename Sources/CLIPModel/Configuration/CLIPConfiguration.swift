@@ -1,3 +1,4 @@
+import CLIPFileSystem
 import CLIPNN
 import Foundation
 
@@ -216,7 +217,7 @@ extension CLIPConfiguration {
         } catch let error as ModelError {
             throw error
         } catch {
-            throw ModelError.invalidConfiguration(path: source, reason: "\(error)")
+            throw ModelError.invalidConfiguration(path: source, reason: FailureReason.of(error))
         }
     }
 

@@ -118,14 +118,13 @@ public final class ImageFeatureExtractor {
         let decoder = self.decoder, preprocessor = loaded.preprocessor, cache = self.cache
         return Parallel.map(batch.count) { index -> Prepared in
             let path = batch[index]
-            if let kind = SpecialFiles.kind(of: path) { return .failure("\(kind), not an image file") }
             do {
-                let data = try Data(contentsOf: URL(fileURLWithPath: path))
+                let data = try UserFile.read(path)
                 let hash = cache?.key(for: data) ?? ""
                 if let vector = cache?.lookup(hash) { return .cached(vector) }
                 return .pixels(hash: hash, preprocessor(try decoder.decode(data, source: path)))
-            } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
-                return .failure("no such file")
+            } catch let error as FileReadError {
+                return .failure(error.reason)
             } catch {
                 let text = String(describing: error)
                 return .failure(text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text)

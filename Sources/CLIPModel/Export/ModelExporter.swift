@@ -1,3 +1,4 @@
+import CLIPFileSystem
 import CLIPImage
 import CLIPTensor
 import Foundation
@@ -60,7 +61,7 @@ public enum ModelExporter {
             try? manager.removeItem(at: staging)
             if let error = error as? ModelError { throw error }
             if let error = error as? TensorError { throw ModelError.exportFailed(path: directory, reason: error.description) }
-            throw ModelError.exportFailed(path: directory, reason: error.localizedDescription)
+            throw ModelError.exportFailed(path: directory, reason: FailureReason.of(error))
         }
     }
 

@@ -1,3 +1,4 @@
+import CLIPFileSystem
 import CLIPImage
 import CLIPNN
 import CLIPTensor
@@ -71,7 +72,7 @@ public enum CLIPLoader {
         switch layout {
         case .openCLIP:
             let configPath = sibling(CheckpointLayout.FileName.openCLIPConfiguration)
-            let data = try Data(contentsOf: URL(fileURLWithPath: configPath))
+            let data = try UserFile.read(configPath)
             configuration = try CLIPConfiguration.openCLIP(json: data, source: configPath)
             preprocessor = try openCLIPPreprocessing(data, imageSize: configuration.vision.imageSize, source: configPath)
         case .huggingFace:
@@ -85,7 +86,7 @@ public enum CLIPLoader {
         case .stateDict:
             if let architecture {
                 if architecture.hasSuffix(".json") {
-                    configuration = try CLIPConfiguration.openCLIP(json: Data(contentsOf: URL(fileURLWithPath: architecture)), source: architecture)
+                    configuration = try CLIPConfiguration.openCLIP(json: UserFile.read(architecture), source: architecture)
                 } else {
                     configuration = try CLIPPresets.configuration(named: architecture)
                     architectureName = architecture

@@ -1,3 +1,4 @@
+import CLIPFileSystem
 import Foundation
 
 /// A checkpoint split over several files by an index (`model.safetensors.index.json`,
@@ -15,7 +16,7 @@ public final class ShardedTensorArchive: TensorArchive, @unchecked Sendable {
         path = indexPath
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: indexPath)) } catch {
-            throw TensorError.unreadableFile(path: indexPath, reason: error.localizedDescription)
+            throw TensorError.unreadableFile(path: indexPath, reason: FailureReason.of(error))
         }
         guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let map = root["weight_map"] as? [String: Any], !map.isEmpty else {

@@ -1,3 +1,6 @@
+import CLIPFileSystem
+import Foundation
+
 /// A file of named tensors that a model loads from: a safetensors file or a PyTorch checkpoint.
 public protocol TensorArchive: AnyObject, Sendable {
     /// The file, for error messages.
@@ -16,8 +19,36 @@ public protocol TensorArchive: AnyObject, Sendable {
 /// legacy format, or a TorchScript archive); a `….index.json` file opens the shards it lists.
 public func openTensorArchive(path: String) throws -> TensorArchive {
     if path.hasSuffix(".index.json") { return try ShardedTensorArchive(indexPath: path) }
-    if try TorchCheckpoint.isTorchCheckpoint(path: path) { return try TorchCheckpoint(path: path) }
-    return try SafeTensorsFile(path: path)
+    switch try WeightsFileFormat.detect(path: path) {
+    case .torchCheckpoint: return try TorchCheckpoint(path: path)
+    case .safeTensors: return try SafeTensorsFile(path: path)
+    case nil: throw TensorError.unrecognizedFormat(path: path)
+    }
+}
+
+/// What a weights file holds, from its first bytes; the name counts only for a file too damaged to
+/// tell, so that a broken `.safetensors` file gets safetensors' own explanation.
+enum WeightsFileFormat {
+    case safeTensors, torchCheckpoint
+
+    /// A zip archive (`torch.save`) or a pickle stream (legacy `torch.save`) is a PyTorch
+    /// checkpoint; a header length and then `{` is safetensors. The length's first byte can be
+    /// 0x80 like a pickle's, so the `{` is checked before the pickle opcode.
+    static func detect(path: String) throws -> WeightsFileFormat? {
+        if let kind = SpecialFiles.kind(of: path) {
+            throw TensorError.unreadableFile(path: path, reason: "\(kind), not a regular file")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw TensorError.unreadableFile(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
+        }
+        defer { try? handle.close() }
+        let head = [UInt8]((try? handle.read(upToCount: 9)) ?? Data())
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return .torchCheckpoint }
+        if head.count == 9, head[8] == UInt8(ascii: "{") { return .safeTensors }
+        // PROTO opcode and a protocol number pickle knows.
+        if head.count >= 2, head[0] == 0x80, (1...5).contains(head[1]) { return .torchCheckpoint }
+        return path.hasSuffix(".safetensors") ? .safeTensors : nil
+    }
 }
 
 extension SafeTensorsFile: TensorArchive {

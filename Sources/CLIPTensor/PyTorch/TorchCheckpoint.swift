@@ -34,22 +34,6 @@ public final class TorchCheckpoint: TensorArchive, @unchecked Sendable {
     /// The first bytes of the legacy format: the magic number pickled as a Python int.
     static let legacyMagic: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
 
-    /// Whether `path` looks like a PyTorch checkpoint (a zip file, or a pickle stream) rather than
-    /// safetensors. A safetensors file starts with its header's length and then `{`; its first byte
-    /// can be 0x80 like a pickle's, so the header is checked first. Throws only when the file cannot
-    /// be read.
-    public static func isTorchCheckpoint(path: String) throws -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw TensorError.unreadableFile(path: path, reason: "cannot open")
-        }
-        defer { try? handle.close() }
-        let head = [UInt8]((try? handle.read(upToCount: 9)) ?? Data())
-        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return true }
-        if head.count == 9, head[8] == UInt8(ascii: "{") { return false }
-        // PROTO opcode and a protocol number pickle knows.
-        return head.count >= 2 && head[0] == 0x80 && (1...5).contains(head[1])
-    }
-
     /// Reads the checkpoint's structure; tensors are materialised on request.
     public init(path: String) throws {
         self.path = path

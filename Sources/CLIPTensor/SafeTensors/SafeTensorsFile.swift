@@ -1,3 +1,4 @@
+import CLIPFileSystem
 import Foundation
 
 /// A safetensors file opened for reading, memory-mapped.
@@ -147,10 +148,16 @@ public final class SafeTensorsFile: @unchecked Sendable {
         do {
             json = try JSONSerialization.jsonObject(with: data)
         } catch {
-            throw TensorError.invalidHeader(path: path, reason: "not valid JSON (\(error.localizedDescription))")
+            throw TensorError.invalidHeader(path: path, reason: FailureReason.of(error))
         }
         guard let object = json as? [String: Any] else {
             throw TensorError.invalidHeader(path: path, reason: "top level is not a JSON object")
+        }
+        let names = JSONObjectKeys.topLevel(of: data)
+        if names.count != object.count {
+            var seen = Set<String>()
+            let repeated = names.first { !seen.insert($0).inserted } ?? "?"
+            throw TensorError.invalidHeader(path: path, reason: "the name '\(repeated)' appears more than once")
         }
         var metadata: [String: String] = [:]
         var entries: [String: Entry] = [:]

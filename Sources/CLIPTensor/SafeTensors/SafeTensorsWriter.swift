@@ -1,3 +1,4 @@
+import CLIPFileSystem
 import Foundation
 
 /// Writes tensors to the safetensors format, atomically.
@@ -88,7 +89,7 @@ public enum AtomicFile {
             throw error
         } catch {
             unlink(temporary)
-            throw TensorError.writeFailed(path: path, reason: "\(error)")
+            throw TensorError.writeFailed(path: path, reason: FailureReason.of(error))
         }
     }
 }

@@ -27,11 +27,10 @@ public struct CaptionedImages: Sendable {
 
         /// The image's bytes.
         public func imageData() throws -> Data {
-            if let kind = SpecialFiles.kind(of: imagePath) {
-                throw TrainingError.invalidData(source: imagePath, reason: "\(kind), not an image file")
+            guard let byteRange else {
+                do { return try UserFile.read(imagePath) } catch { throw TrainingError.invalidData(source: imagePath, reason: error.reason) }
             }
             let url = URL(fileURLWithPath: imagePath)
-            guard let byteRange else { return try Data(contentsOf: url) }
             let handle = try FileHandle(forReadingFrom: url)
             defer { try? handle.close() }
             try handle.seek(toOffset: UInt64(byteRange.lowerBound))
@@ -73,7 +72,7 @@ public struct CaptionedImages: Sendable {
                              separator: Character? = nil) throws -> CaptionedImages {
         let table: DelimitedTable
         do { table = try DelimitedTable(path: path, separator: separator) } catch {
-            throw TrainingError.invalidData(source: path, reason: "\(error)")
+            throw TrainingError.invalidData(source: path, reason: FailureReason.of(error))
         }
         guard let image = table.columns.firstIndex(of: imageColumn), let caption = table.columns.firstIndex(of: captionColumn) else {
             throw TrainingError.invalidData(source: path, reason: "needs columns '\(imageColumn)' and '\(captionColumn)' (has \(table.columns.joined(separator: ", ")))")
