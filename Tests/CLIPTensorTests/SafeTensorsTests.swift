@@ -98,7 +98,8 @@ struct SafeTensorsTests {
 
     @Test("a failed write leaves the destination untouched")
     func atomicWrite() throws {
-        let path = Self.temporaryFile("atomic.safetensors", folder: "atomic")
+        // A folder of its own: other tests write (and briefly stage) files in parallel.
+        let path = temporaryDirectory("safetensors-atomic").appendingPathComponent("atomic.safetensors").path
         try SafeTensorsWriter.write(["a": Tensor([1])], to: path)
         #expect(throws: TensorError.self) {
             try SafeTensorsWriter.write(["__metadata__": Tensor([2])], to: path)

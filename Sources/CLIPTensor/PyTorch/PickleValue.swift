@@ -56,6 +56,9 @@ final class PickleList {
     /// How deeply containers nest inside this one (1 for a list of plain values), kept up to date as
     /// items are added so that the unpickler can refuse deep nesting before it is built.
     var depth: Int
+    /// Whether the list is inside another container. The unpickler then refuses to change it: its
+    /// `depth` is counted in every container holding it, and a change could make a cycle.
+    var isPlaced = false
     init(_ items: [PickleValue] = []) {
         self.items = items
         depth = 1 + (items.map(\.nestingDepth).max() ?? 0)
@@ -67,6 +70,8 @@ final class PickleDict {
     private(set) var entries: [(key: PickleValue, value: PickleValue)] = []
     /// As `PickleList.depth`.
     var depth = 1
+    /// As `PickleList.isPlaced`.
+    var isPlaced = false
     private var stringIndex: [String: Int] = [:]
 
     func set(_ key: PickleValue, _ value: PickleValue) {
@@ -87,6 +92,10 @@ final class PickleDict {
 final class PickleObject {
     let className: String
     var state: PickleValue = .none
+    /// As `PickleList.depth`: one more than the state's.
+    var depth = 1
+    /// As `PickleList.isPlaced`.
+    var isPlaced = false
     init(className: String) { self.className = className }
 }
 
@@ -168,6 +177,7 @@ extension PickleValue {
         switch self {
         case let .list(list): return list.depth
         case let .dict(dict): return dict.depth
+        case let .object(object): return object.depth
         case let .tuple(items): return 1 + (items.map(\.nestingDepth).max() ?? 0)
         default: return 0
         }

@@ -218,7 +218,12 @@ struct Unpickler {
     /// tensors ignore extra attributes, as they carry no weights.
     private func build(_ target: PickleValue, _ state: PickleValue) throws {
         switch target {
-        case let .object(object): object.state = state
+        case let .object(object):
+            guard !object.isPlaced else { throw reshapeFault(target) }
+            object.depth = 1 + state.nestingDepth
+            guard object.depth <= Self.maximumNestingDepth else { throw nestingFault() }
+            try place([state], into: object)
+            object.state = state
         case .dict, .tensor, .list: break
         default: throw fault("BUILD on a \(target.kind)")
         }
@@ -228,15 +233,44 @@ struct Unpickler {
 
     private mutating func appendItems(_ items: [PickleValue]) throws {
         guard case let .list(list) = try top() else { throw fault("APPEND to a \(try top().kind)") }
+        guard !list.isPlaced else { throw reshapeFault(.list(list)) }
+        try place(items, into: list)
         list.depth = max(list.depth, 1 + (items.map(\.nestingDepth).max() ?? 0))
         guard list.depth <= Self.maximumNestingDepth else { throw nestingFault() }
         list.items.append(contentsOf: items)
     }
 
-    /// `value`, once its nesting is checked against `maximumNestingDepth`.
+    /// `value`, a new list or tuple, once its nesting is checked against `maximumNestingDepth`.
     private func nested(_ value: PickleValue) throws -> PickleValue {
         guard value.nestingDepth <= Self.maximumNestingDepth else { throw nestingFault() }
+        if let items = value.sequence { try place(items, into: nil) }
         return value
+    }
+
+    /// Marks the lists, dicts and objects among `items` (and inside tuples among them) as placed in
+    /// `container`, refusing the container itself: `torch.save` never writes cycles.
+    private func place(_ items: [PickleValue], into container: AnyObject?) throws {
+        for item in items {
+            switch item {
+            case let .list(list):
+                guard list !== container else { throw fault("a list placed inside itself") }
+                list.isPlaced = true
+            case let .dict(dict):
+                guard dict !== container else { throw fault("a dict placed inside itself") }
+                dict.isPlaced = true
+            case let .object(object):
+                guard object !== container else { throw fault("an object placed inside its own state") }
+                object.isPlaced = true
+            case let .tuple(members):
+                try place(members, into: container)
+            default:
+                continue
+            }
+        }
+    }
+
+    private func reshapeFault(_ container: PickleValue) -> PickleFault {
+        fault("a \(container.kind) is changed after being placed in another container (checkpoints never do this; it could hide nesting or make a cycle)")
     }
 
     private func nestingFault() -> PickleFault {
@@ -250,6 +284,8 @@ struct Unpickler {
 
     private func setItems(_ dict: PickleDict, _ items: [PickleValue]) throws {
         guard items.count % 2 == 0 else { throw fault("SETITEMS with an odd number of values") }
+        guard !dict.isPlaced else { throw reshapeFault(.dict(dict)) }
+        try place(items, into: dict)
         dict.depth = max(dict.depth, 1 + (items.map(\.nestingDepth).max() ?? 0))
         guard dict.depth <= Self.maximumNestingDepth else { throw nestingFault() }
         for index in stride(from: 0, to: items.count, by: 2) { dict.set(items[index], items[index + 1]) }
