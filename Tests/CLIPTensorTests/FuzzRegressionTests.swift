@@ -100,6 +100,54 @@ struct PickleReshapeTests {
     }
 }
 
+@Suite("Limits: zip entries")
+struct ZipLimitTests {
+    /// A zip of one deflated entry `archive/data.pkl` holding `payload`, whose directory records
+    /// `uncompressedSize` (in a zip64 extra field when it does not fit 32 bits).
+    static func zip(payload: [UInt8], uncompressedSize: UInt64) -> Data {
+        func le<T: FixedWidthInteger>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value.littleEndian, Array.init) }
+        let name = Array("archive/data.pkl".utf8)
+        let zip64 = uncompressedSize >= 0xFFFF_FFFF
+        let size32 = zip64 ? UInt32.max : UInt32(uncompressedSize)
+        let extra: [UInt8] = zip64 ? le(UInt16(1)) + le(UInt16(8)) + le(uncompressedSize) : []
+        let local = le(UInt32(0x0403_4B50)) + le(UInt16(20)) + le(UInt16(0)) + le(UInt16(8)) + le(UInt32(0)) + le(UInt32(0))
+            + le(UInt32(payload.count)) + le(size32) + le(UInt16(name.count)) + le(UInt16(0)) + name + payload
+        let central = le(UInt32(0x0201_4B50)) + le(UInt16(45)) + le(UInt16(45)) + le(UInt16(0)) + le(UInt16(8)) + le(UInt32(0))
+            + le(UInt32(0)) + le(UInt32(payload.count)) + le(size32) + le(UInt16(name.count)) + le(UInt16(extra.count))
+            + le(UInt16(0)) + le(UInt16(0)) + le(UInt16(0)) + le(UInt32(0)) + le(UInt32(0)) + name + extra
+        let end = le(UInt32(0x0605_4B50)) + le(UInt16(0)) + le(UInt16(0)) + le(UInt16(1)) + le(UInt16(1))
+            + le(UInt32(central.count)) + le(UInt32(local.count)) + le(UInt16(0))
+        return Data(local + central + end)
+    }
+
+    static func refusal(_ data: Data, _ name: String) -> String? {
+        let path = temporaryPath(name).path
+        FileManager.default.createFile(atPath: path, contents: data)
+        do {
+            _ = try TorchCheckpoint(path: path)
+            return nil
+        } catch let TensorError.malformedCheckpoint(_, reason) {
+            return reason
+        } catch {
+            return "unexpected \(error)"
+        }
+    }
+
+    @Test("an entry claiming more than deflate's 1032:1 ratio is refused before anything is allocated")
+    func ratio() {
+        let reason = Self.refusal(Self.zip(payload: [UInt8](repeating: 0, count: 10), uncompressedSize: 1_000_000), "ratio.pt")
+        #expect(reason == "entry 'archive/data.pkl' claims to inflate 10 bytes to 1000000, beyond deflate's maximum ratio of 1032:1",
+                "\(reason ?? "accepted")")
+    }
+
+    @Test("an entry claiming more than 4 GiB inflated is refused, naming the limit")
+    func size() {
+        let reason = Self.refusal(Self.zip(payload: [UInt8](repeating: 0, count: 10), uncompressedSize: 1 << 40), "huge.pt")
+        #expect(reason == "entry 'archive/data.pkl' would inflate to \(1 << 40) bytes, more than the limit of \(UInt32.max)",
+                "\(reason ?? "accepted")")
+    }
+}
+
 private extension Array {
     func repeated(_ count: Int) -> [Element] { Array((0..<count).map { _ in self }.joined()) }
 }

@@ -14,6 +14,13 @@ final class ZipArchive: @unchecked Sendable {
         let localHeaderOffset: Int
     }
 
+    /// The most bytes one deflated entry may inflate to (`torch.save` stores entries uncompressed;
+    /// no tensor storage of a CLIP model comes near this).
+    static let maximumInflatedEntryBytes = (1 << 32) - 1
+    /// Deflate cannot expand its input by more than this factor (a 258-byte match per 2 bits, plus
+    /// block overhead), so a recorded size beyond it is false: the file is refused before inflating.
+    static let maximumDeflateRatio = 1_032
+
     let path: String
     let file: MappedFile
     private(set) var entries: [String: Entry] = [:]
@@ -68,13 +75,20 @@ final class ZipArchive: @unchecked Sendable {
         let extraLength = Int(bytes.loadUnaligned(fromByteOffset: header + 28, as: UInt16.self).littleEndian)
         let start = header + 30 + nameLength + extraLength
         let stored = entry.method == 0 ? entry.uncompressedSize : entry.compressedSize
-        guard start + stored <= file.size else {
-            throw TensorError.truncatedData(path: path, tensor: entry.name, end: start + stored, available: file.size)
+        let (end, overflow) = start.addingReportingOverflow(stored)
+        guard !overflow, end <= file.size else {
+            throw TensorError.truncatedData(path: path, tensor: entry.name, end: overflow ? Int.max : end, available: file.size)
         }
         return start
     }
 
     private func inflate(_ entry: Entry) throws -> Data {
+        guard entry.uncompressedSize <= Self.maximumInflatedEntryBytes, entry.compressedSize <= Self.maximumInflatedEntryBytes else {
+            throw malformed("entry '\(entry.name)' would inflate to \(entry.uncompressedSize) bytes, more than the limit of \(Self.maximumInflatedEntryBytes)")
+        }
+        guard entry.uncompressedSize / Self.maximumDeflateRatio <= entry.compressedSize else {
+            throw malformed("entry '\(entry.name)' claims to inflate \(entry.compressedSize) bytes to \(entry.uncompressedSize), beyond deflate's maximum ratio of \(Self.maximumDeflateRatio):1")
+        }
         let start = try dataOffset(entry)
         guard let base = file.bytes else { throw malformed("empty file") }
         var stream = z_stream()
