@@ -154,38 +154,12 @@ public final class CLIPTokenizer: @unchecked Sendable {
         return ids
     }
 
-    /// Byte-encodes the piece, marks the last symbol word-final, then repeatedly merges the
-    /// lowest-ranked adjacent pair everywhere it occurs, left to right.
+    /// Byte-encodes the piece, marks the last symbol word-final, and merges by rank.
     private func merge(_ piece: [Unicode.Scalar]) -> [Int] {
         let bytes = Array(String(String.UnicodeScalarView(piece)).utf8)
         guard !bytes.isEmpty else { return [] }
         var word = bytes.map { vocabulary.ids[String(Character(ByteEncoder.characters[Int($0)]))]! }
         word[word.count - 1] = vocabulary.ids[String(Character(ByteEncoder.characters[Int(bytes[bytes.count - 1])])) + "</w>"]!
-        while word.count > 1 {
-            var bestRank = Int32.max
-            var bestKey: UInt64 = 0
-            for i in 0..<(word.count - 1) {
-                let key = BPEVocabulary.pairKey(word[i], word[i + 1])
-                if let rank = vocabulary.mergeRanks[key], rank < bestRank {
-                    bestRank = rank
-                    bestKey = key
-                }
-            }
-            guard bestRank != Int32.max, let merged = vocabulary.mergeResults[bestKey] else { break }
-            var next: [Int] = []
-            next.reserveCapacity(word.count)
-            var i = 0
-            while i < word.count {
-                if i + 1 < word.count && BPEVocabulary.pairKey(word[i], word[i + 1]) == bestKey {
-                    next.append(Int(merged))
-                    i += 2
-                } else {
-                    next.append(word[i])
-                    i += 1
-                }
-            }
-            word = next
-        }
-        return word
+        return vocabulary.merged(word)
     }
 }

@@ -39,6 +39,20 @@ struct PickleLimitTests {
         Self.expectNestingRefused([UInt8](repeating: 0x5D, count: 200_000) + [UInt8](repeating: 0x61, count: 199_999), "deep-lists.bin")
     }
 
+    @Test("more than 10,000 MARKs open at once are refused, naming the limit")
+    func markDepth() {
+        let path = temporaryPath("marks.bin").path
+        FileManager.default.createFile(atPath: path, contents: Data([0x80, 0x02] + [UInt8](repeating: 0x28, count: 10_001) + [0x2E]))
+        do {
+            _ = try TorchCheckpoint(path: path)
+            Issue.record("accepted")
+        } catch let TensorError.malformedPickle(_, _, reason) {
+            #expect(reason == "more than 10000 MARKs open at once (the limit)", "\(reason)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
     @Test("tuples nested by TUPLE1 and dicts by SETITEM are refused at the limit too")
     func deepTuplesAndDicts() {
         Self.expectNestingRefused([0x29] + [UInt8](repeating: 0x85, count: 5_000), "deep-tuples.bin")
@@ -97,6 +111,20 @@ struct PickleReshapeTests {
         }
         let reason = Self.refusal(body, "deep-objects.bin")
         #expect(reason?.contains("nested more than 1000 deep (the limit)") == true, "\(reason ?? "accepted")")
+    }
+}
+
+@Suite("Limits: safetensors")
+struct SafeTensorsLimitTests {
+    @Test("a header longer than 100 MB is refused, naming the limit (the file itself is sparse)")
+    func headerLength() throws {
+        let path = temporaryPath("long-header.safetensors").path
+        let declared = SafeTensorsFile.maximumHeaderLength + 1
+        FileManager.default.createFile(atPath: path, contents: Data(withUnsafeBytes(of: UInt64(declared).littleEndian, Array.init)))
+        #expect(truncate(path, off_t(8 + declared)) == 0)
+        #expect(throws: TensorError.headerTooLarge(path: path, headerLength: declared, limit: 100_000_000)) {
+            try SafeTensorsFile(path: path)
+        }
     }
 }
 

@@ -36,4 +36,16 @@ struct VocabularyFuzzRegressionTests {
         Self.expectInvalidVocabulary(Self.directory("vocab-gap", vocab: Data(#"{"a": 0, "b": 2}"#.utf8), merges: Data()), containing: "outside 0…1")
         Self.expectInvalidVocabulary(Self.directory("vocab-empty", vocab: Data("{}".utf8), merges: Data()), containing: "no tokens")
     }
+
+    @Test("more than 1,000,000 tokens are refused, naming the limit")
+    func tokenCount() {
+        let count = BPEVocabulary.maximumTokenCount + 1
+        var json = "{"
+        json.reserveCapacity(count * 18)
+        for id in 0..<count { json += "\"t\(id)\":\(id)," }
+        json.removeLast()
+        json += "}"
+        Self.expectInvalidVocabulary(Self.directory("vocab-huge", vocab: Data(json.utf8), merges: Data()),
+                                     containing: "1000001 tokens, more than the limit of 1000000")
+    }
 }

@@ -33,6 +33,8 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
     case malformedCheckpoint(path: String, reason: String)
     /// A checkpoint's pickle is damaged: `offset` is the byte in the pickle stream where reading stopped.
     case malformedPickle(path: String, offset: Int, reason: String)
+    /// The safetensors header is longer than `SafeTensorsFile.maximumHeaderLength`.
+    case headerTooLarge(path: String, headerLength: Int, limit: Int)
     /// The file is neither safetensors nor a PyTorch checkpoint.
     case unrecognizedFormat(path: String)
     /// A pickle asks for a Python global outside the few that rebuild tensors and plain containers.
@@ -74,6 +76,8 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
             return "\(path): not a readable PyTorch checkpoint: \(reason)"
         case let .malformedPickle(path, offset, reason):
             return "\(path): damaged pickle at byte \(offset): \(reason)"
+        case let .headerTooLarge(path, headerLength, limit):
+            return "\(path): the safetensors header is \(headerLength) bytes, more than the limit of \(limit)"
         case let .unrecognizedFormat(path):
             return "\(path): not a weights file: neither safetensors nor a PyTorch checkpoint (zip archive or pickle)"
         case let .forbiddenPickleGlobal(path, global):

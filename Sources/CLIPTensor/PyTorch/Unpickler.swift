@@ -64,7 +64,7 @@ struct Unpickler {
             guard let result = stack.popLast() else { throw fault("STOP with an empty stack") }
             return result
         case 0x28:                                                  // MARK
-            guard marks.count < Self.maximumMarkDepth else { throw fault("containers nested too deeply") }
+            guard marks.count < Self.maximumMarkDepth else { throw fault("more than \(Self.maximumMarkDepth) MARKs open at once (the limit)") }
             marks.append(stack)
             stack = []
         case 0x30: _ = try pop()                                    // POP

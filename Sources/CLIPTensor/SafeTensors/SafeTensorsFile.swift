@@ -52,8 +52,11 @@ public final class SafeTensorsFile: @unchecked Sendable {
         self.path = path
         guard file.size >= 8, let bytes = file.bytes else { throw TensorError.fileTooShort(path: path, size: file.size) }
         let headerLength = bytes.loadUnaligned(as: UInt64.self).littleEndian
-        guard headerLength <= UInt64(file.size - 8), headerLength <= UInt64(Self.maximumHeaderLength) else {
+        guard headerLength <= UInt64(file.size - 8) else {
             throw TensorError.headerLengthBeyondFile(path: path, headerLength: headerLength, fileSize: file.size)
+        }
+        guard headerLength <= UInt64(Self.maximumHeaderLength) else {
+            throw TensorError.headerTooLarge(path: path, headerLength: Int(headerLength), limit: Self.maximumHeaderLength)
         }
         dataStart = 8 + Int(headerLength)
         let headerData = Data(bytes: bytes + 8, count: Int(headerLength))
