@@ -165,7 +165,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLIPCommandTests",
-            dependencies: ["CLIPCommand", "CLIPModel", "CLIPTensor", "CLIPHub", "CLIPTestSupport",
+            dependencies: ["CLIPCommand", "CLIPModel", "CLIPTensor", "CLIPHub", "CLIPEvaluation", "CLIPTestSupport",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ]
 )

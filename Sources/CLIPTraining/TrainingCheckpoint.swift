@@ -44,7 +44,9 @@ public enum TrainingCheckpoint {
     public static func write(_ loaded: LoadedModel, optimizer: AdamW, progress: TrainingProgress, options: TrainingOptions,
                              adapters: [AttachedAdapter] = [], baseModel: String? = nil, to folder: URL) throws {
         let manager = FileManager.default
-        let staging = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).partial-\(getpid())")
+        let parent = folder.deletingLastPathComponent()
+        AbandonedFiles.remove(in: parent, writer: stagingWriter)
+        let staging = parent.appendingPathComponent(".\(folder.lastPathComponent).partial-\(getpid())")
         try? manager.removeItem(at: staging)
         do {
             try loaded.model.withMergedAdapters { try ModelExporter.write(loaded, layout: .openCLIP, to: staging.path, dtype: .float32) }
@@ -64,12 +66,29 @@ public enum TrainingCheckpoint {
                             "adam_steps": "\(optimizer.stepCount)"]
             if let baseModel { metadata["base_model"] = baseModel }
             try SafeTensorsWriter.write(tensors, metadata: metadata, to: staging.appendingPathComponent(stateFile).path)
-            if manager.fileExists(atPath: folder.path) { try manager.removeItem(at: folder) }
-            try manager.moveItem(at: staging, to: folder)
+            if manager.fileExists(atPath: folder.path) {
+                // Rewriting a step (a resumed run ending where it began): the old copy moves aside
+                // first, so a kill in between leaves the other steps and this one's staging intact.
+                let replaced = parent.appendingPathComponent(".\(folder.lastPathComponent).partial-\(getpid())-replaced")
+                try? manager.removeItem(at: replaced)
+                try manager.moveItem(at: folder, to: replaced)
+                try manager.moveItem(at: staging, to: folder)
+                try? manager.removeItem(at: replaced)
+            } else {
+                try manager.moveItem(at: staging, to: folder)
+            }
         } catch {
             try? manager.removeItem(at: staging)
             throw TrainingError.checkpoint(path: folder.path, reason: "cannot write: \(FailureReason.of(error))")
         }
+    }
+
+    /// The process id in `name` if it is a checkpoint being staged (`.step_N.partial-<pid>`, or
+    /// `…-replaced` for the copy it replaces).
+    static func stagingWriter(_ name: String) -> Int32? {
+        guard name.hasPrefix("."), let marker = name.range(of: ".partial-") else { return nil }
+        let digits = name[marker.upperBound...].prefix { $0.isNumber }
+        return Int32(digits)
     }
 
     /// The saved state of a checkpoint folder.

@@ -1,6 +1,7 @@
 import CLIPDigest
 import CLIPFileSystem
 import CLIPModel
+import CLIPTensor
 import Foundation
 
 /// Image features of one model on disk, keyed by the SHA-256 of each image file's bytes, so a second
@@ -8,7 +9,8 @@ import Foundation
 ///
 /// One file per model, `<directory>/<model fingerprint>.embeddings`: the magic `CLIPEMB1`, the width
 /// (UInt32), a reserved UInt32, the count (UInt64), then per image 32 bytes of digest and `width`
-/// Float32 features, all little-endian. `save()` writes a new file and renames it into place.
+/// Float32 features, all little-endian. `save()` writes a new file and renames it into place
+/// (`AtomicFile`), so a process killed while saving leaves the previous file whole.
 public final class EmbeddingCache: ImageFeatureStore, @unchecked Sendable {
     /// The cache file.
     public let file: URL
@@ -74,18 +76,10 @@ public final class EmbeddingCache: ImageFeatureStore, @unchecked Sendable {
             data.append(contentsOf: Self.bytes(ofHex: hash))
             features.withUnsafeBytes { data.append(contentsOf: $0) }
         }
-        let directory = file.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(file.lastPathComponent).\(getpid()).tmp")
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            _ = FileManager.default.createFile(atPath: temporary.path, contents: nil)   // FileHandle below reports a failure
-            let handle = try FileHandle(forWritingTo: temporary)
-            try handle.write(contentsOf: data)
-            try handle.synchronize()
-            try handle.close()
-            guard rename(temporary.path, file.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try AtomicFile.write(to: file.path) { try $0.write(contentsOf: data) }
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
             throw EvaluationError.cache(path: file.path, reason: "cannot write the embedding cache: \(FailureReason.of(error))")
         }
         lock.withLock { dirty = false }

@@ -1,0 +1,106 @@
+import CLIPEvaluation
+import CLIPTestSupport
+import Foundation
+import Testing
+
+/// `clip` killed with SIGKILL part-way: what it had written before is whole, and the next run
+/// carries on.
+@Suite("Crash consistency", .serialized)
+struct CrashConsistencyTests {
+    /// Starts `clip` with `arguments`, its output discarded.
+    static func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    static func entries(_ folder: URL) -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+    }
+
+    @Test("clip train killed while writing a checkpoint: the earlier checkpoints load, and --resume finishes the run")
+    func trainingCheckpoint() throws {
+        let data = CommandFixtures.data
+        let run = temporaryDirectory("crash-train")
+        let checkpoints = run.appendingPathComponent("checkpoints")
+        let training = ["train", "--model-config", data.config, "--train-data", data.captions, "--batch-size", "2", "--steps", "40",
+                        "--warmup", "1", "--save-every", "1", "--output-dir", run.path]
+        // Kill as soon as a checkpoint is being staged while an earlier one is complete. Each
+        // checkpoint takes milliseconds to write; a poll every 100 µs finds one within a few steps.
+        var abandoned: String? = nil
+        for _ in 0..<3 where abandoned == nil {
+            try? FileManager.default.removeItem(at: run)
+            let process = try Self.start(training)
+            while process.isRunning {
+                let names = Self.entries(checkpoints)
+                if let staging = names.first(where: { $0.hasPrefix(".step_") && $0.contains(".partial-") }),
+                   names.contains(where: { $0.hasPrefix("step_") }) {
+                    kill(process.processIdentifier, SIGKILL)
+                    abandoned = staging
+                    break
+                }
+                usleep(100)
+            }
+            process.waitUntilExit()
+        }
+        let staging = try #require(abandoned, "never caught clip train writing a checkpoint")
+        #expect(Self.entries(checkpoints).contains(staging), "the killed write left its staging folder")
+
+        // Every complete checkpoint loads as a model.
+        let complete = Self.entries(checkpoints).filter { $0.hasPrefix("step_") }.sorted()
+        #expect(!complete.isEmpty)
+        for name in complete {
+            let embed = try CLI.run(["embed", "--model", checkpoints.appendingPathComponent(name).path, "--text", "a cat"])
+            #expect(embed.status == 0, "\(name): \(embed.stderr)")
+        }
+
+        // Resuming from the run folder picks the newest complete checkpoint and finishes.
+        let resumed = try CLI.run(training + ["--resume", run.path])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let after = Self.entries(checkpoints)
+        #expect(after.contains("step_000040"))
+        #expect(!after.contains { $0.contains(".partial-") }, "abandoned staging folders are removed: \(after)")
+    }
+
+    @Test("clip eval killed at twelve points of its run: the embedding cache is always absent or whole, never damaged")
+    func embeddingCache() throws {
+        let data = CommandFixtures.data
+        let cache = temporaryDirectory("crash-cache")
+        let embeddings = cache.appendingPathComponent("embeddings")
+        let evaluation = ["eval", "zeroshot", "--model", TinyModel.directory.path, "--dataset", data.folder, "--templates", "simple",
+                          "--cache-dir", cache.path, "--json"]
+        func expectWholeOrAbsent() {
+            for name in Self.entries(embeddings) where name.hasSuffix(".embeddings") {
+                let store = EmbeddingCache(directory: embeddings, modelFingerprint: String(name.dropLast(".embeddings".count)), width: 8)
+                #expect(!store.discardedDamagedFile, "\(name) is damaged")
+            }
+        }
+        let uncached = try CLI.run(Array(evaluation.dropLast(3)) + ["--no-cache", "--json"])
+        #expect(uncached.status == 0, "\(uncached.stderr)")
+        for attempt in 0..<12 {
+            try? FileManager.default.removeItem(at: cache)
+            let process = try Self.start(evaluation)
+            usleep(useconds_t(25_000 * attempt))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            expectWholeOrAbsent()
+        }
+        // After the last kill, a whole run fills the cache, reads it back, and answers as without it.
+        let first = try CLI.run(evaluation), second = try CLI.run(evaluation)
+        #expect(first.status == 0 && second.status == 0, "\(first.stderr) \(second.stderr)")
+        func report(_ outcome: CLI.Outcome) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: outcome.stdout) as? [String: Any])
+        }
+        let expected = try #require(try report(uncached)["metrics"] as? [String: Double])
+        #expect(try report(first)["metrics"] as? [String: Double] == expected)
+        #expect(try report(second)["metrics"] as? [String: Double] == expected)
+        #expect(try report(second)["images_from_cache"] as? Int == 4, "the second run reads every image from the cache")
+        expectWholeOrAbsent()
+        #expect(!Self.entries(embeddings).contains { $0.hasSuffix(".tmp") }, "\(Self.entries(embeddings))")
+    }
+}
