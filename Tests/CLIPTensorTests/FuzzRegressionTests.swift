@@ -19,6 +19,32 @@ struct TensorFuzzRegressionTests {
     }
 }
 
+@Suite("Checkpoints with impossible tensor layouts")
+struct HostileLayoutTests {
+    static func reason(_ name: String) throws -> String? {
+        let path = ReferenceData.fixturesDirectory().appendingPathComponent("torch/\(name)").path
+        let checkpoint = try TorchCheckpoint(path: path)
+        do {
+            _ = try checkpoint.tensor("weight")
+            return nil
+        } catch let TensorError.invalidTensorEntry(_, tensor, reason) {
+            #expect(tensor == "weight")
+            return reason
+        }
+    }
+
+    @Test("sizes whose element count overflows, and strides whose reach overflows, are refused (Scripts/make_hostile_checkpoints.py)")
+    func overflowingLayouts() throws {
+        #expect(try Self.reason("hostile_sizes.pt") == "its sizes and strides overflow")
+        #expect(try Self.reason("hostile_strides.pt") == "its sizes and strides overflow")
+    }
+
+    @Test("a stride-0 view of a million elements over four is refused, not expanded")
+    func expandedView() throws {
+        #expect(try Self.reason("hostile_view.pt") == "a view of 1000000 elements over a storage of 4 (expanded tensors are not supported)")
+    }
+}
+
 @Suite("Limits: pickles")
 struct PickleLimitTests {
     static func expectNestingRefused(_ body: [UInt8], _ name: String) {
