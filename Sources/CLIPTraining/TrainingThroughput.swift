@@ -24,18 +24,25 @@ public struct TrainingThroughput: Sendable {
     /// Runs `warmupSteps` untimed steps, then `steps` timed ones, on `model` with random images and
     /// random token rows of 4 to context − 1 tokens (seeded, so every run sees the same batch).
     public static func measure(_ model: CLIP, batchSize: Int, steps: Int, warmupSteps: Int) throws -> TrainingThroughput {
-        precondition(batchSize >= 2 && steps >= 1 && warmupSteps >= 0, "batch ≥ 2, steps ≥ 1, warm-up ≥ 0")
+        guard batchSize >= 2, steps >= 1, warmupSteps >= 0 else {
+            throw TrainingError.invalidOption("a training benchmark needs a batch of at least 2, at least one step and no negative warm-up")
+        }
         model.prepareForTraining()
         let configuration = model.configuration
         let size = configuration.vision.imageSize, context = configuration.text.contextLength
         let vocabulary = configuration.text.vocabSize
         let images = Tensor.normal([batchSize, 3, size, size], seed: 1)
         var generator = RandomGenerator(seed: 0)
+        // Start and end take the two highest ids, as in CLIP's vocabulary; tiny configurations
+        // (a context of a few tokens, a vocabulary of a few ids) get shorter rows and id 0.
+        let longest = context - 2
         let tokens = (0..<batchSize).map { _ -> [Int] in
-            let length = 4 + Int(generator.next() % UInt64(max(context - 5, 1)))
+            let length = longest <= 4 ? longest : 4 + Int(generator.next() % UInt64(longest - 3))
             var row = [Int](repeating: 0, count: context)
-            row[0] = vocabulary - 2
-            for i in 1...length { row[i] = 1 + Int(generator.next() % UInt64(vocabulary - 3)) }
+            row[0] = max(vocabulary - 2, 0)
+            for i in stride(from: 1, through: length, by: 1) {
+                row[i] = vocabulary > 3 ? 1 + Int(generator.next() % UInt64(vocabulary - 3)) : 0
+            }
             row[length + 1] = vocabulary - 1
             return row
         }
