@@ -48,10 +48,8 @@ public enum TextInput {
 
     /// The text of the file at `path`, which must be valid UTF-8.
     public static func readUTF8File(_ path: String) throws -> String {
-        if let kind = SpecialFiles.kind(of: path) { throw TokenizerError.unreadableFile(path: path, reason: "\(kind), not a text file") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TokenizerError.unreadableFile(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied or not a file" : "no such file")
-        }
+        let data: Data
+        do { data = try UserFile.read(path) } catch { throw TokenizerError.unreadableFile(path: path, reason: error.reason) }
         return try decodeUTF8(data, source: path)
     }
 

@@ -18,7 +18,7 @@ struct EvaluationCommandTests {
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
         #expect(records.map { $0["image"] as? String } == [TinyModel.image, missing, TinyModel.image])
-        #expect(records[1]["error"] as? String == "no such file")
+        #expect(records[1]["error"] as? String == "no such file or directory")
         let predictions = try #require(records[0]["predictions"] as? [[String: Any]])
         #expect(predictions.count == 2)
         let scores = predictions.compactMap { $0["score"] as? Double }

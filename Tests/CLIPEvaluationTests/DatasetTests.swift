@@ -159,7 +159,7 @@ struct DatasetTests {
         let result = try ZeroShotEvaluation.run(loaded: model, modelName: "tiny", dataset: dataset, templates: .simple, cacheDirectory: nil)
         #expect(result.report.evaluated == 1 && result.report.failed == 2)
         #expect(result.report.failures.map { ($0.path as NSString).lastPathComponent } == ["broken.png", "missing.png"])
-        #expect(result.report.failures[1].reason == "no such file")
+        #expect(result.report.failures[1].reason == "no such file or directory")
         try Self.write("filepath\ttitle\ngood.png\ta photo\nmissing.png\tgone\n", to: root.appendingPathComponent("captions.tsv"))
         let retrieval = try RetrievalEvaluation.run(loaded: model, modelName: "tiny",
                                                     dataset: try RetrievalDataset.table(root.appendingPathComponent("captions.tsv").path),

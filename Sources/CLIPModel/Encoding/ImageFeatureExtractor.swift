@@ -8,7 +8,7 @@ import Foundation
 public struct ImageFailure: Sendable, Equatable, Codable {
     /// The image file.
     public let path: String
-    /// Why it could not be used ("no such file", a decoder's error).
+    /// Why it could not be used ("no such file or directory", a decoder's error).
     public let reason: String
 
     /// A failure of the image at `path`.

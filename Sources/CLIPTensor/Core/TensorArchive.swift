@@ -38,11 +38,14 @@ enum WeightsFileFormat {
         if let kind = SpecialFiles.kind(of: path) {
             throw TensorError.unreadableFile(path: path, reason: "\(kind), not a regular file")
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw TensorError.unreadableFile(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw TensorError.unreadableFile(path: path, reason: String(cString: strerror(errno)).lowercased())
         }
-        defer { try? handle.close() }
-        let head = [UInt8]((try? handle.read(upToCount: 9)) ?? Data())
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 9)
+        let count = read(descriptor, &buffer, 9)
+        let head = Array(buffer.prefix(max(count, 0)))
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return .torchCheckpoint }
         if head.count == 9, head[8] == UInt8(ascii: "{") { return .safeTensors }
         // PROTO opcode and a protocol number pickle knows.
