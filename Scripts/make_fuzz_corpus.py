@@ -106,6 +106,9 @@ def main():
     write("FuzzVocabulary", "merges.txt", merges.encode())
     vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, "a": 2, "t": 3, "h": 4, "th": 5, "the</w>": 6}
     write("FuzzVocabulary", "hugging_face", json.dumps(vocab).encode() + SEPARATOR + merges.encode())
+    config = {"bos_token": "<|startoftext|>", "eos_token": {"content": "<|endoftext|>"}, "model_max_length": 77}
+    write("FuzzVocabulary", "hugging_face_config",
+          json.dumps(vocab).encode() + SEPARATOR + merges.encode() + SEPARATOR + json.dumps(config).encode())
 
     folder("FuzzTable")
     write("FuzzTable", "tsv", b"filepath\ttitle\na.png\ta cat\nb.png\t\"quoted\ttab\"\n")

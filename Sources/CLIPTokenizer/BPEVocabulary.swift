@@ -96,7 +96,7 @@ public struct BPEVocabulary: Sendable {
         let base = URL(fileURLWithPath: directory)
         let vocabPath = base.appendingPathComponent("vocab.json").path
         let mergesPath = base.appendingPathComponent("merges.txt").path
-        guard let vocab = try JSONSerialization.jsonObject(with: Data(readText(path: vocabPath).utf8)) as? [String: Int] else {
+        guard let vocab = try jsonObject(path: vocabPath) as? [String: Int] else {
             throw TokenizerError.invalidVocabulary(path: vocabPath, reason: "expected an object of token → id")
         }
         guard !vocab.isEmpty else { throw TokenizerError.invalidVocabulary(path: vocabPath, reason: "no tokens") }
@@ -189,13 +189,19 @@ public struct BPEVocabulary: Sendable {
     }
 
     /// A UTF-8 text file, gunzipped when it starts with the gzip magic.
+    /// The JSON in the file at `path`; invalid JSON is an `invalidVocabulary` error naming the file.
+    static func jsonObject(path: String) throws -> Any {
+        let text = try readText(path: path)
+        do {
+            return try JSONSerialization.jsonObject(with: Data(text.utf8))
+        } catch {
+            throw TokenizerError.invalidVocabulary(path: path, reason: FailureReason.of(error))
+        }
+    }
+
     static func readText(path: String) throws -> String {
         let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw TokenizerError.unreadableFile(path: path, reason: FailureReason.of(error))
-        }
+        do { data = try UserFile.read(path) } catch { throw TokenizerError.unreadableFile(path: path, reason: error.reason) }
         let bytes = Gzip.isGzip(data) ? try Gzip.decompress(data, path: path) : data
         return try TextInput.decodeUTF8(bytes, source: path)
     }
@@ -209,7 +215,7 @@ private struct SpecialTokens {
     var modelMaxLength: Int?
 
     mutating func read(path: String) throws {
-        guard let object = try JSONSerialization.jsonObject(with: Data(BPEVocabulary.readText(path: path).utf8)) as? [String: Any] else {
+        guard let object = try BPEVocabulary.jsonObject(path: path) as? [String: Any] else {
             throw TokenizerError.invalidVocabulary(path: path, reason: "expected a JSON object")
         }
         func token(_ key: String) -> String? {

@@ -3,8 +3,15 @@ import Foundation
 
 /// gzip (and zlib) decompression through zlib.
 enum Gzip {
-    /// The decompressed contents of `data`; `path` names the source in errors.
-    static func decompress(_ data: Data, path: String) throws -> Data {
+    /// The most bytes a compressed vocabulary may expand to (OpenAI's is 1.4 MB; a multilingual
+    /// one tens of MB): a small hostile file could otherwise expand to gigabytes.
+    static let maximumDecompressedBytes = 1 << 28
+
+    /// The decompressed contents of `data`, at most `limit` bytes; `path` names the source in errors.
+    static func decompress(_ data: Data, path: String, limit: Int = maximumDecompressedBytes) throws -> Data {
+        guard data.count <= Int(UInt32.max) else {
+            throw TokenizerError.invalidGzip(path: path, reason: "\(data.count) compressed bytes, more than zlib takes at once")
+        }
         var stream = z_stream()
         // 15 window bits + 32: detect gzip or zlib headers automatically.
         guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -28,6 +35,9 @@ enum Gzip {
                         throw TokenizerError.invalidGzip(path: path, reason: message)
                     }
                     output.append(out.baseAddress!, count: chunk - Int(stream.avail_out))
+                }
+                guard output.count <= limit else {
+                    throw TokenizerError.invalidGzip(path: path, reason: "decompresses to more than \(limit) bytes (the limit)")
                 }
                 if status != Z_STREAM_END && stream.avail_in == 0 && stream.avail_out != 0 {
                     throw TokenizerError.invalidGzip(path: path, reason: "truncated stream")

@@ -1,5 +1,5 @@
+@testable import CLIPTokenizer
 import CLIPTestSupport
-import CLIPTokenizer
 import Foundation
 import Testing
 
@@ -47,5 +47,31 @@ struct VocabularyFuzzRegressionTests {
         json += "}"
         Self.expectInvalidVocabulary(Self.directory("vocab-huge", vocab: Data(json.utf8), merges: Data()),
                                      containing: "1000001 tokens, more than the limit of 1000000")
+    }
+}
+
+
+@Suite("Limits: compressed vocabularies")
+struct GzipLimitTests {
+    @Test("a gzip that expands past the limit is refused, naming it (the bundled 1.4 MB vocabulary under a 1 MB limit)")
+    func expansionLimit() throws {
+        let url = try #require(Bundle.module.url(forResource: "bpe_simple_vocab_16e6.txt", withExtension: "gz"))
+        let data = try Data(contentsOf: url)
+        #expect(throws: TokenizerError.invalidGzip(path: "vocab.gz", reason: "decompresses to more than 1000000 bytes (the limit)")) {
+            try Gzip.decompress(data, path: "vocab.gz", limit: 1_000_000)
+        }
+        #expect(try Gzip.decompress(data, path: "vocab.gz").count > 1_000_000)
+        #expect(Gzip.maximumDecompressedBytes == 268_435_456)
+    }
+
+    @Test("invalid JSON in a tokenizer file is an invalid-vocabulary error naming the file, not a Foundation error")
+    func invalidJSON() throws {
+        let folder = VocabularyFuzzRegressionTests.directory("vocab-bad-json", vocab: Data(#"{"a": 0,"#.utf8), merges: Data())
+        do {
+            _ = try BPEVocabulary.huggingFace(directory: folder)
+            Issue.record("accepted")
+        } catch let TokenizerError.invalidVocabulary(path, reason) {
+            #expect(path.hasSuffix("vocab.json") && reason.hasPrefix("not valid JSON"), "\(reason)")
+        }
     }
 }
