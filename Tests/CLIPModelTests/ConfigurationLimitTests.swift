@@ -22,6 +22,24 @@ struct ConfigurationLimitTests {
         }
     }
 
+    @Test("malformed configurations say what is wrong and where, in words")
+    func readableReasons() throws {
+        Self.expectRefused(Data(#"{"embed_dim": 8, "#.utf8), naming: "not valid JSON")
+        Self.expectRefused(Data("[1, 2]".utf8), naming: "expected a JSON object")
+        let wrongType = String(decoding: Self.configuration(), as: UTF8.self).replacingOccurrences(of: #""layers": 1, "width": 16, "patch_size""#, with: #""layers": 1, "width": "wide", "patch_size""#)
+        Self.expectRefused(Data(wrongType.utf8), naming: "at 'vision_cfg.width': expected an integer, found a string")
+        // Hugging Face config.json: unreadable and malformed files are named with their reason.
+        let folder = temporaryDirectory("hf-bad-config")
+        try Data("{".utf8).write(to: folder.appendingPathComponent("config.json"))
+        try SafeTensorsWriter.write(["x": Tensor([1])], to: folder.appendingPathComponent("model.safetensors").path)
+        do {
+            _ = try CLIPLoader.load(path: folder.path)
+            Issue.record("accepted")
+        } catch let ModelError.invalidConfiguration(path, reason) {
+            #expect(path.hasSuffix("config.json") && reason.hasPrefix("not valid JSON"), "\(reason)")
+        }
+    }
+
     @Test("each declared limit refuses a configuration past it, naming the limit")
     func limits() {
         Self.expectRefused(Self.configuration(embedDim: 1 << 40), naming: "embed_dim = \(1 << 40) exceeds the limit of \(CLIPConfiguration.Limits.width)")

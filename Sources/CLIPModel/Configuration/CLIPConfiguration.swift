@@ -194,15 +194,7 @@ extension CLIPConfiguration {
     /// Parses an open_clip model configuration, refusing options that would change the computation
     /// but that this port does not implement.
     public static func openCLIP(json data: Data, source: String) throws -> CLIPConfiguration {
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            throw ModelError.invalidConfiguration(path: source, reason: "not valid JSON")
-        }
-        guard var root = object as? [String: Any] else {
-            throw ModelError.invalidConfiguration(path: source, reason: "expected a JSON object")
-        }
+        var root = try JSONConfigurationFile.object(data, source: source)
         if let nested = root["model_cfg"] as? [String: Any] { root = nested }   // open_clip_config.json
         try checkOptions(root["vision_cfg"], VisionConfiguration.unsupportedOptions, "vision_cfg", source)
         try checkOptions(root["text_cfg"], TextConfiguration.unsupportedOptions, "text_cfg", source)

@@ -8,10 +8,7 @@ import Foundation
 enum HuggingFaceCheckpoint {
     /// `config.json` (`CLIPConfig`) as a `CLIPConfiguration`; missing fields take transformers' defaults.
     static func configuration(path: String) throws -> CLIPConfiguration {
-        guard let data = FileManager.default.contents(atPath: path),
-              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ModelError.invalidConfiguration(path: path, reason: "not a JSON object")
-        }
+        let root = try JSONConfigurationFile.object(path: path)
         let text = root["text_config"] as? [String: Any] ?? [:]
         let vision = root["vision_config"] as? [String: Any] ?? [:]
         func int(_ section: [String: Any], _ key: String, _ fallback: Int) throws -> Int {
@@ -52,10 +49,8 @@ enum HuggingFaceCheckpoint {
 
     /// `preprocessor_config.json` (`CLIPImageProcessor`): size, mean, std and resampling filter.
     static func preprocessing(path: String, imageSize: Int) throws -> ImagePreprocessor {
-        guard let data = FileManager.default.contents(atPath: path) else { return ImagePreprocessor(size: imageSize) }
-        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ModelError.invalidConfiguration(path: path, reason: "not a JSON object")
-        }
+        guard FileManager.default.fileExists(atPath: path) else { return ImagePreprocessor(size: imageSize) }
+        let root = try JSONConfigurationFile.object(path: path)
         var preprocessor = ImagePreprocessor(size: imageSize)
         if let crop = root["crop_size"] as? Int { preprocessor.size = crop }
         if let crop = (root["crop_size"] as? [String: Any])?["height"] as? Int { preprocessor.size = crop }
