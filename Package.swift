@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "CLIPEvaluation", targets: ["CLIPEvaluation"]),
         .library(name: "CLIPOptim", targets: ["CLIPOptim"]),
         .library(name: "CLIPTraining", targets: ["CLIPTraining"]),
+        .library(name: "CLIPSearch", targets: ["CLIPSearch"]),
         .executable(name: "clip", targets: ["CLIPCommand"]),
         .executable(name: "clip-kernel-bench", targets: ["CLIPKernelBench"]),
     ],
@@ -104,6 +105,10 @@ let package = Package(
         .target(
             name: "CLIPEvaluation",
             dependencies: ["CLIPTensor", "CLIPNN", "CLIPOptim", "CLIPTokenizer", "CLIPImage", "CLIPModel", "CLIPDigest", "CLIPFileSystem"]),
+        // Indexes of image collections: vector files, exact search.
+        .target(
+            name: "CLIPSearch",
+            dependencies: ["CLIPTensor", "CLIPFileSystem"]),
         .target(
             name: "CLIPTestSupport",
             dependencies: ["CLIPTensor", "CLIPDigest"]),
@@ -124,6 +129,10 @@ let package = Package(
             name: "CLIPKernelBench",
             dependencies: ["CLIPTensor", "CLIPTokenizer", "CLIPImage"],
             path: "Benchmarks/CLIPKernelBench"),
+        .testTarget(
+            name: "CLIPSearchTests",
+            dependencies: ["CLIPSearch", "CLIPTestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "CLIPFileSystemTests",
             dependencies: ["CLIPFileSystem", "CLIPTestSupport"]),

@@ -158,10 +158,10 @@ public final class Trainer {
             throw TrainingError.invalidOption("the teacher must take the student's image size and at least its context length")
         }
         guard featureWeight >= 0, featureWeight.isFinite else {
-            throw TrainingError.invalidOption("--distill-feature-weight must be ≥ 0")
+            throw TrainingError.invalidOption("the distillation feature weight must be ≥ 0")
         }
         if featureWeight > 0 && teacher.configuration.embedDim != student.embedDim {
-            throw TrainingError.invalidOption("--distill-feature-weight needs equal embedding widths (teacher \(teacher.configuration.embedDim), student \(student.embedDim))")
+            throw TrainingError.invalidOption("distilling features needs equal embedding widths (teacher \(teacher.configuration.embedDim), student \(student.embedDim))")
         }
         self.teacher = teacher
         distillFeatureWeight = featureWeight

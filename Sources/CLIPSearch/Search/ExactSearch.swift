@@ -1,0 +1,60 @@
+import CLIPTensor
+
+/// Exact nearest rows: every row's dot product with the query through GEMM, block by block over the
+/// mapped matrix (float16 blocks are widened first), and a partial selection of the best.
+public enum ExactSearch {
+    /// Rows scored per block.
+    static let blockRows = 8_192
+
+    /// The `k` rows with the highest dot product with `query`, best first (equal scores by lower
+    /// row). With unit-length rows and query the scores are cosine similarities. Rows scoring below
+    /// `threshold`, and rows for which `include` returns false, are left out.
+    public static func top(_ k: Int, in matrix: VectorMatrix, query: [Float], threshold: Float = -.infinity,
+                           include: ((Int) -> Bool)? = nil) throws -> [SearchHit] {
+        guard k >= 0 else { throw SearchError.invalidQuery("the number of results must be ≥ 0, not \(k)") }
+        guard query.count == matrix.width else { throw SearchError.widthMismatch(expected: matrix.width, actual: query.count) }
+        guard query.allSatisfy(\.isFinite) else { throw SearchError.invalidQuery("the query vector has a value that is not finite") }
+        var selection = TopK(k)
+        try scores(of: matrix, query: query) { start, scores in
+            for (offset, score) in scores.enumerated() where score >= threshold {
+                let hit = SearchHit(row: start + offset, score: score)
+                if let floor = selection.floor, !hit.ranksAbove(floor) { continue }
+                if let include, !include(hit.row) { continue }
+                selection.offer(hit)
+            }
+        }
+        return selection.sorted()
+    }
+
+    /// Calls `body` with each block's first row and the block's scores, in row order.
+    static func scores(of matrix: VectorMatrix, query: [Float],
+                       _ body: (Int, UnsafeBufferPointer<Float>) throws -> Void) throws {
+        let count = matrix.count, width = matrix.width
+        guard count > 0 else { return }
+        var scores = [Float](repeating: 0, count: min(blockRows, count))
+        var widened = matrix.element == .float16 ? [Float](repeating: 0, count: min(blockRows, count) * width) : []
+        try matrix.withRows { rows in
+            for start in stride(from: 0, to: count, by: blockRows) {
+                let rowCount = min(blockRows, count - start)
+                let block = rows + start * matrix.rowBytes
+                if matrix.element == .float16 {
+                    VectorMatrix.convert(block, element: .float16, count: rowCount * width, into: &widened, at: 0)
+                }
+                query.withUnsafeBufferPointer { query in
+                    scores.withUnsafeMutableBufferPointer { out in
+                        if matrix.element == .float16 {
+                            widened.withUnsafeBufferPointer { floats in
+                                RowProducts.compute(queries: query.baseAddress!, queryCount: 1, rows: floats.baseAddress!, rowCount: rowCount,
+                                                    width: width, into: out.baseAddress!)
+                            }
+                        } else {
+                            RowProducts.compute(queries: query.baseAddress!, queryCount: 1, rows: block.assumingMemoryBound(to: Float.self),
+                                                rowCount: rowCount, width: width, into: out.baseAddress!)
+                        }
+                    }
+                }
+                try scores.withUnsafeBufferPointer { try body(start, UnsafeBufferPointer(rebasing: $0.prefix(rowCount))) }
+            }
+        }
+    }
+}

@@ -1,0 +1,21 @@
+/// Errors from indexes and searches. Each names the file or setting at fault.
+public enum SearchError: Error, Equatable, CustomStringConvertible {
+    /// A vector file is not one, or is damaged.
+    case invalidVectorFile(path: String, reason: String)
+    /// A vector file could not be read or written.
+    case io(path: String, reason: String)
+    /// Vectors or queries of the wrong width.
+    case widthMismatch(expected: Int, actual: Int)
+    /// A search setting is out of range.
+    case invalidQuery(String)
+
+    /// The message shown to the user.
+    public var description: String {
+        switch self {
+        case let .invalidVectorFile(path, reason): return "\(path): not a usable vector file: \(reason)"
+        case let .io(path, reason): return "\(path): \(reason)"
+        case let .widthMismatch(expected, actual): return "vectors of width \(actual) where the index holds width \(expected)"
+        case let .invalidQuery(reason): return reason
+        }
+    }
+}
