@@ -2,7 +2,7 @@ import Foundation
 
 /// Short, readable reasons for errors thrown by Foundation, for messages that already name the
 /// file: "is a directory" rather than "The operation could not be completed. (NSCocoaErrorDomain
-/// error 256.)", and "at 'vision_cfg.width': expected Int, found a string" rather than a
+/// error 256.)", and "at 'vision_cfg.width': expected an integer, found a string" rather than a
 /// `DecodingError` dump.
 public enum FailureReason {
     /// The reason `error` happened, in a few words. Errors that are not Foundation's are described

@@ -47,8 +47,12 @@ public enum ModelExporter {
             }
             try? manager.removeItem(at: destination)
         }
-        let staging = destination.deletingLastPathComponent()
-            .appendingPathComponent(".\(destination.lastPathComponent).partial-\(getpid())", isDirectory: true)
+        let parent = destination.deletingLastPathComponent()
+        let stagingPrefix = ".\(destination.lastPathComponent).partial-"
+        AbandonedFiles.remove(in: parent) { name in
+            name.hasPrefix(stagingPrefix) ? Int32(name.dropFirst(stagingPrefix.count).prefix { $0.isNumber }) : nil
+        }
+        let staging = parent.appendingPathComponent("\(stagingPrefix)\(getpid())", isDirectory: true)
         try? manager.removeItem(at: staging)
         do {
             try manager.createDirectory(at: staging, withIntermediateDirectories: true)
