@@ -21,7 +21,7 @@ ifeq ($(UNAME),Linux)
 endif
 RELEASE := -c release $(if $(TARGET_CPU),-Xswiftc -target-cpu -Xswiftc $(TARGET_CPU))
 
-APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libturbojpeg0-dev libpng-dev libwebp-dev libssl-dev pkg-config
+APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libturbojpeg0-dev libpng-dev libwebp-dev libssl-dev libsqlite3-dev pkg-config
 BREW_PACKAGES := jpeg-turbo libpng webp
 
 .PHONY: demo test build release bench examples fuzz deps clean

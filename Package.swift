@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // BLAS: OpenBLAS on Linux (Debian libopenblas-dev, pthread variant); Accelerate on macOS.
@@ -105,10 +106,11 @@ let package = Package(
         .target(
             name: "CLIPEvaluation",
             dependencies: ["CLIPTensor", "CLIPNN", "CLIPOptim", "CLIPTokenizer", "CLIPImage", "CLIPModel", "CLIPDigest", "CLIPFileSystem"]),
-        // Indexes of image collections: vector files, exact search.
+        // Indexes of image collections: the SQLite catalogue (GRDB, system SQLite: libsqlite3-dev),
+        // vector files, exact search, query arithmetic.
         .target(
             name: "CLIPSearch",
-            dependencies: ["CLIPTensor", "CLIPFileSystem"]),
+            dependencies: ["CLIPTensor", "CLIPFileSystem", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "CLIPTestSupport",
             dependencies: ["CLIPTensor", "CLIPDigest"]),

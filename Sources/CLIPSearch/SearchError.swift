@@ -8,6 +8,8 @@ public enum SearchError: Error, Equatable, CustomStringConvertible {
     case widthMismatch(expected: Int, actual: Int)
     /// A search setting is out of range.
     case invalidQuery(String)
+    /// The SQLite catalogue could not be opened, read or written.
+    case catalogue(path: String, reason: String)
 
     /// The message shown to the user.
     public var description: String {
@@ -16,6 +18,7 @@ public enum SearchError: Error, Equatable, CustomStringConvertible {
         case let .io(path, reason): return "\(path): \(reason)"
         case let .widthMismatch(expected, actual): return "vectors of width \(actual) where the index holds width \(expected)"
         case let .invalidQuery(reason): return reason
+        case let .catalogue(path, reason): return "\(path): index catalogue: \(reason)"
         }
     }
 }

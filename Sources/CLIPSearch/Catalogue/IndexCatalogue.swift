@@ -1,0 +1,228 @@
+import Foundation
+import GRDB
+
+/// The SQLite catalogue of an index (through GRDB, in WAL mode so that searches read while an update
+/// writes): the files seen, with size, modification time and content hash, or the reason they could
+/// not be used; the models whose vectors the index holds; and which row of a model's vector file
+/// holds each content's features. Files with the same bytes share one content, so a moved or copied
+/// file reuses its vector.
+public final class IndexCatalogue: @unchecked Sendable {
+    /// The catalogue's schema version, kept in SQLite's `user_version`.
+    public static let schemaVersion = 1
+
+    /// The database file.
+    public let path: String
+    private let pool: DatabasePool
+
+    /// A file as last seen.
+    public struct File: Equatable, Sendable {
+        /// The absolute path.
+        public var path: String
+        /// Its size in bytes.
+        public var size: Int
+        /// Its modification time, seconds since 1970.
+        public var modified: Double
+        /// The SHA-256 of its bytes in hex, once read.
+        public var contentHash: String?
+        /// Why it could not be indexed, if it could not.
+        public var failure: String?
+
+        /// A file record.
+        public init(path: String, size: Int, modified: Double, contentHash: String? = nil, failure: String? = nil) {
+            self.path = path
+            self.size = size
+            self.modified = modified
+            self.contentHash = contentHash
+            self.failure = failure
+        }
+    }
+
+    /// A model whose vectors the index holds.
+    public struct Model: Equatable, Sendable {
+        /// The catalogue's id for it.
+        public var id: Int64
+        /// What the user named (a path, a Hub repository, a pretrained tag).
+        public var reference: String
+        /// A digest of its weights and settings: the same fingerprint means the same vectors.
+        public var fingerprint: String
+        /// Features per vector.
+        public var width: Int
+        /// How its vector file stores features.
+        public var element: VectorElement
+    }
+
+    /// Opens the catalogue at `path`, creating it (and its folder's file) if needed.
+    public init(path: String) throws {
+        self.path = path
+        do {
+            pool = try DatabasePool(path: path)
+            try Self.migrator.migrate(pool)
+        } catch let error as DatabaseError {
+            throw SearchError.catalogue(path: path, reason: error.message ?? "\(error.resultCode)")
+        }
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE model (
+                    id INTEGER PRIMARY KEY,
+                    reference TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL UNIQUE,
+                    width INTEGER NOT NULL,
+                    element TEXT NOT NULL);
+                CREATE TABLE file (
+                    path TEXT PRIMARY KEY,
+                    size INTEGER NOT NULL,
+                    modified REAL NOT NULL,
+                    content_hash TEXT,
+                    failure TEXT);
+                CREATE INDEX file_content ON file(content_hash);
+                CREATE TABLE vector (
+                    model_id INTEGER NOT NULL REFERENCES model(id) ON DELETE CASCADE,
+                    content_hash TEXT NOT NULL,
+                    row INTEGER NOT NULL,
+                    PRIMARY KEY (model_id, content_hash));
+                CREATE UNIQUE INDEX vector_row ON vector(model_id, row);
+                PRAGMA user_version = \(schemaVersion);
+                """)
+        }
+        return migrator
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.read(body) } catch let error as DatabaseError {
+            throw SearchError.catalogue(path: path, reason: error.message ?? "\(error.resultCode)")
+        }
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.write(body) } catch let error as DatabaseError {
+            throw SearchError.catalogue(path: path, reason: error.message ?? "\(error.resultCode)")
+        }
+    }
+
+    // MARK: - Models
+
+    /// The model with this fingerprint, adding it if the index does not hold it yet. A fingerprint
+    /// already held with another width or element type is refused.
+    public func model(reference: String, fingerprint: String, width: Int, element: VectorElement) throws -> Model {
+        try write { db in
+            if let row = try Row.fetchOne(db, sql: "SELECT * FROM model WHERE fingerprint = ?", arguments: [fingerprint]) {
+                let model = try Self.model(row, path: path)
+                guard model.width == width, model.element == element else {
+                    throw SearchError.catalogue(path: path, reason: "model \(fingerprint) is indexed as \(model.element.rawValue) × \(model.width), not \(element.rawValue) × \(width)")
+                }
+                return model
+            }
+            try db.execute(sql: "INSERT INTO model (reference, fingerprint, width, element) VALUES (?, ?, ?, ?)",
+                           arguments: [reference, fingerprint, width, element.rawValue])
+            return Model(id: db.lastInsertedRowID, reference: reference, fingerprint: fingerprint, width: width, element: element)
+        }
+    }
+
+    /// The models the index holds, oldest first.
+    public func models() throws -> [Model] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM model ORDER BY id").map { try Self.model($0, path: path) } }
+    }
+
+    private static func model(_ row: Row, path: String) throws -> Model {
+        guard let element = VectorElement(rawValue: row["element"]) else {
+            throw SearchError.catalogue(path: path, reason: "a model has the unknown element type '\(row["element"] as String? ?? "")'")
+        }
+        return Model(id: row["id"], reference: row["reference"], fingerprint: row["fingerprint"], width: row["width"], element: element)
+    }
+
+    // MARK: - Files
+
+    /// The record of `path`, if the index has seen it.
+    public func file(_ path: String) throws -> File? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM file WHERE path = ?", arguments: [path]).map(Self.file) }
+    }
+
+    /// Every file below `folder` (every file when nil), by path.
+    public func files(under folder: String? = nil) throws -> [File] {
+        try read { db in
+            guard let folder else { return try Row.fetchAll(db, sql: "SELECT * FROM file ORDER BY path").map(Self.file) }
+            let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+            return try Row.fetchAll(db, sql: "SELECT * FROM file WHERE substr(path, 1, ?) = ? ORDER BY path",
+                                    arguments: [prefix.unicodeScalars.count, prefix]).map(Self.file)
+        }
+    }
+
+    private static func file(_ row: Row) -> File {
+        File(path: row["path"], size: row["size"], modified: row["modified"], contentHash: row["content_hash"], failure: row["failure"])
+    }
+
+    /// Records `files` as seen (replacing earlier records of the same paths) in one transaction.
+    public func record(_ files: [File]) throws {
+        try write { db in
+            for file in files {
+                try db.execute(sql: """
+                    INSERT INTO file (path, size, modified, content_hash, failure) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(path) DO UPDATE SET size = excluded.size, modified = excluded.modified,
+                        content_hash = excluded.content_hash, failure = excluded.failure
+                    """, arguments: [file.path, file.size, file.modified, file.contentHash, file.failure])
+            }
+        }
+    }
+
+    /// Forgets `paths` (files that are gone). Their vectors stay until no file has their content
+    /// and the index is compacted.
+    public func remove(_ paths: [String]) throws {
+        try write { db in
+            for path in paths { try db.execute(sql: "DELETE FROM file WHERE path = ?", arguments: [path]) }
+        }
+    }
+
+    // MARK: - Vectors
+
+    /// The row of `model`'s vector file holding the features of the content with this hash.
+    public func row(model: Model, contentHash: String) throws -> Int? {
+        try read { db in
+            try Int.fetchOne(db, sql: "SELECT row FROM vector WHERE model_id = ? AND content_hash = ?", arguments: [model.id, contentHash])
+        }
+    }
+
+    /// Records that `rows` of `model`'s vector file hold these contents' features. Call only once
+    /// the rows are on disk: the catalogue must never refer to a row that a crash could lose.
+    public func recordVectors(model: Model, _ rows: [(contentHash: String, row: Int)]) throws {
+        try write { db in
+            for (hash, row) in rows {
+                try db.execute(sql: "INSERT OR REPLACE INTO vector (model_id, content_hash, row) VALUES (?, ?, ?)",
+                               arguments: [model.id, hash, row])
+            }
+        }
+    }
+
+    /// One more than the highest row of `model` the catalogue refers to: rows past it in the vector
+    /// file were written by an update that did not commit, and are dropped.
+    public func referencedRowCount(model: Model) throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT MAX(row) + 1 FROM vector WHERE model_id = ?", arguments: [model.id]) ?? 0 }
+    }
+
+    /// The files whose content has a vector of `model`, by row: several files share a row when
+    /// their bytes are the same. Only files below `folder`, when given.
+    public func paths(model: Model, under folder: String? = nil) throws -> [Int: [String]] {
+        try read { db in
+            var sql = "SELECT vector.row, file.path FROM vector JOIN file ON file.content_hash = vector.content_hash WHERE vector.model_id = ?"
+            var arguments: StatementArguments = [model.id]
+            if let folder {
+                let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+                sql += " AND substr(file.path, 1, ?) = ?"
+                arguments += [prefix.unicodeScalars.count, prefix]
+            }
+            var paths: [Int: [String]] = [:]
+            for row in try Row.fetchAll(db, sql: sql + " ORDER BY file.path", arguments: arguments) {
+                paths[row[0], default: []].append(row[1])
+            }
+            return paths
+        }
+    }
+
+    /// SQLite's journal mode ("wal").
+    public func journalMode() throws -> String {
+        try read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+}
