@@ -78,7 +78,7 @@ let package = Package(
             dependencies: ["CImageCodecs", "CLIPFileSystem"]),
         .target(
             name: "CLIPModel",
-            dependencies: ["CLIPTensor", "CLIPNN", "CLIPTokenizer", "CLIPImage", "CLIPFileSystem"]),
+            dependencies: ["CLIPTensor", "CLIPNN", "CLIPTokenizer", "CLIPImage", "CLIPFileSystem", "CLIPDigest"]),
         // libcrypto (OpenSSL) for SHA-256 / SHA-1 of downloaded files; CryptoKit on macOS.
         .systemLibrary(
             name: "CCrypto",
@@ -110,7 +110,7 @@ let package = Package(
         // vector files, exact search, query arithmetic.
         .target(
             name: "CLIPSearch",
-            dependencies: ["CLIPTensor", "CLIPFileSystem", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["CLIPTensor", "CLIPImage", "CLIPModel", "CLIPDigest", "CLIPFileSystem", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "CLIPTestSupport",
             dependencies: ["CLIPTensor", "CLIPDigest"]),
@@ -133,7 +133,7 @@ let package = Package(
             path: "Benchmarks/CLIPKernelBench"),
         .testTarget(
             name: "CLIPSearchTests",
-            dependencies: ["CLIPSearch", "CLIPTestSupport"],
+            dependencies: ["CLIPSearch", "CLIPModel", "CLIPTensor", "CLIPTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLIPFileSystemTests",

@@ -55,6 +55,9 @@ public final class ImageFeatureExtractor {
         public let failures: [ImageFailure]
         /// How many came from the cache rather than the model.
         public let cached: Int
+        /// The store's key of each file's bytes (its content hash), when a store was given; nil for
+        /// the failures.
+        public let contentKeys: [String?]
     }
 
     /// An extractor for `loaded`, encoding `batchSize` images per forward pass, consulting `cache`
@@ -69,6 +72,7 @@ public final class ImageFeatureExtractor {
     /// Features of `paths`, in order. `progress(done, total)` is called after each batch.
     public func extract(_ paths: [String], progress: ((Int, Int) -> Void)? = nil) throws -> Result {
         var features = [[Float]?](repeating: nil, count: paths.count)
+        var keys = [String?](repeating: nil, count: paths.count)
         var failures: [ImageFailure] = []
         var cached = 0
         let size = loaded.preprocessor.size
@@ -81,11 +85,13 @@ public final class ImageFeatureExtractor {
                 switch outcome {
                 case let .failure(reason):
                     failures.append(ImageFailure(path: batch[offset], reason: reason))
-                case let .cached(vector):
+                case let .cached(hash, vector):
                     features[start + offset] = vector
+                    keys[start + offset] = hash
                     cached += 1
                 case let .pixels(hash, pixels):
                     pending.append((start + offset, hash, pixels))
+                    if cache != nil { keys[start + offset] = hash }
                 }
             }
             if !pending.isEmpty {
@@ -104,12 +110,12 @@ public final class ImageFeatureExtractor {
             }
             progress?(min(start + batch.count, paths.count), paths.count)
         }
-        return Result(features: features, failures: failures, cached: cached)
+        return Result(features: features, failures: failures, cached: cached, contentKeys: keys)
     }
 
     private enum Prepared {
         case failure(String)
-        case cached([Float])
+        case cached(hash: String, [Float])
         case pixels(hash: String, [Float])
     }
 
@@ -121,7 +127,7 @@ public final class ImageFeatureExtractor {
             do {
                 let data = try UserFile.read(path)
                 let hash = cache?.key(for: data) ?? ""
-                if let vector = cache?.lookup(hash) { return .cached(vector) }
+                if let vector = cache?.lookup(hash) { return .cached(hash: hash, vector) }
                 return .pixels(hash: hash, preprocessor(try decoder.decode(data, source: path)))
             } catch let error as FileReadError {
                 return .failure(error.reason)

@@ -157,14 +157,23 @@ public final class IndexCatalogue: @unchecked Sendable {
 
     /// Records `files` as seen (replacing earlier records of the same paths) in one transaction.
     public func record(_ files: [File]) throws {
-        try write { db in
-            for file in files {
-                try db.execute(sql: """
-                    INSERT INTO file (path, size, modified, content_hash, failure) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT(path) DO UPDATE SET size = excluded.size, modified = excluded.modified,
-                        content_hash = excluded.content_hash, failure = excluded.failure
-                    """, arguments: [file.path, file.size, file.modified, file.contentHash, file.failure])
-            }
+        try write { db in try Self.upsert(files, db) }
+    }
+
+    private static func upsert(_ files: [File], _ db: Database) throws {
+        for file in files {
+            try db.execute(sql: """
+                INSERT INTO file (path, size, modified, content_hash, failure) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(path) DO UPDATE SET size = excluded.size, modified = excluded.modified,
+                    content_hash = excluded.content_hash, failure = excluded.failure
+                """, arguments: [file.path, file.size, file.modified, file.contentHash, file.failure])
+        }
+    }
+
+    private static func insertVectors(_ model: Model, _ rows: [(contentHash: String, row: Int)], _ db: Database) throws {
+        for (hash, row) in rows {
+            try db.execute(sql: "INSERT OR REPLACE INTO vector (model_id, content_hash, row) VALUES (?, ?, ?)",
+                           arguments: [model.id, hash, row])
         }
     }
 
@@ -188,11 +197,16 @@ public final class IndexCatalogue: @unchecked Sendable {
     /// Records that `rows` of `model`'s vector file hold these contents' features. Call only once
     /// the rows are on disk: the catalogue must never refer to a row that a crash could lose.
     public func recordVectors(model: Model, _ rows: [(contentHash: String, row: Int)]) throws {
+        try write { db in try Self.insertVectors(model, rows, db) }
+    }
+
+    /// One update's changes in one transaction: `vectors` (rows already on disk) recorded, `files`
+    /// recorded, `removing` forgotten. A crash leaves all of it or none.
+    public func commit(model: Model, vectors: [(contentHash: String, row: Int)], files: [File], removing: [String]) throws {
         try write { db in
-            for (hash, row) in rows {
-                try db.execute(sql: "INSERT OR REPLACE INTO vector (model_id, content_hash, row) VALUES (?, ?, ?)",
-                               arguments: [model.id, hash, row])
-            }
+            try Self.insertVectors(model, vectors, db)
+            try Self.upsert(files, db)
+            for path in removing { try db.execute(sql: "DELETE FROM file WHERE path = ?", arguments: [path]) }
         }
     }
 

@@ -1,5 +1,4 @@
 import CLIPDigest
-import CLIPModel
 import Foundation
 
 /// A content key for a loaded model, for caches: SHA-256 over its configuration, its preprocessing,

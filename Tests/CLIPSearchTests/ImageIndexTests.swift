@@ -1,0 +1,117 @@
+import CLIPModel
+import CLIPSearch
+import CLIPTensor
+import CLIPTestSupport
+import Foundation
+import Testing
+
+/// A tiny random CLIP (open_clip layout) and a few fixture images.
+enum IndexFixtures {
+    static func model(seed: UInt64) throws -> LoadedModel {
+        let directory = temporaryDirectory("index-model-\(seed)")
+        let config = #"{"model_cfg": {"embed_dim": 8, "quick_gelu": true, "vision_cfg": {"image_size": 32, "layers": 1, "width": 16, "patch_size": 16, "head_width": 8}, "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 16, "heads": 2, "layers": 1}}}"#
+        try Data(config.utf8).write(to: directory.appendingPathComponent("open_clip_config.json"))
+        let model = CLIP(try CLIPConfiguration.openCLIP(json: Data(config.utf8), source: "tiny"))
+        var generator = RandomGenerator(seed: seed)
+        let weights = Dictionary(uniqueKeysWithValues: model.namedParameters().map { name, parameter in
+            (name, name == "logit_scale" ? Tensor(2.659) : Tensor.normal(parameter.wrappedValue.shape, std: 0.2, using: &generator))
+        })
+        try SafeTensorsWriter.write(weights, to: directory.appendingPathComponent("open_clip_model.safetensors").path)
+        return try CLIPLoader.load(path: directory.path)
+    }
+
+    static func image(_ name: String) -> URL {
+        ReferenceData.fixturesDirectory().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("CLIPImageTests/Fixtures/images/\(name)")
+    }
+
+    /// Copies fixture `source` to `folder/name`, with a modification time `age` seconds in the past.
+    static func place(_ source: String, _ name: String, in folder: URL, age: TimeInterval = 100) throws {
+        let target = folder.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(at: target)
+        try FileManager.default.copyItem(at: image(source), to: target)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -age)], ofItemAtPath: target.path)
+    }
+}
+
+@Suite("Image index", .serialized)
+struct ImageIndexTests {
+    @Test("updates encode only new content: unchanged, copied, moved, touched, modified, removed and failed files are told apart")
+    func incremental() throws {
+        let loaded = try IndexFixtures.model(seed: 3)
+        let photos = temporaryDirectory("index-photos")
+        try IndexFixtures.place("odd_97x61.png", "a.png", in: photos)
+        try IndexFixtures.place("square_224.jpg", "b.jpg", in: photos)
+        try IndexFixtures.place("lossy.webp", "c.webp", in: photos)
+        try IndexFixtures.place("tiny_5x7.jpg", "sub/d.jpg", in: photos)
+        try IndexFixtures.place("odd_333x171.jpg", ".hidden.jpg", in: photos)
+        try Data("notes".utf8).write(to: photos.appendingPathComponent("notes.txt"))
+        try Data([0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]).write(to: photos.appendingPathComponent("broken.jpg"))
+        let index = try ImageIndex(directory: temporaryDirectory("index-store"))
+        func update() throws -> ImageIndex.UpdateSummary {
+            try index.update(roots: [photos.path], model: loaded, reference: "tiny", batchSize: 2)
+        }
+
+        var first = ImageIndex.UpdateSummary()
+        first.added = 4; first.failed = 1; first.encoded = 4
+        #expect(try update() == first)
+        #expect(try index.catalogue.file(photos.appendingPathComponent("broken.jpg").path)?.failure?.isEmpty == false)
+
+        var again = ImageIndex.UpdateSummary()
+        again.unchanged = 4; again.failed = 1
+        #expect(try update() == again)
+
+        try FileManager.default.copyItem(at: photos.appendingPathComponent("a.png"), to: photos.appendingPathComponent("copy of a.png"))
+        try FileManager.default.moveItem(at: photos.appendingPathComponent("b.jpg"), to: photos.appendingPathComponent("sub/moved b.jpg"))
+        try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: photos.appendingPathComponent("c.webp").path)
+        try IndexFixtures.place("square_336.jpg", "sub/d.jpg", in: photos, age: 10)
+        try FileManager.default.removeItem(at: photos.appendingPathComponent("broken.jpg"))
+        var changes = ImageIndex.UpdateSummary()
+        changes.added = 1; changes.moved = 1; changes.removed = 2; changes.unchanged = 2; changes.updated = 1; changes.encoded = 1
+        #expect(try update() == changes)
+        #expect(try index.catalogue.files(under: photos.path).map { $0.path.replacingOccurrences(of: photos.path + "/", with: "") }
+                == ["a.png", "c.webp", "copy of a.png", "sub/d.jpg", "sub/moved b.jpg"])
+    }
+
+    @Test("a search finds the query image and its copies first; --under limits the folder; another model is refused")
+    func search() throws {
+        let loaded = try IndexFixtures.model(seed: 5)
+        let photos = temporaryDirectory("search-photos")
+        for (source, name) in [("odd_97x61.png", "a.png"), ("odd_97x61.png", "sub/same as a.png"), ("square_224.jpg", "b.jpg"),
+                               ("lossy.webp", "sub/c.webp"), ("tiny_2x3.png", "e.png")] {
+            try IndexFixtures.place(source, name, in: photos)
+        }
+        let index = try ImageIndex(directory: temporaryDirectory("search-store"))
+        _ = try index.update(roots: [photos.path], model: loaded, reference: "tiny", element: .float32)
+        let raw = try #require(try ImageFeatureExtractor(loaded: loaded).extract([IndexFixtures.image("odd_97x61.png").path]).features[0])
+        let norm = raw.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let query = raw.map { $0 / norm }
+        let hits = try index.search(query, model: loaded, top: 3)
+        #expect(hits.prefix(2).map(\.path) == [photos.appendingPathComponent("a.png").path, photos.appendingPathComponent("sub/same as a.png").path])
+        #expect(hits.prefix(2).allSatisfy { abs($0.score - 1) < 1e-5 })
+        #expect(hits.count == 3 && hits[2].score < hits[1].score)
+        let under = try index.search(query, model: loaded, top: 10, under: photos.appendingPathComponent("sub").path)
+        #expect(under.map(\.path).allSatisfy { $0.hasPrefix(photos.appendingPathComponent("sub").path + "/") } && under.count == 2)
+        #expect(throws: SearchError.self) { try index.search(query, model: try IndexFixtures.model(seed: 6), top: 1) }
+    }
+
+    @Test("vectors appended by an update that never committed are dropped when the index is opened")
+    func uncommittedVectors() throws {
+        let loaded = try IndexFixtures.model(seed: 7)
+        let photos = temporaryDirectory("uncommitted-photos")
+        try IndexFixtures.place("odd_97x61.png", "a.png", in: photos)
+        let store = temporaryDirectory("uncommitted-store")
+        _ = try ImageIndex(directory: store).update(roots: [photos.path], model: loaded, reference: "tiny")
+        let vectorFile = try #require(try FileManager.default.contentsOfDirectory(atPath: store.path).first { $0.hasPrefix("vectors-") })
+        let matrix = try VectorMatrix(path: store.appendingPathComponent(vectorFile).path, width: 8, element: .float16)
+        try matrix.append([[Float](repeating: 1, count: 8), [Float](repeating: 2, count: 8)])
+        #expect(matrix.count == 3)
+        let reopened = try ImageIndex(directory: store)
+        try IndexFixtures.place("square_224.jpg", "b.jpg", in: photos)
+        var summary = ImageIndex.UpdateSummary()
+        summary.unchanged = 1; summary.added = 1; summary.encoded = 1
+        #expect(try reopened.update(roots: [photos.path], model: loaded, reference: "tiny") == summary)
+        #expect(try VectorMatrix(path: store.appendingPathComponent(vectorFile).path, width: 8, element: .float16, writable: false).count == 2)
+    }
+}
