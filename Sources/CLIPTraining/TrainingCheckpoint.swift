@@ -45,8 +45,8 @@ public enum TrainingCheckpoint {
                              adapters: [AttachedAdapter] = [], baseModel: String? = nil, to folder: URL) throws {
         let manager = FileManager.default
         let parent = folder.deletingLastPathComponent()
-        AbandonedFiles.remove(in: parent, writer: stagingWriter)
-        let staging = parent.appendingPathComponent(".\(folder.lastPathComponent).partial-\(getpid())")
+        AbandonedFiles.removeAbandoned(in: parent)
+        let staging = parent.appendingPathComponent(AbandonedFiles.stagingName(for: folder.lastPathComponent))
         try? manager.removeItem(at: staging)
         do {
             try loaded.model.withMergedAdapters { try ModelExporter.write(loaded, layout: .openCLIP, to: staging.path, dtype: .float32) }
@@ -69,7 +69,7 @@ public enum TrainingCheckpoint {
             if manager.fileExists(atPath: folder.path) {
                 // Rewriting a step (a resumed run ending where it began): the old copy moves aside
                 // first, so a kill in between leaves the other steps and this one's staging intact.
-                let replaced = parent.appendingPathComponent(".\(folder.lastPathComponent).partial-\(getpid())-replaced")
+                let replaced = parent.appendingPathComponent(AbandonedFiles.stagingName(for: folder.lastPathComponent, suffix: "-replaced"))
                 try? manager.removeItem(at: replaced)
                 try manager.moveItem(at: folder, to: replaced)
                 try manager.moveItem(at: staging, to: folder)
@@ -81,14 +81,6 @@ public enum TrainingCheckpoint {
             try? manager.removeItem(at: staging)
             throw TrainingError.checkpoint(path: folder.path, reason: "cannot write: \(FailureReason.of(error))")
         }
-    }
-
-    /// The process id in `name` if it is a checkpoint being staged (`.step_N.partial-<pid>`, or
-    /// `…-replaced` for the copy it replaces).
-    static func stagingWriter(_ name: String) -> Int32? {
-        guard name.hasPrefix("."), let marker = name.range(of: ".partial-") else { return nil }
-        let digits = name[marker.upperBound...].prefix { $0.isNumber }
-        return Int32(digits)
     }
 
     /// The saved state of a checkpoint folder.

@@ -4,6 +4,26 @@ import Foundation
 import Testing
 
 /// Inputs the fuzz targets crashed on, now refused with a specific error.
+/// Why `TorchCheckpoint` refuses `data` (written to the temporary file `name`): the reason of its
+/// damaged-pickle or malformed-checkpoint error; nil when it accepts the file.
+func checkpointRefusal(_ data: Data, _ name: String) -> String? {
+    let path = temporaryPath(name).path
+    FileManager.default.createFile(atPath: path, contents: data)
+    do {
+        _ = try TorchCheckpoint(path: path)
+        return nil
+    } catch let TensorError.malformedPickle(_, _, reason) {
+        return reason
+    } catch let TensorError.malformedCheckpoint(_, reason) {
+        return reason
+    } catch {
+        return "unexpected \(error)"
+    }
+}
+
+/// A protocol-2 pickle of `body`: PROTO 2, the opcodes, STOP.
+func pickle(_ body: [UInt8]) -> Data { Data([0x80, 0x02] + body + [0x2E]) }
+
 @Suite("Fuzz regressions: tensor files")
 struct TensorFuzzRegressionTests {
     @Test("a legacy checkpoint whose storage byte count overflows is refused as truncated (was a trap on a negative offset)")
@@ -48,16 +68,8 @@ struct HostileLayoutTests {
 @Suite("Limits: pickles")
 struct PickleLimitTests {
     static func expectNestingRefused(_ body: [UInt8], _ name: String) {
-        let path = temporaryPath(name).path
-        FileManager.default.createFile(atPath: path, contents: Data([0x80, 0x02] + body + [0x2E]))
-        do {
-            _ = try TorchCheckpoint(path: path)
-            Issue.record("accepted")
-        } catch let TensorError.malformedPickle(_, _, reason) {
-            #expect(reason.contains("nested more than 1000 deep (the limit)"), "\(reason)")
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
+        let reason = checkpointRefusal(pickle(body), name)
+        #expect(reason?.contains("nested more than 1000 deep (the limit)") == true, "\(reason ?? "accepted")")
     }
 
     @Test("lists nested 200,000 deep by EMPTY_LIST and APPEND are refused at the limit (this overflowed the stack)")
@@ -67,16 +79,8 @@ struct PickleLimitTests {
 
     @Test("more than 10,000 MARKs open at once are refused, naming the limit")
     func markDepth() {
-        let path = temporaryPath("marks.bin").path
-        FileManager.default.createFile(atPath: path, contents: Data([0x80, 0x02] + [UInt8](repeating: 0x28, count: 10_001) + [0x2E]))
-        do {
-            _ = try TorchCheckpoint(path: path)
-            Issue.record("accepted")
-        } catch let TensorError.malformedPickle(_, _, reason) {
-            #expect(reason == "more than 10000 MARKs open at once (the limit)", "\(reason)")
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
+        let reason = checkpointRefusal(pickle([UInt8](repeating: 0x28, count: 10_001)), "marks.bin")
+        #expect(reason == "more than 10000 MARKs open at once (the limit)", "\(reason ?? "accepted")")
     }
 
     @Test("tuples nested by TUPLE1 and dicts by SETITEM are refused at the limit too")
@@ -91,19 +95,6 @@ struct PickleLimitTests {
 
 @Suite("Pickles: containers are not reshaped after placement")
 struct PickleReshapeTests {
-    static func refusal(_ body: [UInt8], _ name: String) -> String? {
-        let path = temporaryPath(name).path
-        FileManager.default.createFile(atPath: path, contents: Data([0x80, 0x02] + body + [0x2E]))
-        do {
-            _ = try TorchCheckpoint(path: path)
-            return nil
-        } catch let TensorError.malformedPickle(_, _, reason) {
-            return reason
-        } catch {
-            return "unexpected \(error)"
-        }
-    }
-
     static func slot(_ opcode: UInt8, _ index: Int) -> [UInt8] {
         [opcode] + withUnsafeBytes(of: UInt32(index).littleEndian, Array.init)
     }
@@ -116,14 +107,14 @@ struct PickleReshapeTests {
         var body: [UInt8] = []
         for index in 0..<count { body += [0x5D] + Self.slot(0x72, index) + [0x30] }
         for index in 0..<(count - 1) { body += Self.slot(0x6A, index) + Self.slot(0x6A, index + 1) + [0x61, 0x30] }
-        let reason = Self.refusal(body, "memo-chain.bin")
+        let reason = checkpointRefusal(pickle(body), "memo-chain.bin")
         #expect(reason?.contains("a list is changed after being placed in another container") == true, "\(reason ?? "accepted")")
     }
 
     @Test("a list placed inside itself is refused (a cycle would leak or loop)")
     func cycle() {
         // EMPTY_LIST, BINPUT 0, BINGET 0, APPEND
-        let reason = Self.refusal([0x5D, 0x71, 0x00, 0x68, 0x00, 0x61], "cycle.bin")
+        let reason = checkpointRefusal(pickle([0x5D, 0x71, 0x00, 0x68, 0x00, 0x61]), "cycle.bin")
         #expect(reason == "a list placed inside itself", "\(reason ?? "accepted")")
     }
 
@@ -135,7 +126,7 @@ struct PickleReshapeTests {
         for _ in 0..<3_000 {
             body += Self.slot(0x72, 0) + [0x30] + newObject + [0x7D, 0x8C, 0x01, UInt8(ascii: "c")] + Self.slot(0x6A, 0) + [0x73, 0x62]
         }
-        let reason = Self.refusal(body, "deep-objects.bin")
+        let reason = checkpointRefusal(pickle(body), "deep-objects.bin")
         #expect(reason?.contains("nested more than 1000 deep (the limit)") == true, "\(reason ?? "accepted")")
     }
 }
@@ -174,29 +165,16 @@ struct ZipLimitTests {
         return Data(local + central + end)
     }
 
-    static func refusal(_ data: Data, _ name: String) -> String? {
-        let path = temporaryPath(name).path
-        FileManager.default.createFile(atPath: path, contents: data)
-        do {
-            _ = try TorchCheckpoint(path: path)
-            return nil
-        } catch let TensorError.malformedCheckpoint(_, reason) {
-            return reason
-        } catch {
-            return "unexpected \(error)"
-        }
-    }
-
     @Test("an entry claiming more than deflate's 1032:1 ratio is refused before anything is allocated")
     func ratio() {
-        let reason = Self.refusal(Self.zip(payload: [UInt8](repeating: 0, count: 10), uncompressedSize: 1_000_000), "ratio.pt")
+        let reason = checkpointRefusal(Self.zip(payload: [UInt8](repeating: 0, count: 10), uncompressedSize: 1_000_000), "ratio.pt")
         #expect(reason == "entry 'archive/data.pkl' claims to inflate 10 bytes to 1000000, beyond deflate's maximum ratio of 1032:1",
                 "\(reason ?? "accepted")")
     }
 
     @Test("an entry claiming more than 4 GiB inflated is refused, naming the limit")
     func size() {
-        let reason = Self.refusal(Self.zip(payload: [UInt8](repeating: 0, count: 10), uncompressedSize: 1 << 40), "huge.pt")
+        let reason = checkpointRefusal(Self.zip(payload: [UInt8](repeating: 0, count: 10), uncompressedSize: 1 << 40), "huge.pt")
         #expect(reason == "entry 'archive/data.pkl' would inflate to \(1 << 40) bytes, more than the limit of \(UInt32.max)",
                 "\(reason ?? "accepted")")
     }

@@ -48,11 +48,8 @@ public enum ModelExporter {
             try? manager.removeItem(at: destination)
         }
         let parent = destination.deletingLastPathComponent()
-        let stagingPrefix = ".\(destination.lastPathComponent).partial-"
-        AbandonedFiles.remove(in: parent) { name in
-            name.hasPrefix(stagingPrefix) ? Int32(name.dropFirst(stagingPrefix.count).prefix { $0.isNumber }) : nil
-        }
-        let staging = parent.appendingPathComponent("\(stagingPrefix)\(getpid())", isDirectory: true)
+        AbandonedFiles.removeAbandoned(in: parent)
+        let staging = parent.appendingPathComponent(AbandonedFiles.stagingName(for: destination.lastPathComponent), isDirectory: true)
         try? manager.removeItem(at: staging)
         do {
             try manager.createDirectory(at: staging, withIntermediateDirectories: true)

@@ -194,6 +194,12 @@ public final class IndexCatalogue: @unchecked Sendable {
         }
     }
 
+    /// The content hashes that have a vector of `model`, read at once (an update consults it for
+    /// every file).
+    public func contentHashes(model: Model) throws -> Set<String> {
+        try read { db in Set(try String.fetchAll(db, sql: "SELECT content_hash FROM vector WHERE model_id = ?", arguments: [model.id])) }
+    }
+
     /// Records that `rows` of `model`'s vector file hold these contents' features. Call only once
     /// the rows are on disk: the catalogue must never refer to a row that a crash could lose.
     public func recordVectors(model: Model, _ rows: [(contentHash: String, row: Int)]) throws {

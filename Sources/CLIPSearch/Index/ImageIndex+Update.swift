@@ -39,12 +39,13 @@ extension ImageIndex {
             if let file = try catalogue.file(root) { known[file.path] = file }
         }
         let found = try Self.walk(rootPaths, isKnown: { known[$0] != nil })
+        let heldContent = try catalogue.contentHashes(model: model)
 
         var summary = UpdateSummary()
         var candidates: [String] = []
         for (path, seen) in found.sorted(by: { $0.key < $1.key }) {
             if let file = known[path], file.size == seen.size, file.modified == seen.modified, file.failure == nil,
-               let hash = file.contentHash, try catalogue.row(model: model, contentHash: hash) != nil {
+               let hash = file.contentHash, heldContent.contains(hash) {
                 summary.unchanged += 1
             } else {
                 candidates.append(path)
@@ -54,7 +55,7 @@ extension ImageIndex {
         summary.removed = gone.count
         let goneHashes = Set(gone.compactMap(\.contentHash))
 
-        let store = IndexFeatureStore(catalogue: catalogue, model: model)
+        let store = IndexFeatureStore(held: heldContent)
         let result = try ImageFeatureExtractor(loaded: loaded, batchSize: batchSize, cache: store).extract(candidates, progress: progress)
         let failures = Dictionary(result.failures.map { ($0.path, $0.reason) }, uniquingKeysWith: { first, _ in first })
 
@@ -119,18 +120,16 @@ extension ImageIndex {
 }
 
 /// The index as the feature extractor's store: a file's bytes are keyed by SHA-256, content the
-/// index already holds is not encoded again, and new features are kept (normalised) until the
-/// update appends them.
+/// index already holds (`held`) is not encoded again, and new features are kept (normalised) until
+/// the update appends them.
 final class IndexFeatureStore: ImageFeatureStore, @unchecked Sendable {
-    private let catalogue: IndexCatalogue
-    private let model: IndexCatalogue.Model
+    private let held: Set<String>
     private var fresh: [String: [Float]] = [:]
     private var order: [String] = []
     private let lock = NSLock()
 
-    init(catalogue: IndexCatalogue, model: IndexCatalogue.Model) {
-        self.catalogue = catalogue
-        self.model = model
+    init(held: Set<String>) {
+        self.held = held
     }
 
     func key(for contents: Data) -> String {
@@ -142,7 +141,7 @@ final class IndexFeatureStore: ImageFeatureStore, @unchecked Sendable {
     func lookup(_ key: String) -> [Float]? {
         if let vector = lock.withLock({ fresh[key] }) { return vector }
         // The extractor only needs to know that the content is held; the vector stays on disk.
-        return (try? catalogue.row(model: model, contentHash: key)) != nil ? [] : nil
+        return held.contains(key) ? [] : nil
     }
 
     func insert(_ key: String, _ features: [Float]) {

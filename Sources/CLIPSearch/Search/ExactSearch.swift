@@ -31,29 +31,29 @@ public enum ExactSearch {
                        _ body: (Int, UnsafeBufferPointer<Float>) throws -> Void) throws {
         let count = matrix.count, width = matrix.width
         guard count > 0 else { return }
-        var scores = [Float](repeating: 0, count: min(blockRows, count))
-        var widened = matrix.element == .float16 ? [Float](repeating: 0, count: min(blockRows, count) * width) : []
-        try matrix.withRows { rows in
-            for start in stride(from: 0, to: count, by: blockRows) {
-                let rowCount = min(blockRows, count - start)
-                let block = rows + start * matrix.rowBytes
-                if matrix.element == .float16 {
-                    VectorMatrix.convert(block, element: .float16, count: rowCount * width, into: &widened, at: 0)
-                }
-                query.withUnsafeBufferPointer { query in
-                    scores.withUnsafeMutableBufferPointer { out in
-                        if matrix.element == .float16 {
-                            widened.withUnsafeBufferPointer { floats in
-                                RowProducts.compute(queries: query.baseAddress!, queryCount: 1, rows: floats.baseAddress!, rowCount: rowCount,
-                                                    width: width, into: out.baseAddress!)
-                            }
-                        } else {
-                            RowProducts.compute(queries: query.baseAddress!, queryCount: 1, rows: block.assumingMemoryBound(to: Float.self),
-                                                rowCount: rowCount, width: width, into: out.baseAddress!)
-                        }
+        let blockCapacity = min(blockRows, count)
+        let scores = UnsafeMutableBufferPointer<Float>.allocate(capacity: blockCapacity)
+        let widened = UnsafeMutableBufferPointer<Float>.allocate(capacity: matrix.element == .float16 ? blockCapacity * width : 0)
+        defer {
+            scores.deallocate()
+            widened.deallocate()
+        }
+        try query.withUnsafeBufferPointer { query in
+            try matrix.withRows { rows in
+                for start in stride(from: 0, to: count, by: blockRows) {
+                    let rowCount = min(blockRows, count - start)
+                    let block = rows + start * matrix.rowBytes
+                    let floats: UnsafePointer<Float>
+                    if matrix.element == .float16 {
+                        VectorMatrix.widen(block, count: rowCount * width, into: widened.baseAddress!)
+                        floats = UnsafePointer(widened.baseAddress!)
+                    } else {
+                        floats = block.assumingMemoryBound(to: Float.self)
                     }
+                    RowProducts.compute(queries: query.baseAddress!, queryCount: 1, rows: floats, rowCount: rowCount, width: width,
+                                        into: scores.baseAddress!)
+                    try body(start, UnsafeBufferPointer(rebasing: scores[0..<rowCount]))
                 }
-                try scores.withUnsafeBufferPointer { try body(start, UnsafeBufferPointer(rebasing: $0.prefix(rowCount))) }
             }
         }
     }

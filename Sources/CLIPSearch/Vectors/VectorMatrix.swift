@@ -128,15 +128,15 @@ public final class VectorMatrix: @unchecked Sendable {
     @discardableResult
     public func append(_ vectors: [[Float]]) throws -> Range<Int> {
         guard writable else { throw SearchError.io(path: path, reason: "opened read-only") }
+        // Rows are stored in the host's byte order, little-endian on every platform Swift targets
+        // here, and read back in place (`withRows`).
         var bytes: [UInt8] = []
         bytes.reserveCapacity(vectors.count * rowBytes)
         for vector in vectors {
             guard vector.count == width else { throw SearchError.widthMismatch(expected: width, actual: vector.count) }
             switch element {
-            case .float32:
-                for value in vector { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-            case .float16:
-                for value in vector { withUnsafeBytes(of: Float16(value).bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+            case .float32: vector.withUnsafeBytes { bytes.append(contentsOf: $0) }
+            case .float16: vector.map(Float16.init).withUnsafeBytes { bytes.append(contentsOf: $0) }
             }
         }
         return try lock.withLock {
@@ -167,9 +167,14 @@ public final class VectorMatrix: @unchecked Sendable {
     public func row(_ index: Int) throws -> [Float] {
         guard index >= 0, index < count else { throw SearchError.invalidQuery("row \(index) is outside 0..<\(count)") }
         return try withRows { rows in
-            var out = [Float](repeating: 0, count: width)
-            Self.convert(rows + index * rowBytes, element: element, count: width, into: &out, at: 0)
-            return out
+            let start = rows + index * rowBytes
+            switch element {
+            case .float32: return Array(UnsafeBufferPointer(start: start.assumingMemoryBound(to: Float.self), count: width))
+            case .float16: return [Float](unsafeUninitializedCapacity: width) { buffer, initialized in
+                Self.widen(start, count: width, into: buffer.baseAddress!)
+                initialized = width
+            }
+            }
         }
     }
 
@@ -189,17 +194,9 @@ public final class VectorMatrix: @unchecked Sendable {
         return try withExtendedLifetime(current) { try body(current.base + Self.headerSize) }
     }
 
-    /// Converts `count` stored elements at `source` to floats in `out[offset...]`.
-    static func convert(_ source: UnsafeRawPointer, element: VectorElement, count: Int, into out: inout [Float], at offset: Int) {
-        out.withUnsafeMutableBufferPointer { buffer in
-            let target = buffer.baseAddress! + offset
-            switch element {
-            case .float32:
-                target.update(from: source.assumingMemoryBound(to: Float.self), count: count)
-            case .float16:
-                let halves = source.assumingMemoryBound(to: Float16.self)
-                for i in 0..<count { target[i] = Float(halves[i]) }
-            }
-        }
+    /// Widens `count` stored float16 values at `source` into `target`.
+    static func widen(_ source: UnsafeRawPointer, count: Int, into target: UnsafeMutablePointer<Float>) {
+        let halves = source.assumingMemoryBound(to: Float16.self)
+        for i in 0..<count { target[i] = Float(halves[i]) }
     }
 }

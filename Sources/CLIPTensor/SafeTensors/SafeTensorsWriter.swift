@@ -64,12 +64,12 @@ public enum SafeTensorsWriter {
 public enum AtomicFile {
     /// Calls `body` with a handle to a temporary file beside `path`, flushes it to disk, then renames
     /// it onto `path`. On any error the temporary file is removed and `path` is left untouched.
-    /// Staging files of earlier writes to the same path whose process was killed are removed first.
+    /// Staging files in the same folder whose writer was killed are removed first.
     public static func write(to path: String, _ body: (FileHandle) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
-        AbandonedFiles.remove(in: url.deletingLastPathComponent()) { stagingWriter($0, of: url.lastPathComponent) }
-        let temporary = directory + "/.\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        AbandonedFiles.removeAbandoned(in: url.deletingLastPathComponent())
+        let temporary = directory + "/" + AbandonedFiles.stagingName(for: url.lastPathComponent, suffix: "-\(UInt32.random(in: 0...UInt32.max)).tmp")
         guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
             throw TensorError.writeFailed(path: path, reason: "cannot create a temporary file in \(directory)")
         }
@@ -95,12 +95,4 @@ public enum AtomicFile {
         }
     }
 
-    /// The process id in `name` if it is a staging file of `fileName` (`.<fileName>.<pid>.<random>.tmp`).
-    static func stagingWriter(_ name: String, of fileName: String) -> Int32? {
-        let prefix = ".\(fileName)."
-        guard name.hasPrefix(prefix), name.hasSuffix(".tmp") else { return nil }
-        let parts = name.dropFirst(prefix.count).dropLast(4).split(separator: ".")
-        guard parts.count == 2, UInt32(parts[1]) != nil else { return nil }
-        return Int32(parts[0])
-    }
 }
