@@ -124,6 +124,7 @@ let package = Package(
                 "CLIPHub",
                 "CLIPEvaluation",
                 "CLIPTraining",
+                "CLIPSearch",
                 "CLIPFileSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),

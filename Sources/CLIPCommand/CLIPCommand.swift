@@ -12,7 +12,8 @@ struct CLIPCommand: ParsableCommand {
         version: Diagnostics.version,
         subcommands: [DoctorCommand.self, InfoCommand.self, EmbedCommand.self, SimilarityCommand.self, BenchCommand.self,
                       TokenizeCommand.self, PreprocessCommand.self, DownloadCommand.self, CacheCommand.self, ConvertCommand.self,
-                      ClassifyCommand.self, EvalCommand.self, TrainCommand.self, TrainBenchCommand.self, DemoCommand.self, LinearProbeCommand.self])
+                      ClassifyCommand.self, EvalCommand.self, TrainCommand.self, TrainBenchCommand.self, DemoCommand.self, LinearProbeCommand.self,
+                      IndexCommand.self, SearchCommand.self, DedupCommand.self])
 
     /// Runs the command; an error from Foundation that no layer below put in words (a file, JSON)
     /// is described by `FailureReason` instead of as an `NSError` or `DecodingError` dump.

@@ -124,28 +124,3 @@ public struct HubCache: Sendable {
         }
     }
 }
-
-/// An exclusive advisory lock on a file (flock), as Python's `filelock` takes it on Linux and macOS.
-final class FileLock {
-    private let descriptor: Int32
-
-    init(_ url: URL) throws {
-        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        descriptor = open(url.path, O_RDWR | O_CREAT, 0o644)
-        guard descriptor >= 0 else {
-            throw HubError.cache(path: url.path, reason: "cannot open the lock file: \(String(cString: strerror(errno)))")
-        }
-        while flock(descriptor, LOCK_EX) != 0 {
-            guard errno == EINTR else {
-                let reason = String(cString: strerror(errno))
-                close(descriptor)
-                throw HubError.cache(path: url.path, reason: "cannot lock: \(reason)")
-            }
-        }
-    }
-
-    deinit {
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
-    }
-}

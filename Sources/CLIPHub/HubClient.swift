@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CLIPFileSystem
 import CLIPTensor
 import Foundation
 import NIOCore
@@ -110,7 +111,9 @@ public final class HubClient: @unchecked Sendable {
         if let existing = cache.cachedFile(repository, commit: metadata.commit, file: file) { return existing }
         let blob = cache.blob(repository, etag: metadata.etag)
         try cache.create(blob.deletingLastPathComponent())
-        let lock = try FileLock(cache.lockFile(repository, etag: metadata.etag))
+        let lockFile = cache.lockFile(repository, etag: metadata.etag)
+        let lock: FileLock
+        do { lock = try FileLock(lockFile) } catch { throw HubError.cache(path: error.path, reason: error.reason) }
         defer { withExtendedLifetime(lock) {} }
         if !FileManager.default.fileExists(atPath: blob.path) {
             try fetch(metadata, file: file, into: blob, progress: progress)

@@ -10,6 +10,10 @@ public enum SearchError: Error, Equatable, CustomStringConvertible {
     case invalidQuery(String)
     /// The SQLite catalogue could not be opened, read or written.
     case catalogue(path: String, reason: String)
+    /// Another process is updating the index.
+    case busy(index: String)
+    /// The index holds no vectors of the model asked for; `held` describes those it does hold.
+    case modelNotIndexed(model: String, held: [String], index: String)
 
     /// The message shown to the user.
     public var description: String {
@@ -19,6 +23,10 @@ public enum SearchError: Error, Equatable, CustomStringConvertible {
         case let .widthMismatch(expected, actual): return "vectors of width \(actual) where the index holds width \(expected)"
         case let .invalidQuery(reason): return reason
         case let .catalogue(path, reason): return "\(path): index catalogue: \(reason)"
+        case let .busy(index): return "\(index): another process is updating this index; try again when it has finished"
+        case let .modelNotIndexed(model, held, index):
+            let holds = held.isEmpty ? "no model yet" : held.joined(separator: ", ")
+            return "\(index): this index has no vectors of \(model); it holds \(holds). Index with this model first (clip index --model …), or search with the model the index holds"
         }
     }
 }

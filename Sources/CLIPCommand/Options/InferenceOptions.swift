@@ -30,6 +30,11 @@ struct CacheOptions: ParsableArguments {
     var cacheDirectory: URL? {
         if noCache { return nil }
         if let cacheDir { return URL(fileURLWithPath: cacheDir) }
+        return Self.defaultDirectory
+    }
+
+    /// swift-clip's cache folder: $CLIP_CACHE_DIR, else $XDG_CACHE_HOME/swift-clip, else ~/.cache/swift-clip.
+    static var defaultDirectory: URL {
         let environment = ProcessInfo.processInfo.environment
         if let path = environment["CLIP_CACHE_DIR"], !path.isEmpty { return URL(fileURLWithPath: path) }
         if let path = environment["XDG_CACHE_HOME"], !path.isEmpty { return URL(fileURLWithPath: path).appendingPathComponent("swift-clip") }

@@ -28,8 +28,7 @@ struct RecordOutputOptions: ParsableArguments {
 
     /// Writes one JSON object per record, one per line, to `--output` or standard output.
     func emit<Record: Encodable>(_ records: [Record]) throws {
-        var data = Data()
-        for record in records { data += try JSONOutput.encode(record, pretty: false) + Data("\n".utf8) }
+        let data = try JSONOutput.lines(records)
         if let output {
             try AtomicFile.write(to: output) { try $0.write(contentsOf: data) }
         } else {

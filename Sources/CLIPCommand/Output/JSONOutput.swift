@@ -9,4 +9,11 @@ enum JSONOutput {
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try encoder.encode(value)
     }
+
+    /// `records` as JSON Lines: one compact object per line.
+    static func lines<Record: Encodable>(_ records: [Record]) throws -> Data {
+        var data = Data()
+        for record in records { data += try encode(record, pretty: false) + Data("\n".utf8) }
+        return data
+    }
 }

@@ -37,7 +37,10 @@ public protocol ImageFeatureStore: AnyObject, Sendable {
 /// let result = try ImageFeatureExtractor(loaded: loaded, batchSize: 32).extract(["a.jpg", "b.png"])
 /// let first = result.features[0]   // raw features, nil if "a.jpg" failed (see result.failures)
 /// ```
-public final class ImageFeatureExtractor {
+///
+/// Unchecked `Sendable`: its properties never change, and the background preparation of the next
+/// batch reads only the decoder, the preprocessor and the (thread-safe) store.
+public final class ImageFeatureExtractor: @unchecked Sendable {
     /// The model that encodes.
     public let loaded: LoadedModel
     /// Images per forward pass.
@@ -58,6 +61,9 @@ public final class ImageFeatureExtractor {
         /// The store's key of each file's bytes (its content hash), when a store was given; nil for
         /// the failures.
         public let contentKeys: [String?]
+        /// The pixel size of each image decoded in this call; nil for the failures and for images
+        /// whose features came from the store.
+        public let pixelSizes: [PixelSize?]
     }
 
     /// An extractor for `loaded`, encoding `batchSize` images per forward pass, consulting `cache`
@@ -71,52 +77,102 @@ public final class ImageFeatureExtractor {
 
     /// Features of `paths`, in order. `progress(done, total)` is called after each batch.
     public func extract(_ paths: [String], progress: ((Int, Int) -> Void)? = nil) throws -> Result {
-        var features = [[Float]?](repeating: nil, count: paths.count)
-        var keys = [String?](repeating: nil, count: paths.count)
+        var features: [[Float]?] = [], keys: [String?] = [], sizes: [PixelSize?] = []
         var failures: [ImageFailure] = []
         var cached = 0
-        let size = loaded.preprocessor.size
-        let stride = 3 * size * size
-        for start in Swift.stride(from: 0, to: paths.count, by: batchSize) {
-            let batch = Array(paths[start..<min(start + batchSize, paths.count)])
-            let prepared = prepare(batch)
-            var pending: [(index: Int, hash: String, pixels: [Float])] = []
-            for (offset, outcome) in prepared.enumerated() {
-                switch outcome {
-                case let .failure(reason):
-                    failures.append(ImageFailure(path: batch[offset], reason: reason))
-                case let .cached(hash, vector):
-                    features[start + offset] = vector
-                    keys[start + offset] = hash
-                    cached += 1
-                case let .pixels(hash, pixels):
-                    pending.append((start + offset, hash, pixels))
-                    if cache != nil { keys[start + offset] = hash }
-                }
-            }
-            if !pending.isEmpty {
-                var input = [Float]()
-                input.reserveCapacity(pending.count * stride)
-                for item in pending { input += item.pixels }
-                let tensor = Tensor(shape: [pending.count, 3, size, size], scalars: input)
-                let output = try withNoGrad { try loaded.model.encodeImage(tensor) }
-                let width = output.shape[1]
-                let values = output.scalars
-                for (row, item) in pending.enumerated() {
-                    let vector = Array(values[(row * width)..<((row + 1) * width)])
-                    features[item.index] = vector
-                    cache?.insert(item.hash, vector)
-                }
-            }
-            progress?(min(start + batch.count, paths.count), paths.count)
+        try forEachBatch(paths) { start, batch in
+            features += batch.features
+            keys += batch.contentKeys
+            sizes += batch.pixelSizes
+            failures += batch.failures
+            cached += batch.cached
+            progress?(start + batch.features.count, paths.count)
         }
-        return Result(features: features, failures: failures, cached: cached, contentKeys: keys)
+        return Result(features: features, failures: failures, cached: cached, contentKeys: keys, pixelSizes: sizes)
+    }
+
+    /// Features of `paths` batch by batch: `body(start, result)` with the result of
+    /// `paths[start..<start + batchSize]`, in order. The next batch is read and decoded while this
+    /// one is encoded.
+    public func forEachBatch(_ paths: [String], _ body: (Int, Result) throws -> Void) throws {
+        let starts = Array(Swift.stride(from: 0, to: paths.count, by: batchSize))
+        var upcoming = starts.first.map { prepareInBackground(batch(paths, at: $0)) }
+        for (number, start) in starts.enumerated() {
+            let batch = self.batch(paths, at: start)
+            let prepared = upcoming!.wait()
+            upcoming = number + 1 < starts.count ? prepareInBackground(self.batch(paths, at: starts[number + 1])) : nil
+            try body(start, try encode(batch, prepared))
+        }
+    }
+
+    /// Encodes the prepared images of `batch` that the store did not hold.
+    private func encode(_ batch: [String], _ prepared: [Prepared]) throws -> Result {
+        var features = [[Float]?](repeating: nil, count: batch.count)
+        var keys = [String?](repeating: nil, count: batch.count)
+        var sizes = [PixelSize?](repeating: nil, count: batch.count)
+        var failures: [ImageFailure] = []
+        var cached = 0
+        var pending: [(index: Int, hash: String, pixels: [Float])] = []
+        for (index, outcome) in prepared.enumerated() {
+            switch outcome {
+            case let .failure(reason):
+                failures.append(ImageFailure(path: batch[index], reason: reason))
+            case let .cached(hash, vector):
+                features[index] = vector
+                keys[index] = hash
+                cached += 1
+            case let .pixels(hash, pixels, pixelSize):
+                pending.append((index, hash, pixels))
+                sizes[index] = pixelSize
+                if cache != nil { keys[index] = hash }
+            }
+        }
+        if !pending.isEmpty {
+            let size = loaded.preprocessor.size
+            var input = [Float]()
+            input.reserveCapacity(pending.count * 3 * size * size)
+            for item in pending { input += item.pixels }
+            let tensor = Tensor(shape: [pending.count, 3, size, size], scalars: input)
+            let output = try withNoGrad { try loaded.model.encodeImage(tensor) }
+            let width = output.shape[1]
+            let values = output.scalars
+            for (row, item) in pending.enumerated() {
+                let vector = Array(values[(row * width)..<((row + 1) * width)])
+                features[item.index] = vector
+                cache?.insert(item.hash, vector)
+            }
+        }
+        return Result(features: features, failures: failures, cached: cached, contentKeys: keys, pixelSizes: sizes)
+    }
+
+    private func batch(_ paths: [String], at start: Int) -> [String] {
+        Array(paths[start..<min(start + batchSize, paths.count)])
+    }
+
+    /// `prepare(batch)` on a background queue; `wait()` returns its result.
+    private func prepareInBackground(_ batch: [String]) -> PendingBatch {
+        let pending = PendingBatch()
+        DispatchQueue.global(qos: .userInitiated).async(group: pending.group) { [self] in
+            pending.result = prepare(batch)
+        }
+        return pending
+    }
+
+    /// A batch being prepared on another thread.
+    private final class PendingBatch: @unchecked Sendable {
+        let group = DispatchGroup()
+        var result: [Prepared] = []
+
+        func wait() -> [Prepared] {
+            group.wait()
+            return result
+        }
     }
 
     private enum Prepared {
         case failure(String)
         case cached(hash: String, [Float])
-        case pixels(hash: String, [Float])
+        case pixels(hash: String, [Float], PixelSize)
     }
 
     /// Reads, hashes, and (on a cache miss) decodes and preprocesses each file, in parallel.
@@ -128,7 +184,8 @@ public final class ImageFeatureExtractor {
                 let data = try UserFile.read(path)
                 let hash = cache?.key(for: data) ?? ""
                 if let vector = cache?.lookup(hash) { return .cached(hash: hash, vector) }
-                return .pixels(hash: hash, preprocessor(try decoder.decode(data, source: path)))
+                let image = try decoder.decode(data, source: path)
+                return .pixels(hash: hash, preprocessor(image), PixelSize(width: image.width, height: image.height))
             } catch let error as FileReadError {
                 return .failure(error.reason)
             } catch {

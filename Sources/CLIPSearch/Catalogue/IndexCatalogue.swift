@@ -1,3 +1,4 @@
+import CLIPImage
 import Foundation
 import GRDB
 
@@ -26,14 +27,18 @@ public final class IndexCatalogue: @unchecked Sendable {
         public var contentHash: String?
         /// Why it could not be indexed, if it could not.
         public var failure: String?
+        /// Its width and height in pixels, once decoded (or taken from another file of the same content).
+        public var pixelSize: PixelSize?
 
         /// A file record.
-        public init(path: String, size: Int, modified: Double, contentHash: String? = nil, failure: String? = nil) {
+        public init(path: String, size: Int, modified: Double, contentHash: String? = nil, failure: String? = nil,
+                    pixelSize: PixelSize? = nil) {
             self.path = path
             self.size = size
             self.modified = modified
             self.contentHash = contentHash
             self.failure = failure
+            self.pixelSize = pixelSize
         }
     }
 
@@ -49,6 +54,8 @@ public final class IndexCatalogue: @unchecked Sendable {
         public var width: Int
         /// How its vector file stores features.
         public var element: VectorElement
+        /// Which vector file holds its rows: compaction writes the next one.
+        public var generation: Int
     }
 
     /// Opens the catalogue at `path`, creating it (and its folder's file) if needed.
@@ -71,13 +78,16 @@ public final class IndexCatalogue: @unchecked Sendable {
                     reference TEXT NOT NULL,
                     fingerprint TEXT NOT NULL UNIQUE,
                     width INTEGER NOT NULL,
-                    element TEXT NOT NULL);
+                    element TEXT NOT NULL,
+                    generation INTEGER NOT NULL DEFAULT 0);
                 CREATE TABLE file (
                     path TEXT PRIMARY KEY,
                     size INTEGER NOT NULL,
                     modified REAL NOT NULL,
                     content_hash TEXT,
-                    failure TEXT);
+                    failure TEXT,
+                    pixel_width INTEGER,
+                    pixel_height INTEGER);
                 CREATE INDEX file_content ON file(content_hash);
                 CREATE TABLE vector (
                     model_id INTEGER NOT NULL REFERENCES model(id) ON DELETE CASCADE,
@@ -118,7 +128,8 @@ public final class IndexCatalogue: @unchecked Sendable {
             }
             try db.execute(sql: "INSERT INTO model (reference, fingerprint, width, element) VALUES (?, ?, ?, ?)",
                            arguments: [reference, fingerprint, width, element.rawValue])
-            return Model(id: db.lastInsertedRowID, reference: reference, fingerprint: fingerprint, width: width, element: element)
+            return Model(id: db.lastInsertedRowID, reference: reference, fingerprint: fingerprint, width: width, element: element,
+                         generation: 0)
         }
     }
 
@@ -131,7 +142,8 @@ public final class IndexCatalogue: @unchecked Sendable {
         guard let element = VectorElement(rawValue: row["element"]) else {
             throw SearchError.catalogue(path: path, reason: "a model has the unknown element type '\(row["element"] as String? ?? "")'")
         }
-        return Model(id: row["id"], reference: row["reference"], fingerprint: row["fingerprint"], width: row["width"], element: element)
+        return Model(id: row["id"], reference: row["reference"], fingerprint: row["fingerprint"], width: row["width"], element: element,
+                     generation: row["generation"])
     }
 
     // MARK: - Files
@@ -152,7 +164,14 @@ public final class IndexCatalogue: @unchecked Sendable {
     }
 
     private static func file(_ row: Row) -> File {
-        File(path: row["path"], size: row["size"], modified: row["modified"], contentHash: row["content_hash"], failure: row["failure"])
+        let width: Int? = row["pixel_width"], height: Int? = row["pixel_height"]
+        return File(path: row["path"], size: row["size"], modified: row["modified"], contentHash: row["content_hash"], failure: row["failure"],
+                    pixelSize: width.flatMap { width in height.map { PixelSize(width: width, height: $0) } })
+    }
+
+    /// The files that could not be indexed, with their reasons, by path.
+    public func failures() throws -> [File] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM file WHERE failure IS NOT NULL ORDER BY path").map(Self.file) }
     }
 
     /// Records `files` as seen (replacing earlier records of the same paths) in one transaction.
@@ -160,13 +179,18 @@ public final class IndexCatalogue: @unchecked Sendable {
         try write { db in try Self.upsert(files, db) }
     }
 
+    /// Inserts or replaces `files`; one without a pixel size takes that of another file with the same content.
     private static func upsert(_ files: [File], _ db: Database) throws {
         for file in files {
             try db.execute(sql: """
-                INSERT INTO file (path, size, modified, content_hash, failure) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO file (path, size, modified, content_hash, failure, pixel_width, pixel_height) VALUES (?, ?, ?, ?, ?,
+                    COALESCE(?, (SELECT pixel_width FROM file WHERE content_hash = ?4 AND pixel_width IS NOT NULL LIMIT 1)),
+                    COALESCE(?, (SELECT pixel_height FROM file WHERE content_hash = ?4 AND pixel_height IS NOT NULL LIMIT 1)))
                 ON CONFLICT(path) DO UPDATE SET size = excluded.size, modified = excluded.modified,
-                    content_hash = excluded.content_hash, failure = excluded.failure
-                """, arguments: [file.path, file.size, file.modified, file.contentHash, file.failure])
+                    content_hash = excluded.content_hash, failure = excluded.failure,
+                    pixel_width = excluded.pixel_width, pixel_height = excluded.pixel_height
+                """, arguments: [file.path, file.size, file.modified, file.contentHash, file.failure,
+                                 file.pixelSize?.width, file.pixelSize?.height])
         }
     }
 
@@ -238,6 +262,100 @@ public final class IndexCatalogue: @unchecked Sendable {
                 paths[row[0], default: []].append(row[1])
             }
             return paths
+        }
+    }
+
+    /// The files whose content is in `rows` of `model`'s vector file, by row, in path order; only
+    /// files below `folder`, when given.
+    public func paths(model: Model, rows: [Int], under folder: String? = nil) throws -> [Int: [String]] {
+        guard !rows.isEmpty else { return [:] }
+        return try read { db in
+            var paths: [Int: [String]] = [:]
+            // SQLite's limit on bound parameters is 32,766; a query asks for far fewer rows.
+            for chunk in stride(from: 0, to: rows.count, by: 10_000) {
+                let part = rows[chunk..<min(chunk + 10_000, rows.count)]
+                var sql = """
+                    SELECT vector.row, file.path FROM vector JOIN file ON file.content_hash = vector.content_hash
+                    WHERE vector.model_id = ? AND vector.row IN (\(part.map { _ in "?" }.joined(separator: ",")))
+                    """
+                var arguments: StatementArguments = [model.id]
+                for row in part { arguments += [row] }
+                if let folder {
+                    let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+                    sql += " AND substr(file.path, 1, ?) = ?"
+                    arguments += [prefix.unicodeScalars.count, prefix]
+                }
+                for row in try Row.fetchAll(db, sql: sql + " ORDER BY file.path", arguments: arguments) {
+                    paths[row[0], default: []].append(row[1])
+                }
+            }
+            return paths
+        }
+    }
+
+    /// The model with this fingerprint as the catalogue holds it now, or nil.
+    public func model(fingerprint: String) throws -> Model? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM model WHERE fingerprint = ?", arguments: [fingerprint]).map { try Self.model($0, path: path) }
+        }
+    }
+
+    /// The files of each row of `model` that some file still uses, by row, each row's files in path order.
+    public func filesByRow(model: Model) throws -> [Int: [File]] {
+        try read { db in
+            var files: [Int: [File]] = [:]
+            let sql = "SELECT vector.row AS vector_row, file.* FROM vector JOIN file ON file.content_hash = vector.content_hash WHERE vector.model_id = ? ORDER BY file.path"
+            for row in try Row.fetchAll(db, sql: sql, arguments: [model.id]) {
+                files[row["vector_row"], default: []].append(Self.file(row))
+            }
+            return files
+        }
+    }
+
+    /// How many rows `model`'s vector file holds for the catalogue (`total`) and how many of them some
+    /// file still uses (`live`); the rest is what compaction reclaims.
+    public func rowUsage(model: Model) throws -> (live: Int, total: Int) {
+        try read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT MAX(row) + 1 FROM vector WHERE model_id = ?", arguments: [model.id]) ?? 0
+            let live = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM vector WHERE model_id = ? AND EXISTS (SELECT 1 FROM file WHERE file.content_hash = vector.content_hash)
+                """, arguments: [model.id]) ?? 0
+            return (live, total)
+        }
+    }
+
+    /// The rows of `model` some file still uses, in row order, with their content.
+    public func liveRows(model: Model) throws -> [(row: Int, contentHash: String)] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT row, content_hash FROM vector WHERE model_id = ?
+                    AND EXISTS (SELECT 1 FROM file WHERE file.content_hash = vector.content_hash) ORDER BY row
+                """, arguments: [model.id]).map { ($0[0], $0[1]) }
+        }
+    }
+
+    /// After compaction wrote `model`'s next vector file: its rows are `rows` (content → new row), the
+    /// other contents lose their vectors, and the model moves to the next generation, in one transaction.
+    public func commitCompaction(model: Model, rows: [(contentHash: String, row: Int)]) throws {
+        try write { db in
+            try db.execute(sql: "DELETE FROM vector WHERE model_id = ?", arguments: [model.id])
+            try Self.insertVectors(model, rows, db)
+            try db.execute(sql: "UPDATE model SET generation = ? WHERE id = ?", arguments: [model.generation + 1, model.id])
+        }
+    }
+
+    /// Forgets the vectors of `model` from row `count` on (a vector file found shorter than the
+    /// catalogue says): their files are encoded again by the next update.
+    public func forgetRows(model: Model, from count: Int) throws {
+        try write { db in try db.execute(sql: "DELETE FROM vector WHERE model_id = ? AND row >= ?", arguments: [model.id, count]) }
+    }
+
+    /// Forgets `path` and every file below it; returns how many files that was.
+    public func remove(under path: String) throws -> Int {
+        try write { db in
+            let prefix = path.hasSuffix("/") ? path : path + "/"
+            try db.execute(sql: "DELETE FROM file WHERE path = ? OR substr(path, 1, ?) = ?", arguments: [path, prefix.unicodeScalars.count, prefix])
+            return db.changesCount
         }
     }
 

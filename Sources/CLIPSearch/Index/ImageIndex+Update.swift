@@ -20,102 +20,124 @@ extension ImageIndex {
         public var failed = 0
         /// Images the model encoded (the rest reused vectors of the same content).
         public var encoded = 0
+        /// Vectors of vanished content dropped by compaction after the update.
+        public var reclaimed = 0
 
         /// A summary of nothing done; updates count into it.
         public init() {}
     }
 
+    /// How an update runs.
+    public struct UpdateOptions: Sendable {
+        /// What the user called the model (a path, Hub repository or tag), kept in the catalogue so
+        /// that a search can load it again.
+        public var reference: String
+        /// How new vector files store features.
+        public var element: VectorElement = .float16
+        /// Images per forward pass.
+        public var batchSize = 32
+        /// fnmatch(3) globs of names or relative paths to skip.
+        public var exclude: [String] = []
+        /// Files per catalogue transaction: a killed update keeps what it committed.
+        public var commitEvery = 512
+        /// Compact the model's vectors after the update when more than this fraction of them belong
+        /// to no file; nil never compacts on its own.
+        public var compactAbove: Double? = 0.5
+        /// Called with (files read, files to read) as batches finish.
+        public var progress: (@Sendable (Int, Int) -> Void)?
+
+        /// Options for a model named `reference`, with the defaults above.
+        public init(reference: String) {
+            self.reference = reference
+        }
+    }
+
     /// Brings the index up to date with the image files below `roots` (files or folders; hidden
-    /// entries skipped; images recognised by their bytes) for `loaded`, named `reference` in the
-    /// catalogue. `progress(done, total)` follows the files that had to be read.
+    /// entries skipped; images recognised by their bytes) for `loaded`.
     public func update(roots: [String], model loaded: LoadedModel, reference: String, element: VectorElement = .float16,
-                       batchSize: Int = 32, progress: ((Int, Int) -> Void)? = nil) throws -> UpdateSummary {
-        let model = try register(loaded, reference: reference, element: element)
-        let matrix = try vectors(model)
+                       batchSize: Int = 32, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> UpdateSummary {
+        var options = UpdateOptions(reference: reference)
+        options.element = element
+        options.batchSize = batchSize
+        options.progress = progress
+        return try update(roots: roots, model: loaded, options: options)
+    }
+
+    /// Brings the index up to date with the image files below `roots` for `loaded`: new and changed
+    /// files are read and hashed, content the index lacks is encoded, vanished files are forgotten.
+    /// Changes commit every `options.commitEvery` files, vectors first.
+    public func update(roots: [String], model loaded: LoadedModel, options: UpdateOptions) throws -> UpdateSummary {
+        let writing = try lockForWriting()
+        defer { withExtendedLifetime(writing) {} }
+        let model = try register(loaded, reference: options.reference, element: options.element)
+        let matrix = try vectorsForWriting(model)
         let rootPaths = roots.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         var known: [String: IndexCatalogue.File] = [:]
         for root in rootPaths {
             for file in try catalogue.files(under: root) { known[file.path] = file }
             if let file = try catalogue.file(root) { known[file.path] = file }
         }
-        let found = try Self.walk(rootPaths, isKnown: { known[$0] != nil })
-        let heldContent = try catalogue.contentHashes(model: model)
+        let found = try ImageFileWalk(exclude: options.exclude, isKnown: { known[$0] != nil }).files(below: rootPaths)
+        var held = try catalogue.contentHashes(model: model)
 
         var summary = UpdateSummary()
         var candidates: [String] = []
         for (path, seen) in found.sorted(by: { $0.key < $1.key }) {
             if let file = known[path], file.size == seen.size, file.modified == seen.modified, file.failure == nil,
-               let hash = file.contentHash, heldContent.contains(hash) {
+               let hash = file.contentHash, held.contains(hash) {
                 summary.unchanged += 1
             } else {
                 candidates.append(path)
             }
         }
-        let gone = known.values.filter { found[$0.path] == nil }
+        let gone = known.values.filter { found[$0.path] == nil }.map(\.path).sorted()
         summary.removed = gone.count
-        let goneHashes = Set(gone.compactMap(\.contentHash))
+        let goneHashes = Set(gone.compactMap { known[$0]?.contentHash })
 
-        let store = IndexFeatureStore(held: heldContent)
-        let result = try ImageFeatureExtractor(loaded: loaded, batchSize: batchSize, cache: store).extract(candidates, progress: progress)
-        let failures = Dictionary(result.failures.map { ($0.path, $0.reason) }, uniquingKeysWith: { first, _ in first })
-
-        // Vectors first, on disk; then the rows that refer to them, in one transaction.
-        let newContent = store.newContent()
-        let rows = try matrix.append(newContent.map(\.vector))
-        summary.encoded = newContent.count
+        let store = IndexFeatureStore(held: held)
+        let extractor = ImageFeatureExtractor(loaded: loaded, batchSize: options.batchSize, cache: store)
         var records: [IndexCatalogue.File] = []
-        for (index, path) in candidates.enumerated() {
-            let seen = found[path]!
-            guard let hash = result.contentKeys[index], result.features[index] != nil else {
-                summary.failed += 1
-                records.append(.init(path: path, size: seen.size, modified: seen.modified, failure: failures[path] ?? "could not be read"))
-                continue
-            }
-            if let previous = known[path], previous.failure == nil {
-                if previous.contentHash == hash { summary.unchanged += 1 } else { summary.updated += 1 }
-            } else if goneHashes.contains(hash) {
-                summary.moved += 1
-            } else {
-                summary.added += 1
-            }
-            records.append(.init(path: path, size: seen.size, modified: seen.modified, contentHash: hash))
+        func commit(removing: [String]) throws {
+            // Vectors first, on disk; then the rows that refer to them, in one transaction.
+            let newContent = store.takeNewContent()
+            let rows = try matrix.append(newContent.map(\.vector))
+            summary.encoded += newContent.count
+            try catalogue.commit(model: model, vectors: zip(newContent, rows).map { ($0.hash, $1) }, files: records, removing: removing)
+            held.formUnion(newContent.map(\.hash))
+            store.hold(newContent.map(\.hash))
+            records.removeAll()
         }
-        try catalogue.commit(model: model, vectors: zip(newContent, rows).map { ($0.hash, $1) }, files: records,
-                             removing: gone.map(\.path))
+        try extractor.forEachBatch(candidates) { start, batch in
+            for (offset, features) in batch.features.enumerated() {
+                let path = candidates[start + offset]
+                let seen = found[path]!
+                guard let hash = batch.contentKeys[offset], features != nil else {
+                    summary.failed += 1
+                    let reason = batch.failures.first { $0.path == path }?.reason ?? "could not be read"
+                    records.append(.init(path: path, size: seen.size, modified: seen.modified, failure: reason))
+                    continue
+                }
+                if let previous = known[path], previous.failure == nil {
+                    if previous.contentHash == hash { summary.unchanged += 1 } else { summary.updated += 1 }
+                } else if goneHashes.contains(hash) {
+                    summary.moved += 1
+                } else {
+                    summary.added += 1
+                }
+                records.append(.init(path: path, size: seen.size, modified: seen.modified, contentHash: hash, pixelSize: batch.pixelSizes[offset]))
+            }
+            options.progress?(start + batch.features.count, candidates.count)
+            if records.count >= options.commitEvery { try commit(removing: []) }
+        }
+        // Removals last: a moved file's old path keeps its content's pixel size until the new path has taken it.
+        try commit(removing: gone)
+        if let fraction = options.compactAbove {
+            let usage = try catalogue.rowUsage(model: model)
+            if usage.total > 0, Double(usage.total - usage.live) > fraction * Double(usage.total) {
+                summary.reclaimed = try compactLocked(model)
+            }
+        }
         return summary
-    }
-
-    /// Size and modification time of every image file below `roots`. Files the catalogue already
-    /// knows are listed without being read; others only if their first bytes are an image's.
-    static func walk(_ roots: [String], isKnown: (String) -> Bool) throws -> [String: (size: Int, modified: Double)] {
-        var found: [String: (size: Int, modified: Double)] = [:]
-        let keys: [URLResourceKey] = [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey]
-        func consider(_ url: URL) {
-            guard let values = try? url.resourceValues(forKeys: Set(keys)), values.isRegularFile == true,
-                  let size = values.fileSize, let modified = values.contentModificationDate else { return }
-            let path = url.standardizedFileURL.path
-            if !isKnown(path) {
-                guard let handle = FileHandle(forReadingAtPath: path) else { return }
-                let head = (try? handle.read(upToCount: 12)) ?? Data()
-                try? handle.close()
-                guard ImageDecoder.format(of: head) != nil else { return }
-            }
-            found[path] = (size, modified.timeIntervalSince1970)
-        }
-        for root in roots {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) else {
-                throw SearchError.io(path: root, reason: "no such file or directory")
-            }
-            guard isDirectory.boolValue else {
-                consider(URL(fileURLWithPath: root))
-                continue
-            }
-            let enumerator = FileManager.default.enumerator(at: URL(fileURLWithPath: root, isDirectory: true), includingPropertiesForKeys: keys,
-                                                            options: [.skipsHiddenFiles])
-            while let url = enumerator?.nextObject() as? URL { consider(url) }
-        }
-        return found
     }
 }
 
@@ -123,7 +145,7 @@ extension ImageIndex {
 /// index already holds (`held`) is not encoded again, and new features are kept (normalised) until
 /// the update appends them.
 final class IndexFeatureStore: ImageFeatureStore, @unchecked Sendable {
-    private let held: Set<String>
+    private var held: Set<String>
     private var fresh: [String: [Float]] = [:]
     private var order: [String] = []
     private let lock = NSLock()
@@ -139,22 +161,36 @@ final class IndexFeatureStore: ImageFeatureStore, @unchecked Sendable {
     }
 
     func lookup(_ key: String) -> [Float]? {
-        if let vector = lock.withLock({ fresh[key] }) { return vector }
-        // The extractor only needs to know that the content is held; the vector stays on disk.
-        return held.contains(key) ? [] : nil
+        lock.withLock {
+            if let vector = fresh[key] { return vector }
+            // The extractor only needs to know that the content is held; the vector stays on disk.
+            return held.contains(key) ? [] : nil
+        }
     }
 
     func insert(_ key: String, _ features: [Float]) {
         let norm = features.reduce(0) { $0 + $1 * $1 }.squareRoot()
         let unit = norm > 0 ? features.map { $0 / norm } : features
         lock.withLock {
-            if fresh[key] == nil { order.append(key) }
+            guard !held.contains(key), fresh[key] == nil else { return }
+            order.append(key)
             fresh[key] = unit
         }
     }
 
-    /// The content encoded in this update, in the order it was first seen.
-    func newContent() -> [(hash: String, vector: [Float])] {
-        lock.withLock { order.map { ($0, fresh[$0]!) } }
+    /// The content encoded since the last call, in the order it was first seen; the store forgets it.
+    func takeNewContent() -> [(hash: String, vector: [Float])] {
+        lock.withLock {
+            defer {
+                order.removeAll()
+                fresh.removeAll()
+            }
+            return order.map { ($0, fresh[$0]!) }
+        }
+    }
+
+    /// Marks `hashes` as held by the index (their vectors committed).
+    func hold(_ hashes: [String]) {
+        lock.withLock { held.formUnion(hashes) }
     }
 }

@@ -1,5 +1,4 @@
-import CLIPDigest
-import CLIPImage
+import CLIPFileSystem
 import CLIPModel
 import Foundation
 
@@ -8,14 +7,15 @@ import Foundation
 ///
 /// ```swift
 /// let index = try ImageIndex(directory: URL(fileURLWithPath: "photos.index"))
-/// let summary = try index.update(roots: ["/home/me/Photos"], model: loaded)
+/// let summary = try index.update(roots: ["/home/me/Photos"], model: loaded, reference: "ViT-B-32:openai")
 /// let hits = try index.search(queryVector, model: loaded, top: 10)
 /// ```
 ///
 /// `update` encodes only content it has not seen: files whose size and modification time are
 /// unchanged are not read, and a moved, renamed, touched or copied file reuses the vector of its
 /// bytes. Vectors reach the disk before the catalogue rows that refer to them commit, so a process
-/// killed at any moment leaves an index that opens and answers with what was committed.
+/// killed at any moment leaves an index that opens and answers with what was committed. One process
+/// writes at a time (updates, removals, compaction take `write.lock`); any number search meanwhile.
 public final class ImageIndex: @unchecked Sendable {
     /// The index directory.
     public let directory: URL
@@ -26,6 +26,8 @@ public final class ImageIndex: @unchecked Sendable {
 
     /// The catalogue's file name in an index directory.
     public static let catalogueName = "catalogue.sqlite"
+    /// The writers' lock file in an index directory.
+    static let lockName = "write.lock"
 
     /// Opens the index in `directory`, creating it if needed.
     public init(directory: URL) throws {
@@ -33,23 +35,60 @@ public final class ImageIndex: @unchecked Sendable {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw SearchError.io(path: directory.path, reason: "cannot create the index folder")
+            throw SearchError.io(path: directory.path, reason: "cannot create the index folder: \(FailureReason.of(error))")
         }
         catalogue = try IndexCatalogue(path: directory.appendingPathComponent(Self.catalogueName).path)
     }
 
-    /// The vector file of `model`, cut back to the rows the catalogue refers to (rows appended by an
-    /// update that was killed before it committed).
-    func vectors(_ model: IndexCatalogue.Model) throws -> VectorMatrix {
-        try lock.withLock {
-            if let matrix = matrices[model.fingerprint] { return matrix }
-            let path = directory.appendingPathComponent("vectors-\(model.fingerprint.prefix(16)).\(model.element.rawValue)").path
-            let matrix = try VectorMatrix(path: path, width: model.width, element: model.element)
-            let referenced = try catalogue.referencedRowCount(model: model)
-            if matrix.count > referenced { try matrix.truncate(to: referenced) }
-            matrices[model.fingerprint] = matrix
-            return matrix
+    /// The models whose vectors the index holds, oldest first.
+    public func models() throws -> [IndexCatalogue.Model] {
+        try catalogue.models()
+    }
+
+    /// The file name of `model`'s vectors: a new generation after each compaction.
+    static func vectorFileName(_ model: IndexCatalogue.Model) -> String {
+        "vectors-\(model.fingerprint.prefix(16))-\(model.generation).\(model.element.rawValue)"
+    }
+
+    /// The vector file of `model` for reading; nil while the model has no vectors yet.
+    func vectors(_ model: IndexCatalogue.Model) throws -> VectorMatrix? {
+        let name = Self.vectorFileName(model)
+        if let matrix = lock.withLock({ matrices[name] }) { return matrix }
+        let path = directory.appendingPathComponent(name).path
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let matrix = try VectorMatrix(path: path, width: model.width, element: model.element, writable: false)
+        lock.withLock { matrices[name] = matrix }
+        return matrix
+    }
+
+    /// Takes the writers' lock, or says which process is writing.
+    func lockForWriting() throws -> FileLock {
+        do {
+            return try FileLock(directory.appendingPathComponent(Self.lockName), wait: false)
+        } catch where error.isHeldElsewhere {
+            throw SearchError.busy(index: directory.path)
+        } catch {
+            throw SearchError.io(path: error.path, reason: error.reason)
         }
+    }
+
+    /// The vector file of `model` for appending (the writers' lock held), repaired first: rows an
+    /// update appended but never committed are cut off, rows the catalogue refers to but the file
+    /// lacks (a damaged file) are forgotten so that their images are encoded again, and files of
+    /// other generations (left by an interrupted compaction) are removed.
+    func vectorsForWriting(_ model: IndexCatalogue.Model) throws -> VectorMatrix {
+        let name = Self.vectorFileName(model)
+        let matrix = try VectorMatrix(path: directory.appendingPathComponent(name).path, width: model.width, element: model.element)
+        let referenced = try catalogue.referencedRowCount(model: model)
+        if matrix.count > referenced { try matrix.truncate(to: referenced) }
+        if matrix.count < referenced { try catalogue.forgetRows(model: model, from: matrix.count) }
+        let prefix = "vectors-\(model.fingerprint.prefix(16))-"
+        for stale in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        where stale.hasPrefix(prefix) && stale != name {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(stale))
+        }
+        lock.withLock { matrices[name] = nil }
+        return matrix
     }
 
     /// The catalogue's entry for `loaded`, added on first use.
@@ -58,33 +97,25 @@ public final class ImageIndex: @unchecked Sendable {
                             element: element)
     }
 
-    // MARK: - Search
-
-    /// A search result.
-    public struct Hit: Equatable, Sendable, Codable {
-        /// The file.
-        public let path: String
-        /// Cosine similarity with the query.
-        public let score: Float
+    /// The catalogue's entry for `loaded`; an error naming the models the index does hold if not there.
+    public func model(for loaded: LoadedModel) throws -> IndexCatalogue.Model {
+        try model(fingerprint: ModelFingerprint.of(loaded), described: "the model given")
     }
 
-    /// The `top` files closest to `query` (a unit vector in `loaded`'s embedding space), best first;
-    /// files with the same content score alike and are listed in path order. Only files below
-    /// `folder` when given, and none scoring under `threshold`.
-    public func search(_ query: [Float], model loaded: LoadedModel, top: Int = 10, threshold: Float = -.infinity,
-                       under folder: String? = nil) throws -> [Hit] {
-        let fingerprint = ModelFingerprint.of(loaded)
-        guard let model = try catalogue.models().first(where: { $0.fingerprint == fingerprint }) else {
-            let held = try catalogue.models().map(\.reference).joined(separator: ", ")
-            throw SearchError.invalidQuery("this index holds no vectors of the model given; it holds \(held.isEmpty ? "none yet" : held) — index with this model first")
-        }
-        let matrix = try vectors(model)
-        let paths = try catalogue.paths(model: model, under: folder)
-        var hits: [Hit] = []
-        // Rows shared by several files may fill `top` on their own; ask for enough rows.
-        for row in try ExactSearch.top(top, in: matrix, query: query, threshold: threshold, include: { paths[$0] != nil }) {
-            for path in paths[row.row] ?? [] where hits.count < top { hits.append(Hit(path: path, score: row.score)) }
-        }
-        return hits
+    /// The catalogue's entry with this fingerprint; an error naming `described` and the models the
+    /// index holds if not there.
+    public func model(fingerprint: String, described: String) throws -> IndexCatalogue.Model {
+        if let model = try catalogue.model(fingerprint: fingerprint) { return model }
+        let held = try catalogue.models().map { "\($0.reference) (\($0.fingerprint.prefix(12)))" }
+        throw SearchError.modelNotIndexed(model: "\(described) (\(fingerprint.prefix(12)))", held: held, index: directory.path)
+    }
+
+    /// Forgets `path` and every file below it; returns how many files that was. Their vectors are
+    /// reclaimed by `compact`.
+    @discardableResult
+    public func remove(_ path: String) throws -> Int {
+        let writing = try lockForWriting()
+        defer { withExtendedLifetime(writing) {} }
+        return try catalogue.remove(under: URL(fileURLWithPath: path).standardizedFileURL.path)
     }
 }

@@ -8,14 +8,14 @@ public enum ExactSearch {
 
     /// The `k` rows with the highest dot product with `query`, best first (equal scores by lower
     /// row). With unit-length rows and query the scores are cosine similarities. Rows scoring below
-    /// `threshold`, and rows for which `include` returns false, are left out.
+    /// `threshold`, rows for which `include` returns false, and rows from `rowLimit` on are left out.
     public static func top(_ k: Int, in matrix: VectorMatrix, query: [Float], threshold: Float = -.infinity,
-                           include: ((Int) -> Bool)? = nil) throws -> [SearchHit] {
+                           rowLimit: Int? = nil, include: ((Int) -> Bool)? = nil) throws -> [SearchHit] {
         guard k >= 0 else { throw SearchError.invalidQuery("the number of results must be ≥ 0, not \(k)") }
         guard query.count == matrix.width else { throw SearchError.widthMismatch(expected: matrix.width, actual: query.count) }
         guard query.allSatisfy(\.isFinite) else { throw SearchError.invalidQuery("the query vector has a value that is not finite") }
         var selection = TopK(k)
-        try scores(of: matrix, query: query) { start, scores in
+        try scores(of: matrix, query: query, rowLimit: rowLimit) { start, scores in
             for (offset, score) in scores.enumerated() where score >= threshold {
                 let hit = SearchHit(row: start + offset, score: score)
                 if let floor = selection.floor, !hit.ranksAbove(floor) { continue }
@@ -27,9 +27,9 @@ public enum ExactSearch {
     }
 
     /// Calls `body` with each block's first row and the block's scores, in row order.
-    static func scores(of matrix: VectorMatrix, query: [Float],
+    static func scores(of matrix: VectorMatrix, query: [Float], rowLimit: Int? = nil,
                        _ body: (Int, UnsafeBufferPointer<Float>) throws -> Void) throws {
-        let count = matrix.count, width = matrix.width
+        let count = min(matrix.count, rowLimit ?? matrix.count), width = matrix.width
         guard count > 0 else { return }
         let blockCapacity = min(blockRows, count)
         let scores = UnsafeMutableBufferPointer<Float>.allocate(capacity: blockCapacity)
@@ -39,7 +39,7 @@ public enum ExactSearch {
             widened.deallocate()
         }
         try query.withUnsafeBufferPointer { query in
-            try matrix.withRows { rows in
+            try matrix.withRows(limit: count) { rows in
                 for start in stride(from: 0, to: count, by: blockRows) {
                     let rowCount = min(blockRows, count - start)
                     let block = rows + start * matrix.rowBytes

@@ -139,11 +139,41 @@ public final class VectorMatrix: @unchecked Sendable {
             case .float16: vector.map(Float16.init).withUnsafeBytes { bytes.append(contentsOf: $0) }
             }
         }
-        return try lock.withLock {
+        return try appendBytes(bytes, rows: vectors.count)
+    }
+
+    /// Appends `rows` of `source` (a file of the same width and element type), in the order given,
+    /// and returns their new row numbers once they are on disk.
+    @discardableResult
+    public func append(rows: [Int], of source: VectorMatrix) throws -> Range<Int> {
+        guard writable else { throw SearchError.io(path: path, reason: "opened read-only") }
+        guard source.width == width, source.element == element else {
+            throw SearchError.invalidVectorFile(path: source.path, reason: "holds \(source.element.rawValue) × \(source.width), not \(element.rawValue) × \(width)")
+        }
+        let start = count
+        let blockRows = 8_192
+        for block in stride(from: 0, to: rows.count, by: blockRows) {
+            let part = rows[block..<min(block + blockRows, rows.count)]
+            let bytes = try source.withRows { base -> [UInt8] in
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(part.count * rowBytes)
+                for row in part {
+                    guard row >= 0, row < source.count else { throw SearchError.invalidQuery("row \(row) is outside 0..<\(source.count)") }
+                    bytes.append(contentsOf: UnsafeRawBufferPointer(start: base + row * rowBytes, count: rowBytes))
+                }
+                return bytes
+            }
+            try appendBytes(bytes, rows: part.count)
+        }
+        return start..<count
+    }
+
+    private func appendBytes(_ bytes: [UInt8], rows: Int) throws -> Range<Int> {
+        try lock.withLock {
             let start = count
             try write(bytes, at: Self.headerSize + start * rowBytes)
             try synchronize()
-            count += vectors.count
+            count += rows
             return start..<count
         }
     }
@@ -178,11 +208,18 @@ public final class VectorMatrix: @unchecked Sendable {
         }
     }
 
-    /// Calls `body` with the rows as mapped bytes: the `count` rows there were when it was called,
-    /// each `rowBytes` long, little-endian `element`s.
-    public func withRows<R>(_ body: (UnsafeRawPointer) throws -> R) throws -> R {
+    /// Counts rows appended by another process since this file was opened (or last refreshed).
+    public func refresh() throws {
+        let size = try fileSize()
+        lock.withLock { count = max(count, (size - Self.headerSize) / rowBytes) }
+    }
+
+    /// Calls `body` with the rows as mapped bytes: the first `limit` (by default all `count`) rows
+    /// there were when it was called, each `rowBytes` long, little-endian `element`s. A reader maps
+    /// only the rows its catalogue refers to, which a writer never cuts off.
+    public func withRows<R>(limit: Int? = nil, _ body: (UnsafeRawPointer) throws -> R) throws -> R {
         let current: Mapping = try lock.withLock {
-            let length = Self.headerSize + count * rowBytes
+            let length = Self.headerSize + min(limit ?? count, count) * rowBytes
             if let mapping, mapping.length == length { return mapping }
             guard let pointer = mmap(nil, length, PROT_READ, MAP_SHARED, descriptor, 0), pointer != MAP_FAILED else {
                 throw SearchError.io(path: path, reason: "cannot map: \(String(cString: strerror(errno)).lowercased())")

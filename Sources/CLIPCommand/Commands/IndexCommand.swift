@@ -1,0 +1,141 @@
+import ArgumentParser
+import CLIPModel
+import CLIPSearch
+import Foundation
+
+/// `clip index`: builds and maintains an index of image folders for `clip search` and `clip dedup`.
+struct IndexCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "index",
+        abstract: "Index image folders for search, incrementally. Output: a summary report.",
+        discussion: """
+        Only new files, and files whose size or modification time changed and whose bytes changed, are encoded; \
+        moved, renamed and copied files reuse the vector of their content. Hidden files are skipped, images are \
+        recognised by their bytes, and a file that cannot be read is recorded with its reason (--failures lists \
+        them) without stopping the run. An interrupted run keeps what it committed and the next run completes it. \
+        Without PATH: --compact, --failures or --remove alone, or a report of what the index holds.
+        """)
+
+    @OptionGroup var location: IndexLocationOptions
+
+    @Option(help: ArgumentHelp("The model to encode with (a local model, Hub repository or ARCH:TAG); needed with PATH.", valueName: "ref"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("For a bare state-dict file: a preset name or an open_clip config JSON.", valueName: "arch"))
+    var arch: String?
+
+    @OptionGroup var batch: BatchOptions
+
+    @Option(name: .customLong("exclude"), help: ArgumentHelp("Skip files and folders whose name or relative path matches this glob (repeatable).", valueName: "glob"))
+    var excludes: [String] = []
+
+    @Option(help: "How a new model's vectors are stored: f16 (half the space, scores within 1e-3) or f32.")
+    var vectorDtype: VectorElement = .float16
+
+    @Flag(help: "Reclaim the space of vectors no file uses any more (after indexing PATH, if given).")
+    var compact = false
+
+    @Option(help: ArgumentHelp("Compact on its own after an update when more than this fraction of the vectors belong to no file (0…1; 1 never).", valueName: "fraction"))
+    var compactAbove = 0.5
+
+    @Flag(help: "List the files that could not be indexed, with their reasons.")
+    var failures = false
+
+    @Option(name: .customLong("remove"), help: ArgumentHelp("Forget a file or folder (repeatable); its files leave the results at once.", valueName: "path"))
+    var removals: [String] = []
+
+    @OptionGroup var report: ReportOptions
+
+    @Argument(help: "Image files or folders to index.")
+    var paths: [String] = []
+
+    func validate() throws {
+        if !paths.isEmpty && model == nil { throw ValidationError("give --model to index PATH (the model the index encodes images with)") }
+        if model != nil && paths.isEmpty { throw ValidationError("give the files or folders to index with --model") }
+        if failures && (!paths.isEmpty || compact || !removals.isEmpty) { throw ValidationError("--failures lists failures only; run it on its own") }
+        guard (0...1).contains(compactAbove) else { throw ValidationError("--compact-above must be 0…1, got \(compactAbove)") }
+    }
+
+    func run() throws {
+        let index = try location.open(mustExist: paths.isEmpty)
+        if failures { return try listFailures(index) }
+        var result = IndexReport(index: index.directory.path)
+        for path in removals { result.removed += try index.remove(path) }
+        if let model {
+            let started = Date()
+            let loaded = try loadModel(model, architecture: arch)
+            var options = ImageIndex.UpdateOptions(reference: Self.storedReference(model))
+            options.element = vectorDtype
+            options.batchSize = batch.batchSize
+            options.exclude = excludes
+            options.compactAbove = compactAbove < 1 ? compactAbove : nil
+            options.progress = ProgressRenderer.shared.reporter("images")
+            let summary = try index.update(roots: paths, model: loaded, options: options)
+            result.add(summary, seconds: Date().timeIntervalSince(started))
+        }
+        if compact { result.reclaimed += try index.compact() }
+        result.files = try index.catalogue.files().count
+        result.models = try index.models().map(\.reference)
+        try report.emit(result)
+        if result.failed > 0 {
+            StandardStreams.printDiagnostic("\(result.failed) file(s) could not be indexed; `clip index --failures\(location.index.map { " --index \($0)" } ?? "")` lists them")
+        }
+    }
+
+    /// A local model path made absolute, so that a search from another folder loads it again.
+    static func storedReference(_ reference: String) -> String {
+        FileManager.default.fileExists(atPath: reference) ? URL(fileURLWithPath: reference).standardizedFileURL.path : reference
+    }
+
+    private func listFailures(_ index: ImageIndex) throws {
+        let failed = try index.catalogue.failures()
+        if report.json {
+            FileHandle.standardOutput.write(try JSONOutput.lines(failed.map { FailureRecord(path: $0.path, reason: $0.failure ?? "") }))
+        } else {
+            for file in failed { StandardStreams.printResult("\(file.path): \(file.failure ?? "")") }
+        }
+    }
+
+    /// One line of `--failures --json`.
+    struct FailureRecord: Encodable {
+        let path: String
+        let reason: String
+    }
+}
+
+/// What `clip index` did, and what the index holds afterwards.
+struct IndexReport: Report {
+    let index: String
+    var added = 0, updated = 0, moved = 0, removed = 0, unchanged = 0, failed = 0, encoded = 0, reclaimed = 0
+    var seconds = 0.0
+    var files = 0
+    var models: [String] = []
+
+    mutating func add(_ summary: ImageIndex.UpdateSummary, seconds: Double) {
+        added += summary.added
+        updated += summary.updated
+        moved += summary.moved
+        removed += summary.removed
+        unchanged += summary.unchanged
+        failed += summary.failed
+        encoded += summary.encoded
+        reclaimed += summary.reclaimed
+        self.seconds += seconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case index, added, updated, moved, removed, unchanged, failed, encoded, reclaimed, seconds, files, models
+    }
+
+    var text: String {
+        var lines = ["\(index): \(files) files, models: \(models.isEmpty ? "none" : models.joined(separator: ", "))"]
+        if seconds > 0 || added + updated + moved + removed + unchanged + failed > 0 {
+            lines.append("\(added) added, \(updated) updated, \(moved) moved, \(removed) removed, \(unchanged) unchanged, \(failed) failed; "
+                         + "\(encoded) encoded in " + String(format: "%.1f s", seconds))
+        } else if removed > 0 {
+            lines.append("\(removed) removed")
+        }
+        if reclaimed > 0 { lines.append("\(reclaimed) unused vectors reclaimed") }
+        return lines.joined(separator: "\n")
+    }
+}

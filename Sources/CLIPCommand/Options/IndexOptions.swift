@@ -1,0 +1,59 @@
+import ArgumentParser
+import CLIPModel
+import CLIPSearch
+import Foundation
+
+extension VectorElement: ExpressibleByArgument {}
+
+/// `--index`: the index the search commands work on.
+struct IndexLocationOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The index folder (default $CLIP_INDEX, else the index in swift-clip's cache folder: $CLIP_CACHE_DIR/index, $XDG_CACHE_HOME/swift-clip/index or ~/.cache/swift-clip/index).", valueName: "dir"))
+    var index: String?
+
+    /// The index folder.
+    var directory: URL {
+        if let index { return URL(fileURLWithPath: index) }
+        if let path = ProcessInfo.processInfo.environment["CLIP_INDEX"], !path.isEmpty { return URL(fileURLWithPath: path) }
+        return CacheOptions.defaultDirectory.appendingPathComponent("index")
+    }
+
+    /// Opens the index; `mustExist` refuses a folder that holds none (a search of a mistyped path).
+    func open(mustExist: Bool) throws -> ImageIndex {
+        let folder = directory
+        if mustExist, !FileManager.default.fileExists(atPath: folder.appendingPathComponent(ImageIndex.catalogueName).path) {
+            throw CommandError("\(folder.path): no index here yet; build one with `clip index --model MODEL --index \(folder.path) FOLDER`")
+        }
+        return try ImageIndex(directory: folder)
+    }
+}
+
+/// `--model` and `--arch` for the commands that read an index: optional, since the index names the
+/// model it was built with.
+struct IndexModelOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The model whose vectors to use (any model reference); by default the one the index holds.", valueName: "ref"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("For a bare state-dict file: a preset name or an open_clip config JSON.", valueName: "arch"))
+    var arch: String?
+
+    /// The model to use with `index` and its catalogue entry: `--model` if given (it must be indexed),
+    /// else the index's only model, loaded from the reference it was indexed with.
+    func resolve(in index: ImageIndex) throws -> (loaded: LoadedModel, entry: IndexCatalogue.Model) {
+        if let model {
+            let loaded = try loadModel(model, architecture: arch)
+            return (loaded, try index.model(fingerprint: ModelFingerprint.of(loaded), described: model))
+        }
+        let models = try index.models()
+        guard let entry = models.first else {
+            throw CommandError("\(index.directory.path): the index holds no images yet; run `clip index --model MODEL FOLDER` first")
+        }
+        guard models.count == 1 else {
+            throw ValidationError("the index holds vectors of several models (\(models.map(\.reference).joined(separator: ", "))); choose one with --model")
+        }
+        let loaded = try loadModel(entry.reference, architecture: arch)
+        guard ModelFingerprint.of(loaded) == entry.fingerprint else {
+            throw CommandError("\(entry.reference) is not the model this index was built with any more (its weights or settings changed); index again with `clip index --model \(entry.reference) …`, or pass --model")
+        }
+        return (loaded, entry)
+    }
+}

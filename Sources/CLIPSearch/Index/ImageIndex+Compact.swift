@@ -1,0 +1,30 @@
+import Foundation
+
+extension ImageIndex {
+    /// Rewrites each model's vectors without the rows no file uses any more (content deleted, or
+    /// changed since), and returns how many rows that dropped. The new vector file is complete on
+    /// disk before the catalogue switches to it in one transaction, so a crash leaves the old index
+    /// or the new one; searches running meanwhile finish on the file they started with.
+    @discardableResult
+    public func compact() throws -> Int {
+        let writing = try lockForWriting()
+        defer { withExtendedLifetime(writing) {} }
+        return try catalogue.models().reduce(0) { $0 + (try compactLocked($1)) }
+    }
+
+    /// `compact` of one model, the writers' lock held.
+    func compactLocked(_ model: IndexCatalogue.Model) throws -> Int {
+        let source = try vectorsForWriting(model)
+        let live = try catalogue.liveRows(model: model)
+        guard live.count < source.count else { return 0 }
+        var next = model
+        next.generation += 1
+        let target = directory.appendingPathComponent(Self.vectorFileName(next))
+        try? FileManager.default.removeItem(at: target)
+        let compacted = try VectorMatrix(path: target.path, width: model.width, element: model.element)
+        try compacted.append(rows: live.map(\.row), of: source)
+        try catalogue.commitCompaction(model: model, rows: live.enumerated().map { ($1.contentHash, $0) })
+        try? FileManager.default.removeItem(atPath: source.path)
+        return source.count - live.count
+    }
+}

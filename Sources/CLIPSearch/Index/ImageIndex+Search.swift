@@ -1,0 +1,76 @@
+import CLIPModel
+import Foundation
+
+extension ImageIndex {
+    /// A search result.
+    public struct Hit: Equatable, Sendable, Codable {
+        /// The file.
+        public let path: String
+        /// Cosine similarity with the query.
+        public let score: Float
+
+        /// A result: `path` scored `score`.
+        public init(path: String, score: Float) {
+            self.path = path
+            self.score = score
+        }
+    }
+
+    /// The `top` files closest to `query` (a unit vector in `loaded`'s embedding space), best first;
+    /// files with the same content score alike and are listed in path order. Only files below
+    /// `folder` when given, and none scoring under `threshold`.
+    public func search(_ query: [Float], model loaded: LoadedModel, top: Int = 10, threshold: Float = -.infinity,
+                       under folder: String? = nil) throws -> [Hit] {
+        try search(query, in: model(for: loaded), top: top, threshold: threshold, under: folder)
+    }
+
+    /// `search` with the catalogue's entry of the model (`model(for:)`), which names its vectors.
+    public func search(_ query: [Float], in model: IndexCatalogue.Model, top: Int = 10, threshold: Float = -.infinity,
+                       under folder: String? = nil) throws -> [Hit] {
+        guard top >= 0 else { throw SearchError.invalidQuery("the number of results must be ≥ 0, not \(top)") }
+        // A compaction elsewhere renumbers rows and starts a new vector file: search again if one
+        // committed while this search ran.
+        for _ in 0..<3 {
+            guard let current = try catalogue.model(fingerprint: model.fingerprint) else { break }
+            let hits = try search(query, current, top: top, threshold: threshold, under: folder)
+            guard try catalogue.model(fingerprint: model.fingerprint)?.generation == current.generation else { continue }
+            guard let hits else {
+                throw SearchError.invalidVectorFile(path: directory.appendingPathComponent(Self.vectorFileName(current)).path,
+                                                    reason: "missing; `clip index` on the same folders encodes its images again")
+            }
+            return hits
+        }
+        throw SearchError.busy(index: directory.path)
+    }
+
+    /// One attempt at a search of `model`'s current generation; nil if its vector file was replaced meanwhile.
+    private func search(_ query: [Float], _ model: IndexCatalogue.Model, top: Int, threshold: Float, under folder: String?) throws -> [Hit]? {
+        let rowLimit = try catalogue.referencedRowCount(model: model)
+        guard rowLimit > 0 else { return [] }
+        guard let matrix = try vectors(model) else { return nil }
+        if matrix.count < rowLimit { try matrix.refresh() }
+        if let folder {
+            let paths = try catalogue.paths(model: model, under: folder)
+            let rows = try ExactSearch.top(top, in: matrix, query: query, threshold: threshold, rowLimit: rowLimit, include: { paths[$0] != nil })
+            return Self.hits(rows, paths: paths, top: top)
+        }
+        // Most rows have a file; ask for a few more rows than results, and more while rows whose
+        // files are gone take places.
+        var wanted = top + 16
+        while true {
+            let rows = try ExactSearch.top(wanted, in: matrix, query: query, threshold: threshold, rowLimit: rowLimit)
+            let paths = try catalogue.paths(model: model, rows: rows.map(\.row))
+            let hits = Self.hits(rows, paths: paths, top: top)
+            if hits.count >= top || rows.count < wanted { return hits }
+            wanted *= 4
+        }
+    }
+
+    private static func hits(_ rows: [SearchHit], paths: [Int: [String]], top: Int) -> [Hit] {
+        var hits: [Hit] = []
+        for row in rows {
+            for path in paths[row.row] ?? [] where hits.count < top { hits.append(Hit(path: path, score: row.score)) }
+        }
+        return hits
+    }
+}
