@@ -134,7 +134,7 @@ let package = Package(
             path: "Benchmarks/CLIPKernelBench"),
         .testTarget(
             name: "CLIPSearchTests",
-            dependencies: ["CLIPSearch", "CLIPModel", "CLIPTensor", "CLIPTestSupport"],
+            dependencies: ["CLIPSearch", "CLIPModel", "CLIPImage", "CLIPFileSystem", "CLIPTensor", "CLIPTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLIPFileSystemTests",
@@ -177,7 +177,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLIPCommandTests",
-            dependencies: ["CLIPCommand", "CLIPModel", "CLIPTensor", "CLIPHub", "CLIPEvaluation", "CLIPTestSupport",
+            dependencies: ["CLIPCommand", "CLIPModel", "CLIPTensor", "CLIPHub", "CLIPEvaluation", "CLIPImage", "CLIPSearch", "CLIPTestSupport",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ]
 )

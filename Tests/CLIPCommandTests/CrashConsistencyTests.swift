@@ -1,4 +1,5 @@
 import CLIPEvaluation
+import CLIPSearch
 import CLIPTestSupport
 import Foundation
 import Testing
@@ -102,5 +103,54 @@ struct CrashConsistencyTests {
         #expect(try report(second)["images_from_cache"] as? Int == 4, "the second run reads every image from the cache")
         expectWholeOrAbsent()
         #expect(!Self.entries(embeddings).contains { $0.hasSuffix(".tmp") }, "\(Self.entries(embeddings))")
+    }
+
+    @Test("clip index killed while reading, encoding, appending vectors, committing and compacting: every query in between succeeds, and the next run ends where an uninterrupted run does")
+    func index() throws {
+        let photos = try IndexSearchFixture.photos("crash-index-photos")
+        let reference = temporaryDirectory("crash-index-reference").path, crashed = temporaryDirectory("crash-index-crashed").path
+        func indexing(_ index: String) -> [String] {
+            ["index", "--model", IndexSearchFixture.model, "--index", index, "--batch-size", "2", "--commit-every", "2", photos.path]
+        }
+        func killed(_ arguments: [String], at point: String) throws {
+            let process = Process()
+            process.executableURL = CLI.binary
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(["CLIP_TEST_KILL_AT": point, "SWIFT_BACKTRACE": "enable=no"]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL, "\(point): the run was not killed")
+        }
+        let queries = ["a.png", "square/c.jpg", "i.png", "j.jpg"].map { photos.appendingPathComponent($0).path }
+        func results(_ index: String) throws -> [Data] {
+            try queries.map { query in
+                let outcome = try CLI.run(["search", "--index", index, "--json", "--top", "20", query])
+                #expect(outcome.status == 0, "a search between crashes failed: \(outcome.stderr)")
+                return outcome.stdout
+            }
+        }
+
+        #expect(try CLI.run(indexing(reference)).status == 0)
+        for point in ["read:3", "encoded:2", "appended:2", "committed:2", "read:2"] {
+            try killed(indexing(crashed), at: point)
+            _ = try results(crashed)
+        }
+        let resumed = try CLI.run(indexing(crashed) + ["--json"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try results(crashed) == results(reference))
+
+        // Compaction killed after writing its new vector file, before the catalogue switched to it.
+        for name in ["b.jpg", "square/c.jpg", "h.png"] { try FileManager.default.removeItem(at: photos.appendingPathComponent(name)) }
+        #expect(try CLI.run(indexing(reference) + ["--compact"]).status == 0)
+        try killed(indexing(crashed) + ["--compact"], at: "compacting:1")
+        _ = try results(crashed)
+        #expect(try CLI.run(indexing(crashed) + ["--compact"]).status == 0)
+        #expect(try results(crashed) == results(reference))
+        let vectorFiles = Self.entries(URL(fileURLWithPath: crashed)).filter { $0.hasPrefix("vectors-") }
+        #expect(vectorFiles.count == 1, "the abandoned vector file is removed: \(vectorFiles)")
+        let files = { (index: String) in try ImageIndex(directory: URL(fileURLWithPath: index)).catalogue.files().map { [$0.path, $0.contentHash ?? ""] } }
+        #expect(try files(crashed) == files(reference))
     }
 }

@@ -72,6 +72,14 @@ enum CommandFixtures {
 
     static func path(_ name: String) -> String { root.appendingPathComponent(name).path }
 
+    /// An index of the ImageFolder's four copies of one image.
+    static let index: String = {
+        let index = path("index")
+        let outcome = try! CLI.run(["index", "--model", model, "--index", index, data.folder])
+        precondition(outcome.status == 0, outcome.stderr)
+        return index
+    }()
+
     /// Every command with arguments that make it succeed quickly, and the output it must print.
     static var cases: [(name: String, arguments: [String], output: StandardOutput)] {
         let data = Self.data
@@ -93,6 +101,9 @@ enum CommandFixtures {
             ("train", ["train", "--model-config", data.config, "--train-data", data.captions, "--batch-size", "2", "--steps", "2",
                        "--warmup", "1", "--output-dir", path("run-\(UUID().uuidString)"), "--json"], .jsonObject),
             ("bench-train", ["bench-train", "--model-config", data.config, "--batch-size", "2", "--steps", "1", "--warmup-steps", "0", "--json"], .jsonObject),
+            ("index", ["index", "--model", model, "--index", path("index-\(UUID().uuidString)"), data.folder, "--json"], .jsonObject),
+            ("search", ["search", "--index", index, "--top", "2", "--json", "a cat", "+", image], .jsonLines(count: 2)),
+            ("dedup", ["dedup", "--index", index, "--json"], .jsonLines(count: 1)),
             ("demo", ["demo", "--steps", "2", "--train-images", "64", "--output-dir", path("demo"), "--json"], .jsonObject),
         ]
     }

@@ -1,3 +1,5 @@
+import CLIPFileSystem
+import CLIPImage
 import CLIPModel
 import CLIPSearch
 import CLIPTensor
@@ -96,7 +98,7 @@ struct ImageIndexTests {
         #expect(throws: SearchError.self) { try index.search(query, model: try IndexFixtures.model(seed: 6), top: 1) }
     }
 
-    @Test("vectors appended by an update that never committed are dropped when the index is opened")
+    @Test("vectors appended by an update that never committed are cut off by the next update")
     func uncommittedVectors() throws {
         let loaded = try IndexFixtures.model(seed: 7)
         let photos = temporaryDirectory("uncommitted-photos")
@@ -113,5 +115,85 @@ struct ImageIndexTests {
         summary.unchanged = 1; summary.added = 1; summary.encoded = 1
         #expect(try reopened.update(roots: [photos.path], model: loaded, reference: "tiny") == summary)
         #expect(try VectorMatrix(path: store.appendingPathComponent(vectorFile).path, width: 8, element: .float16, writable: false).count == 2)
+    }
+
+    /// An index of a few fixture images, f32, and a query vector for the image of `a.png`.
+    static func smallIndex(_ name: String, seed: UInt64) throws -> (index: ImageIndex, photos: URL, loaded: LoadedModel, query: [Float]) {
+        let loaded = try IndexFixtures.model(seed: seed)
+        let photos = temporaryDirectory("\(name)-photos")
+        for (source, target) in [("odd_97x61.png", "a.png"), ("odd_97x61.png", "copy of a.png"), ("square_224.jpg", "b.jpg"),
+                                 ("lossy.webp", "c.webp"), ("tiny_2x3.png", "d.png"), ("tall_20x1000.jpg", "e.jpg")] {
+            try IndexFixtures.place(source, target, in: photos)
+        }
+        let index = try ImageIndex(directory: temporaryDirectory("\(name)-store"))
+        _ = try index.update(roots: [photos.path], model: loaded, reference: "tiny", element: .float32)
+        let raw = try #require(try ImageFeatureExtractor(loaded: loaded).extract([photos.appendingPathComponent("a.png").path]).features[0])
+        let norm = raw.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return (index, photos, loaded, raw.map { $0 / norm })
+    }
+
+    @Test("compaction drops the vectors of vanished content, keeps every file's, and moves to a new vector file")
+    func compaction() throws {
+        let (index, photos, loaded, query) = try Self.smallIndex("compact", seed: 9)
+        for name in ["b.jpg", "c.webp"] { try FileManager.default.removeItem(at: photos.appendingPathComponent(name)) }
+        var options = ImageIndex.UpdateOptions(reference: "tiny")
+        options.compactAbove = nil
+        let summary = try index.update(roots: [photos.path], model: loaded, options: options)
+        #expect(summary.removed == 2 && summary.reclaimed == 0)
+        let before = try index.search(query, model: loaded, top: 10)
+        #expect(before.count == 4)
+        #expect(try index.compact() == 2)
+        #expect(try index.compact() == 0)
+        #expect(try index.search(query, model: loaded, top: 10) == before)
+        let files = try FileManager.default.contentsOfDirectory(atPath: index.directory.path).filter { $0.hasPrefix("vectors-") }
+        #expect(files.count == 1 && files[0].hasSuffix("-1.f32"), "\(files)")
+        // Past the garbage fraction an update compacts on its own.
+        try FileManager.default.removeItem(at: photos.appendingPathComponent("e.jpg"))
+        try FileManager.default.removeItem(at: photos.appendingPathComponent("d.png"))
+        options.compactAbove = 0.5
+        #expect(try index.update(roots: [photos.path], model: loaded, options: options).reclaimed == 2)
+        #expect(try index.search(query, model: loaded, top: 10).map(\.path) == ["a.png", "copy of a.png"].map { photos.appendingPathComponent($0).path })
+    }
+
+    @Test("one writer at a time: an update while another holds the lock is refused, and searches carry on")
+    func writersLock() throws {
+        let (index, photos, loaded, query) = try Self.smallIndex("lock", seed: 10)
+        let held = try FileLock(index.directory.appendingPathComponent("write.lock"))
+        #expect(throws: SearchError.busy(index: index.directory.path)) {
+            try index.update(roots: [photos.path], model: loaded, reference: "tiny")
+        }
+        #expect(throws: SearchError.busy(index: index.directory.path)) { try index.compact() }
+        #expect(try index.search(query, model: loaded, top: 2).count == 2)
+        withExtendedLifetime(held) {}
+    }
+
+    @Test("a vector file cut short or deleted: searches answer from what is left or say what is missing, and the next update encodes the lost rows again")
+    func damagedVectorFile() throws {
+        let (index, photos, loaded, query) = try Self.smallIndex("damaged", seed: 12)
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: index.directory.path).first { $0.hasPrefix("vectors-") })
+        let path = index.directory.appendingPathComponent(name).path
+        let handle = try #require(FileHandle(forUpdatingAtPath: path))
+        try handle.truncate(atOffset: 32 + 2 * 8 * 4 + 5)
+        try handle.close()
+        let reopened = try ImageIndex(directory: index.directory)
+        #expect(try reopened.search(query, model: loaded, top: 10).count == 3, "rows 0 and 1: a.png with its copy, and b.jpg")
+        #expect(try reopened.update(roots: [photos.path], model: loaded, reference: "tiny", element: .float32).encoded == 3)
+        #expect(try reopened.search(query, model: loaded, top: 10).count == 6)
+
+        try FileManager.default.removeItem(atPath: path)
+        let again = try ImageIndex(directory: index.directory)
+        #expect(throws: SearchError.self) { try again.search(query, model: loaded, top: 10) }
+        #expect(try again.update(roots: [photos.path], model: loaded, reference: "tiny", element: .float32).encoded == 5)
+        #expect(try again.search(query, model: loaded, top: 10).count == 6)
+    }
+
+    @Test("duplicates: files of one content form an exact group; the pixel size of a copy comes from its original")
+    func exactDuplicates() throws {
+        let (index, photos, loaded, _) = try Self.smallIndex("duplicates", seed: 13)
+        let groups = try index.duplicates(model: loaded, threshold: 1.5 - 0.5)
+        let exact = try #require(groups.first { $0.kind == .exact })
+        #expect(exact.files.map(\.path) == ["a.png", "copy of a.png"].map { photos.appendingPathComponent($0).path })
+        #expect(exact.files.allSatisfy { $0.pixelSize == PixelSize(width: 97, height: 61) && $0.similarity == 1 })
+        #expect(throws: SearchError.self) { try index.duplicates(model: loaded, threshold: .nan) }
     }
 }

@@ -20,6 +20,7 @@ struct IndexCatalogueTests {
         #expect(try reopened.file("/photos/a.jpg") == .init(path: "/photos/a.jpg", size: 10, modified: 1.5, contentHash: "h1"))
         #expect(try reopened.model(reference: "other name", fingerprint: "abc", width: 512, element: .float16) == model)
         #expect(throws: SearchError.self) { try reopened.model(reference: "x", fingerprint: "abc", width: 768, element: .float16) }
+        #expect(try reopened.model(reference: "x", fingerprint: "abc", width: 512, element: .float32).element == .float16, "a held model keeps its element type")
     }
 
     @Test("files are upserted, failures recorded and cleared, removed files forgotten, folders matched by whole components")

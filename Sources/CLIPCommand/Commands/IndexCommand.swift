@@ -32,6 +32,9 @@ struct IndexCommand: ParsableCommand {
     @Option(help: "How a new model's vectors are stored: f16 (half the space, scores within 1e-3) or f32.")
     var vectorDtype: VectorElement = .float16
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("Files per catalogue transaction: an interrupted run keeps what it committed.", valueName: "n"))
+    var commitEvery = 512
+
     @Flag(help: "Reclaim the space of vectors no file uses any more (after indexing PATH, if given).")
     var compact = false
 
@@ -53,6 +56,7 @@ struct IndexCommand: ParsableCommand {
         if !paths.isEmpty && model == nil { throw ValidationError("give --model to index PATH (the model the index encodes images with)") }
         if model != nil && paths.isEmpty { throw ValidationError("give the files or folders to index with --model") }
         if failures && (!paths.isEmpty || compact || !removals.isEmpty) { throw ValidationError("--failures lists failures only; run it on its own") }
+        guard commitEvery >= 1 else { throw ValidationError("--commit-every must be at least 1, got \(commitEvery)") }
         guard (0...1).contains(compactAbove) else { throw ValidationError("--compact-above must be 0…1, got \(compactAbove)") }
     }
 
@@ -68,6 +72,7 @@ struct IndexCommand: ParsableCommand {
             options.element = vectorDtype
             options.batchSize = batch.batchSize
             options.exclude = excludes
+            options.commitEvery = commitEvery
             options.compactAbove = compactAbove < 1 ? compactAbove : nil
             options.progress = ProgressRenderer.shared.reporter("images")
             let summary = try index.update(roots: paths, model: loaded, options: options)

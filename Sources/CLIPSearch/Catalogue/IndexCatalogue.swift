@@ -115,14 +115,15 @@ public final class IndexCatalogue: @unchecked Sendable {
 
     // MARK: - Models
 
-    /// The model with this fingerprint, adding it if the index does not hold it yet. A fingerprint
-    /// already held with another width or element type is refused.
+    /// The model with this fingerprint, adding it (its vectors stored as `element`) if the index does
+    /// not hold it yet; a model already held keeps its element type. A fingerprint held with another
+    /// width is refused.
     public func model(reference: String, fingerprint: String, width: Int, element: VectorElement) throws -> Model {
         try write { db in
             if let row = try Row.fetchOne(db, sql: "SELECT * FROM model WHERE fingerprint = ?", arguments: [fingerprint]) {
                 let model = try Self.model(row, path: path)
-                guard model.width == width, model.element == element else {
-                    throw SearchError.catalogue(path: path, reason: "model \(fingerprint) is indexed as \(model.element.rawValue) × \(model.width), not \(element.rawValue) × \(width)")
+                guard model.width == width else {
+                    throw SearchError.catalogue(path: path, reason: "model \(fingerprint) is indexed with width \(model.width), not \(width)")
                 }
                 return model
             }

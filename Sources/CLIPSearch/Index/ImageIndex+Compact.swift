@@ -23,6 +23,7 @@ extension ImageIndex {
         try? FileManager.default.removeItem(at: target)
         let compacted = try VectorMatrix(path: target.path, width: model.width, element: model.element)
         try compacted.append(rows: live.map(\.row), of: source)
+        CrashPoints.reach("compacting")
         try catalogue.commitCompaction(model: model, rows: live.enumerated().map { ($1.contentHash, $0) })
         try? FileManager.default.removeItem(atPath: source.path)
         return source.count - live.count

@@ -101,13 +101,16 @@ extension ImageIndex {
             // Vectors first, on disk; then the rows that refer to them, in one transaction.
             let newContent = store.takeNewContent()
             let rows = try matrix.append(newContent.map(\.vector))
+            CrashPoints.reach("appended")
             summary.encoded += newContent.count
             try catalogue.commit(model: model, vectors: zip(newContent, rows).map { ($0.hash, $1) }, files: records, removing: removing)
+            CrashPoints.reach("committed")
             held.formUnion(newContent.map(\.hash))
             store.hold(newContent.map(\.hash))
             records.removeAll()
         }
         try extractor.forEachBatch(candidates) { start, batch in
+            CrashPoints.reach("encoded")
             for (offset, features) in batch.features.enumerated() {
                 let path = candidates[start + offset]
                 let seen = found[path]!
@@ -155,6 +158,7 @@ final class IndexFeatureStore: ImageFeatureStore, @unchecked Sendable {
     }
 
     func key(for contents: Data) -> String {
+        CrashPoints.reach("read")
         var digest = StreamingDigest(.sha256)
         digest.update(contents)
         return digest.finalizeHex()
