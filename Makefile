@@ -1,7 +1,8 @@
 # swift-clip: build, test, demo and benchmarks.
 #
 #   make demo    release build, then `clip demo`: generate a shapes dataset, train a small CLIP on it for a
-#                few minutes, classify and retrieve held-out images
+#                few minutes, classify and retrieve held-out images; then index, search and dedup them
+#                with `clip index` / `clip search` / `clip dedup`
 #   make test    system packages, then the whole test suite
 #   make bench   release build, our kernels beside numpy / PyTorch (needs python3 with numpy)
 #   make examples  build Examples/ (a package that depends on this one by path) and run it on a test model
@@ -29,6 +30,13 @@ BREW_PACKAGES := jpeg-turbo libpng webp
 demo: deps release
 	.build/release/clip doctor
 	.build/release/clip demo --output-dir demo-run
+	@echo "== Search: index the held-out images with the model just trained, search them and find near-duplicates."
+	@echo "== The same commands work on your own folders with a pretrained model (--model ViT-B-32:openai)."
+	@model=$$(ls -d demo-run/run/checkpoints/step_* | tail -1); set -x; \
+	.build/release/clip index --model $$model --index demo-run/index --exclude 'train_*' demo-run/data/images && \
+	.build/release/clip search --index demo-run/index --top 3 "a red circle." && \
+	.build/release/clip search --index demo-run/index --top 3 "two blue squares." - "blue" + "green" && \
+	.build/release/clip dedup --index demo-run/index --threshold 0.9999 --top 3
 
 test: deps
 	$(SWIFT) build --build-tests

@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // BLAS: OpenBLAS on Linux (Debian libopenblas-dev, pthread variant); Accelerate on macOS.
@@ -107,10 +108,12 @@ let package = Package(
             name: "CLIPEvaluation",
             dependencies: ["CLIPTensor", "CLIPNN", "CLIPOptim", "CLIPTokenizer", "CLIPImage", "CLIPModel", "CLIPDigest", "CLIPFileSystem"]),
         // Indexes of image collections: the SQLite catalogue (GRDB, system SQLite: libsqlite3-dev),
-        // vector files, exact search, query arithmetic.
+        // vector files, exact and HNSW search (swift-collections' heaps, our SIMD dot products), query
+        // arithmetic, near-duplicates.
         .target(
             name: "CLIPSearch",
-            dependencies: ["CLIPTensor", "CLIPImage", "CLIPModel", "CLIPDigest", "CLIPFileSystem", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["CLIPTensor", "CLIPImage", "CLIPModel", "CLIPDigest", "CLIPFileSystem", "CGEMMKernels", "CZlib",
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "HeapModule", package: "swift-collections")]),
         .target(
             name: "CLIPTestSupport",
             dependencies: ["CLIPTensor", "CLIPDigest"]),

@@ -26,5 +26,8 @@ let package = Package(
         fuzzTarget("FuzzVocabulary", ["CLIPTokenizer"]),
         fuzzTarget("FuzzTable", ["CLIPTokenizer"]),
         fuzzTarget("FuzzWebDataset", ["CLIPTraining"]),
+        fuzzTarget("FuzzVectorFile", ["CLIPSearch"]),
+        fuzzTarget("FuzzIndexCatalogue", ["CLIPSearch"]),
+        fuzzTarget("FuzzHNSWGraph", ["CLIPSearch"]),
     ]
 )

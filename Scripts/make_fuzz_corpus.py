@@ -10,8 +10,10 @@ import io
 import json
 import os
 import shutil
+import sqlite3
 import struct
 import tarfile
+import zlib
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 CORPUS = os.path.join(ROOT, "Fuzz", "corpus")
@@ -69,6 +71,58 @@ def tiny_model(width=8, embed=4, patch=4, image=8, context=6, vocab=10):
             + block("transformer.resblocks.0", width))
 
 
+def vector_file(width, element_code, rows):
+    """A CLIPVEC1 vector file (VectorMatrix): header, then rows of float32 (code 1) or float16 (code 2)."""
+    header = b"CLIPVEC1" + struct.pack("<6I", 1, width, element_code, 0, 0, 0)
+    form = "<%d%s" % (width, "f" if element_code == 1 else "e")
+    return header + b"".join(struct.pack(form, *row) for row in rows)
+
+
+def catalogue(path):
+    """An index catalogue as CLIPSearch's migration leaves it (schema 1, GRDB's migration record,
+    WAL mode), holding one model of width 3, three files (two of one content, one failed) and
+    two vector rows."""
+    db = sqlite3.connect(path)
+    db.executescript("""
+        PRAGMA page_size = 512;
+        PRAGMA journal_mode = WAL;
+        CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+        INSERT INTO grdb_migrations VALUES ('v1');
+        CREATE TABLE model (id INTEGER PRIMARY KEY, reference TEXT NOT NULL, fingerprint TEXT NOT NULL UNIQUE,
+            width INTEGER NOT NULL, element TEXT NOT NULL, generation INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE file (path TEXT PRIMARY KEY, size INTEGER NOT NULL, modified REAL NOT NULL, content_hash TEXT,
+            failure TEXT, pixel_width INTEGER, pixel_height INTEGER);
+        CREATE INDEX file_content ON file(content_hash);
+        CREATE TABLE vector (model_id INTEGER NOT NULL REFERENCES model(id) ON DELETE CASCADE, content_hash TEXT NOT NULL,
+            row INTEGER NOT NULL, PRIMARY KEY (model_id, content_hash));
+        CREATE UNIQUE INDEX vector_row ON vector(model_id, row);
+        INSERT INTO model VALUES (1, 'tiny', 'f00dfeedf00dfeedf00dfeed', 3, 'f32', 0);
+        INSERT INTO file VALUES ('/photos/a.jpg', 10, 1.5, 'h1', NULL, 4, 3), ('/photos/b.jpg', 10, 2.5, 'h1', NULL, 4, 3),
+            ('/photos/sub/c.png', 20, 3.5, 'h2', NULL, NULL, NULL), ('/photos/broken.jpg', 5, 4.5, NULL, 'truncated', NULL, NULL);
+        INSERT INTO vector VALUES (1, 'h1', 0), (1, 'h2', 1), (1, 'gone', 2);
+        PRAGMA user_version = 1;
+        """)
+    db.commit()
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def hnsw_graph(m, links, levels, upper, entry):
+    """A CLIPHNSW graph file (HNSWGraph+File.swift): `links[node]` on level 0, `upper[node]` the lists of
+    its levels above 0; without (`body`) and with its CRC-32."""
+    count, top = len(links), max(levels, default=-1)
+    body = b"CLIPHNSW" + struct.pack("<IIIiQq", 1, m, 16, top, count, entry)
+    body += bytes(levels) + bytes(len(node) for node in links)
+    for node in links:
+        body += struct.pack("<%di" % (2 * m), *(node + [-1] * (2 * m - len(node))))
+    for node in range(count):
+        for level in upper.get(node, []):
+            body += bytes([len(level)]) + struct.pack("<%di" % m, *(level + [-1] * (m - len(level))))
+    return body, body + struct.pack("<I", zlib.crc32(body))
+
+
 def main():
     folder("FuzzImageDecoder")
     copy("FuzzImageDecoder", ["Tests/CLIPImageTests/Fixtures/images/*"])
@@ -123,6 +177,25 @@ def main():
                 info.size = len(data)
                 shard.addfile(info, io.BytesIO(data))
     write("FuzzWebDataset", "shard.tar", buffer.getvalue())
+
+    folder("FuzzVectorFile")
+    rows = [[0.6, 0.8, 0.0], [0.0, 1.0, 0.0], [0.6, 0.8, 0.0]]
+    write("FuzzVectorFile", "f32_width3", b"\x01" + vector_file(3, 1, rows)[:-5])   # cut short: a partial last row
+    write("FuzzVectorFile", "f16_width8", b"\x06" + vector_file(8, 2, [[0.25] * 8, [-0.5] * 8]))
+
+    folder("FuzzIndexCatalogue")
+    scratch = os.path.join(CORPUS, "FuzzIndexCatalogue", "scratch.sqlite")
+    database = catalogue(scratch)
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(scratch + suffix):
+            os.remove(scratch + suffix)
+    write("FuzzIndexCatalogue", "index", database + SEPARATOR + vector_file(3, 1, rows))
+
+    folder("FuzzHNSWGraph")
+    body, whole = hnsw_graph(2, [[1, 2], [0, 3], [0, 3], [1, 2]], [1, 0, 0, 1], {0: [[3]], 3: [[0]]}, 0)
+    write("FuzzHNSWGraph", "four_nodes", whole)
+    write("FuzzHNSWGraph", "four_nodes_unsealed", body)
+    write("FuzzHNSWGraph", "empty_unsealed", b"CLIPHNSW" + struct.pack("<IIIiQq", 1, 2, 16, -1, 0, -1))
 
     for target in sorted(os.listdir(CORPUS)):
         print(f"{target}: {len(os.listdir(os.path.join(CORPUS, target)))} seeds")

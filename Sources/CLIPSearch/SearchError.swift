@@ -2,6 +2,8 @@
 public enum SearchError: Error, Equatable, CustomStringConvertible {
     /// A vector file is not one, or is damaged.
     case invalidVectorFile(path: String, reason: String)
+    /// An HNSW graph file is not one, or is damaged.
+    case invalidGraphFile(path: String, reason: String)
     /// A vector file could not be read or written.
     case io(path: String, reason: String)
     /// Vectors or queries of the wrong width.
@@ -19,6 +21,7 @@ public enum SearchError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .invalidVectorFile(path, reason): return "\(path): not a usable vector file: \(reason)"
+        case let .invalidGraphFile(path, reason): return "\(path): not a usable HNSW graph: \(reason)"
         case let .io(path, reason): return "\(path): \(reason)"
         case let .widthMismatch(expected, actual): return "vectors of width \(actual) where the index holds width \(expected)"
         case let .invalidQuery(reason): return reason

@@ -1,6 +1,6 @@
-// Matrix kernels for products with few rows: one image (50 tokens) or a short text through a linear
-// layer. BLAS libraries repack the weight matrix on every call, which for so few rows costs about as
-// much as the multiplication; these kernels read a weight packed once, ahead of time.
+// Matrix kernels for products with few rows (one image of 50 tokens, or a short text, through a
+// linear layer), and dot products of single vectors for graph search (vector_dot.c). BLAS libraries
+// repack the weight matrix on every call, which for so few rows costs about as much as the multiplication; these kernels read a weight packed once, ahead of time.
 //
 // The product is C = beta·C + A·Bᵀ with A [m, k] (activations) and B [n, k] (a linear layer's
 // [out, in] weight), all row-major. B is packed into panels of CLIP_PANEL_COLUMNS output columns,
@@ -10,6 +10,7 @@
 #define CGEMMKERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define CLIP_PANEL_COLUMNS 32
 #define CLIP_TILE_ROWS 12
@@ -31,5 +32,12 @@ void clip_pack_a(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, float 
 /// Runs on the calling thread; callers split the panels over threads.
 void clip_packed_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *packed_a, const float *packed_b,
                       ptrdiff_t panel_begin, ptrdiff_t panel_end, float beta, float *c, ptrdiff_t ldc);
+
+/// Σᵢ row[i]·query[i] for a stored row of n IEEE half-precision values (as bits) and a float32
+/// query, with the widest SIMD this CPU has (vector_dot.c).
+float clip_dot_f16(const uint16_t *row, const float *query, ptrdiff_t n);
+
+/// Σᵢ row[i]·query[i] for float32 vectors of n values.
+float clip_dot_f32(const float *row, const float *query, ptrdiff_t n);
 
 #endif

@@ -20,11 +20,15 @@ struct DedupCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("The cosine similarity from which two images count as near-duplicates.", valueName: "score"))
     var threshold: Float = 0.95
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("Print only the largest N groups.", valueName: "n"))
+    var top: Int?
+
     @Flag(help: "Print one JSON object per group (JSON Lines).")
     var json = false
 
     func validate() throws {
         guard threshold.isFinite, (0...1).contains(threshold) else { throw ValidationError("--threshold must be 0…1, got \(threshold)") }
+        if let top, top < 1 { throw ValidationError("--top must be at least 1, got \(top)") }
     }
 
     /// One group of `--json`.
@@ -45,7 +49,8 @@ struct DedupCommand: ParsableCommand {
     func run() throws {
         let index = try location.open(mustExist: true)
         let entry = try model.model == nil ? Self.onlyModel(of: index) : model.resolve(in: index).entry
-        let groups = try index.duplicates(in: entry, threshold: threshold)
+        let found = try index.duplicates(in: entry, threshold: threshold)
+        let groups = Array(found.prefix(top ?? found.count))
         if json {
             let records = groups.enumerated().map { number, group in
                 Record(group: number + 1, kind: group.kind.rawValue, files: group.files.map {
@@ -64,7 +69,8 @@ struct DedupCommand: ParsableCommand {
             }
         }
         if !lines.isEmpty { StandardStreams.printResult(lines.joined(separator: "\n")) }
-        StandardStreams.printDiagnostic("\(groups.count) group(s) of duplicates, \(groups.reduce(0) { $0 + $1.files.count }) files")
+        StandardStreams.printDiagnostic("\(found.count) group(s) of duplicates, \(found.reduce(0) { $0 + $1.files.count }) files"
+                                        + (groups.count < found.count ? "; the largest \(groups.count) shown" : ""))
     }
 
     /// The index's only model, without loading it: grouping needs only its stored vectors.

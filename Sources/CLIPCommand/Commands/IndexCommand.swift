@@ -35,6 +35,9 @@ struct IndexCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Files per catalogue transaction: an interrupted run keeps what it committed.", valueName: "n"))
     var commitEvery = 512
 
+    @Option(help: ArgumentHelp("Keep an HNSW graph for approximate search: auto (from \(ImageIndex.automaticGraphRows) vectors), hnsw (always) or none.", valueName: "kind"))
+    var ann: ImageIndex.GraphPolicy = .auto
+
     @Flag(help: "Reclaim the space of vectors no file uses any more (after indexing PATH, if given).")
     var compact = false
 
@@ -75,6 +78,8 @@ struct IndexCommand: ParsableCommand {
             options.commitEvery = commitEvery
             options.compactAbove = compactAbove < 1 ? compactAbove : nil
             options.progress = ProgressRenderer.shared.reporter("images")
+            options.graph = ann
+            options.graphProgress = ProgressRenderer.shared.reporter("graph")
             let summary = try index.update(roots: paths, model: loaded, options: options)
             result.add(summary, seconds: Date().timeIntervalSince(started))
         }

@@ -34,6 +34,12 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .customLong("image"), help: ArgumentHelp("Add this image as a term (repeatable), even where a text of the same name could be meant.", valueName: "path"))
     var images: [String] = []
 
+    @Flag(help: "Scan every vector even where the index has an HNSW graph.")
+    var exact = false
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("How broadly a graph search looks (more: closer to exact, slower).", valueName: "n"))
+    var ef = ImageIndex.defaultSearchBreadth
+
     @Flag(help: "Print JSON Lines {\"path\", \"rank\", \"score\"}.")
     var json = false
 
@@ -45,6 +51,7 @@ struct SearchCommand: ParsableCommand {
 
     func validate() throws {
         guard top >= 1 else { throw ValidationError("--top must be at least 1, got \(top)") }
+        guard (1...100_000).contains(ef) else { throw ValidationError("--ef must be 1…100000, got \(ef)") }
         if let threshold, !(threshold.isFinite && (-1...1).contains(threshold)) { throw ValidationError("--threshold must be -1…1") }
         if json && pathsOnly { throw ValidationError("give --json or --paths-only, not both") }
         if let template, !template.contains("{}") { throw ValidationError("--template must contain {} where the text goes") }
@@ -65,7 +72,7 @@ struct SearchCommand: ParsableCommand {
         let (loaded, entry) = try model.resolve(in: index)
         let vector = try parsed.combine(try embeddings(of: parsed, loaded))
         let hits = try index.search(vector, in: entry, top: top, threshold: threshold ?? -.infinity,
-                                    under: under.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+                                    under: under.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, exact: exact, ef: ef)
         if json {
             FileHandle.standardOutput.write(try JSONOutput.lines(hits.enumerated().map { Record(rank: $0 + 1, score: $1.score, path: $1.path) }))
         } else {

@@ -4,6 +4,7 @@ import CLIPSearch
 import Foundation
 
 extension VectorElement: ExpressibleByArgument {}
+extension ImageIndex.GraphPolicy: ExpressibleByArgument {}
 
 /// `--index`: the index the search commands work on.
 struct IndexLocationOptions: ParsableArguments {

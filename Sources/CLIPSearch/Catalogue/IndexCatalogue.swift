@@ -63,9 +63,13 @@ public final class IndexCatalogue: @unchecked Sendable {
         self.path = path
         do {
             pool = try DatabasePool(path: path)
+            let version = try pool.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 }
+            guard version <= Self.schemaVersion else {
+                throw SearchError.catalogue(path: path, reason: "schema version \(version) is newer than this swift-clip's (\(Self.schemaVersion)); use a newer swift-clip")
+            }
             try Self.migrator.migrate(pool)
-        } catch let error as DatabaseError {
-            throw SearchError.catalogue(path: path, reason: error.message ?? "\(error.resultCode)")
+        } catch {
+            throw Self.describe(error, path: path)
         }
     }
 
@@ -102,14 +106,23 @@ public final class IndexCatalogue: @unchecked Sendable {
     }
 
     private func read<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try pool.read(body) } catch let error as DatabaseError {
-            throw SearchError.catalogue(path: path, reason: error.message ?? "\(error.resultCode)")
+        do { return try pool.read(body) } catch {
+            throw Self.describe(error, path: path)
         }
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try pool.write(body) } catch let error as DatabaseError {
-            throw SearchError.catalogue(path: path, reason: error.message ?? "\(error.resultCode)")
+        do { return try pool.write(body) } catch {
+            throw Self.describe(error, path: path)
+        }
+    }
+
+    /// SQLite's and GRDB's errors (a damaged or foreign file, a value of the wrong type) in words.
+    private static func describe(_ error: any Error, path: String) -> SearchError {
+        switch error {
+        case let error as SearchError: return error
+        case let error as DatabaseError: return .catalogue(path: path, reason: error.message ?? "\(error.resultCode)")
+        default: return .catalogue(path: path, reason: "unexpected contents: \(error)")
         }
     }
 
@@ -140,39 +153,42 @@ public final class IndexCatalogue: @unchecked Sendable {
     }
 
     private static func model(_ row: Row, path: String) throws -> Model {
-        guard let element = VectorElement(rawValue: row["element"]) else {
-            throw SearchError.catalogue(path: path, reason: "a model has the unknown element type '\(row["element"] as String? ?? "")'")
+        let elementName: String = try row.decode(forColumn: "element")
+        guard let element = VectorElement(rawValue: elementName) else {
+            throw SearchError.catalogue(path: path, reason: "a model has the unknown element type '\(elementName)'")
         }
-        return Model(id: row["id"], reference: row["reference"], fingerprint: row["fingerprint"], width: row["width"], element: element,
-                     generation: row["generation"])
+        return Model(id: try row.decode(forColumn: "id"), reference: try row.decode(forColumn: "reference"),
+                     fingerprint: try row.decode(forColumn: "fingerprint"), width: try row.decode(forColumn: "width"), element: element,
+                     generation: try row.decode(forColumn: "generation"))
     }
 
     // MARK: - Files
 
     /// The record of `path`, if the index has seen it.
     public func file(_ path: String) throws -> File? {
-        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM file WHERE path = ?", arguments: [path]).map(Self.file) }
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM file WHERE path = ?", arguments: [path]).map { try Self.file($0) } }
     }
 
     /// Every file below `folder` (every file when nil), by path.
     public func files(under folder: String? = nil) throws -> [File] {
         try read { db in
-            guard let folder else { return try Row.fetchAll(db, sql: "SELECT * FROM file ORDER BY path").map(Self.file) }
+            guard let folder else { return try Row.fetchAll(db, sql: "SELECT * FROM file ORDER BY path").map { try Self.file($0) } }
             let prefix = folder.hasSuffix("/") ? folder : folder + "/"
             return try Row.fetchAll(db, sql: "SELECT * FROM file WHERE substr(path, 1, ?) = ? ORDER BY path",
-                                    arguments: [prefix.unicodeScalars.count, prefix]).map(Self.file)
+                                    arguments: [prefix.unicodeScalars.count, prefix]).map { try Self.file($0) }
         }
     }
 
-    private static func file(_ row: Row) -> File {
-        let width: Int? = row["pixel_width"], height: Int? = row["pixel_height"]
-        return File(path: row["path"], size: row["size"], modified: row["modified"], contentHash: row["content_hash"], failure: row["failure"],
+    private static func file(_ row: Row) throws -> File {
+        let width: Int? = try row.decode(forColumn: "pixel_width"), height: Int? = try row.decode(forColumn: "pixel_height")
+        return File(path: try row.decode(forColumn: "path"), size: try row.decode(forColumn: "size"), modified: try row.decode(forColumn: "modified"),
+                    contentHash: try row.decode(forColumn: "content_hash"), failure: try row.decode(forColumn: "failure"),
                     pixelSize: width.flatMap { width in height.map { PixelSize(width: width, height: $0) } })
     }
 
     /// The files that could not be indexed, with their reasons, by path.
     public func failures() throws -> [File] {
-        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM file WHERE failure IS NOT NULL ORDER BY path").map(Self.file) }
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM file WHERE failure IS NOT NULL ORDER BY path").map { try Self.file($0) } }
     }
 
     /// Records `files` as seen (replacing earlier records of the same paths) in one transaction.
@@ -260,7 +276,7 @@ public final class IndexCatalogue: @unchecked Sendable {
             }
             var paths: [Int: [String]] = [:]
             for row in try Row.fetchAll(db, sql: sql + " ORDER BY file.path", arguments: arguments) {
-                paths[row[0], default: []].append(row[1])
+                paths[try row.decode(atIndex: 0), default: []].append(try row.decode(atIndex: 1))
             }
             return paths
         }
@@ -287,7 +303,7 @@ public final class IndexCatalogue: @unchecked Sendable {
                     arguments += [prefix.unicodeScalars.count, prefix]
                 }
                 for row in try Row.fetchAll(db, sql: sql + " ORDER BY file.path", arguments: arguments) {
-                    paths[row[0], default: []].append(row[1])
+                    paths[try row.decode(atIndex: 0), default: []].append(try row.decode(atIndex: 1))
                 }
             }
             return paths
@@ -307,7 +323,7 @@ public final class IndexCatalogue: @unchecked Sendable {
             var files: [Int: [File]] = [:]
             let sql = "SELECT vector.row AS vector_row, file.* FROM vector JOIN file ON file.content_hash = vector.content_hash WHERE vector.model_id = ? ORDER BY file.path"
             for row in try Row.fetchAll(db, sql: sql, arguments: [model.id]) {
-                files[row["vector_row"], default: []].append(Self.file(row))
+                files[try row.decode(forColumn: "vector_row"), default: []].append(try Self.file(row))
             }
             return files
         }
@@ -331,7 +347,7 @@ public final class IndexCatalogue: @unchecked Sendable {
             try Row.fetchAll(db, sql: """
                 SELECT row, content_hash FROM vector WHERE model_id = ?
                     AND EXISTS (SELECT 1 FROM file WHERE file.content_hash = vector.content_hash) ORDER BY row
-                """, arguments: [model.id]).map { ($0[0], $0[1]) }
+                """, arguments: [model.id]).map { (try $0.decode(atIndex: 0), try $0.decode(atIndex: 1)) }
         }
     }
 

@@ -26,6 +26,12 @@ extension ImageIndex {
         CrashPoints.reach("compacting")
         try catalogue.commitCompaction(model: model, rows: live.enumerated().map { ($1.contentHash, $0) })
         try? FileManager.default.removeItem(atPath: source.path)
+        // Rows were renumbered: a graph the model had is built anew for the new file.
+        let oldGraph = graphFile(of: model)
+        if FileManager.default.fileExists(atPath: oldGraph.path) {
+            try updateGraph(next, matrix: compacted, policy: .hnsw)
+            try? FileManager.default.removeItem(at: oldGraph)
+        }
         return source.count - live.count
     }
 }

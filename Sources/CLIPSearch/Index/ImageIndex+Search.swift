@@ -18,21 +18,24 @@ extension ImageIndex {
 
     /// The `top` files closest to `query` (a unit vector in `loaded`'s embedding space), best first;
     /// files with the same content score alike and are listed in path order. Only files below
-    /// `folder` when given, and none scoring under `threshold`.
+    /// `folder` when given, and none scoring under `threshold`. With an HNSW graph of the vectors the
+    /// search is approximate (rows the graph does not cover yet are scanned), unless `exact`; a
+    /// search below a folder always scans.
     public func search(_ query: [Float], model loaded: LoadedModel, top: Int = 10, threshold: Float = -.infinity,
-                       under folder: String? = nil) throws -> [Hit] {
-        try search(query, in: model(for: loaded), top: top, threshold: threshold, under: folder)
+                       under folder: String? = nil, exact: Bool = false) throws -> [Hit] {
+        try search(query, in: model(for: loaded), top: top, threshold: threshold, under: folder, exact: exact)
     }
 
     /// `search` with the catalogue's entry of the model (`model(for:)`), which names its vectors.
+    /// `ef` is the graph search's breadth (more finds more of the true nearest, slower).
     public func search(_ query: [Float], in model: IndexCatalogue.Model, top: Int = 10, threshold: Float = -.infinity,
-                       under folder: String? = nil) throws -> [Hit] {
+                       under folder: String? = nil, exact: Bool = false, ef: Int = ImageIndex.defaultSearchBreadth) throws -> [Hit] {
         guard top >= 0 else { throw SearchError.invalidQuery("the number of results must be ≥ 0, not \(top)") }
         // A compaction elsewhere renumbers rows and starts a new vector file: search again if one
         // committed while this search ran.
         for _ in 0..<3 {
             guard let current = try catalogue.model(fingerprint: model.fingerprint) else { break }
-            let hits = try search(query, current, top: top, threshold: threshold, under: folder)
+            let hits = try search(query, current, top: top, threshold: threshold, under: folder, exact: exact, ef: ef)
             guard try catalogue.model(fingerprint: model.fingerprint)?.generation == current.generation else { continue }
             guard let hits else {
                 throw SearchError.invalidVectorFile(path: directory.appendingPathComponent(Self.vectorFileName(current)).path,
@@ -44,7 +47,8 @@ extension ImageIndex {
     }
 
     /// One attempt at a search of `model`'s current generation; nil if its vector file was replaced meanwhile.
-    private func search(_ query: [Float], _ model: IndexCatalogue.Model, top: Int, threshold: Float, under folder: String?) throws -> [Hit]? {
+    private func search(_ query: [Float], _ model: IndexCatalogue.Model, top: Int, threshold: Float, under folder: String?,
+                        exact: Bool, ef: Int) throws -> [Hit]? {
         let rowLimit = try catalogue.referencedRowCount(model: model)
         guard rowLimit > 0 else { return [] }
         guard let matrix = try vectors(model) else { return nil }
@@ -56,14 +60,39 @@ extension ImageIndex {
         }
         // Most rows have a file; ask for a few more rows than results, and more while rows whose
         // files are gone take places.
+        guard query.count == matrix.width else { throw SearchError.widthMismatch(expected: matrix.width, actual: query.count) }
+        let graph = exact ? nil : graphForSearch(model, rows: rowLimit)
         var wanted = top + 16
         while true {
-            let rows = try ExactSearch.top(wanted, in: matrix, query: query, threshold: threshold, rowLimit: rowLimit)
+            let rows = try graph.map { try Self.approximateTop(wanted, graph: $0, matrix: matrix, query: query, threshold: threshold,
+                                                               rowLimit: rowLimit, ef: max(ef, wanted)) }
+                ?? ExactSearch.top(wanted, in: matrix, query: query, threshold: threshold, rowLimit: rowLimit)
             let paths = try catalogue.paths(model: model, rows: rows.map(\.row))
             let hits = Self.hits(rows, paths: paths, top: top)
             if hits.count >= top || rows.count < wanted { return hits }
             wanted *= 4
         }
+    }
+
+    /// The breadth of a graph search unless told otherwise: recall@10 ≥ 0.95 on a million clustered
+    /// vectors (`make bench`).
+    public static let defaultSearchBreadth = 96
+
+    /// The graph's best rows for `query`, merged with a scan of the rows it does not cover yet.
+    static func approximateTop(_ k: Int, graph: HNSWGraph, matrix: VectorMatrix, query: [Float], threshold: Float, rowLimit: Int,
+                               ef: Int) throws -> [SearchHit] {
+        var selection = TopK(k)
+        try matrix.withRows(limit: rowLimit) { base in
+            let scorer = RowScorer(base: base, matrix: matrix)
+            query.withUnsafeBufferPointer { query in
+                for hit in graph.search(query.baseAddress!, ef: ef, scorer: scorer) where hit.score >= threshold { selection.offer(hit) }
+                for row in graph.count..<min(rowLimit, matrix.count) {
+                    let score = scorer.score(row, query.baseAddress!)
+                    if score >= threshold { selection.offer(SearchHit(row: row, score: score)) }
+                }
+            }
+        }
+        return selection.sorted()
     }
 
     private static func hits(_ rows: [SearchHit], paths: [Int: [String]], top: Int) -> [Hit] {

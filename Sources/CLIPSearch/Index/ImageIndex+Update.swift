@@ -22,6 +22,8 @@ extension ImageIndex {
         public var encoded = 0
         /// Vectors of vanished content dropped by compaction after the update.
         public var reclaimed = 0
+        /// Whether the model has an HNSW graph after the update.
+        public var graph = false
 
         /// A summary of nothing done; updates count into it.
         public init() {}
@@ -45,6 +47,10 @@ extension ImageIndex {
         public var compactAbove: Double? = 0.5
         /// Called with (files read, files to read) as batches finish.
         public var progress: (@Sendable (Int, Int) -> Void)?
+        /// When to keep an HNSW graph of the vectors.
+        public var graph: GraphPolicy = .auto
+        /// Called with (rows added, rows to add) while the graph grows.
+        public var graphProgress: (@Sendable (Int, Int) -> Void)?
 
         /// Options for a model named `reference`, with the defaults above.
         public init(reference: String) {
@@ -139,6 +145,10 @@ extension ImageIndex {
             if usage.total > 0, Double(usage.total - usage.live) > fraction * Double(usage.total) {
                 summary.reclaimed = try compactLocked(model)
             }
+        }
+        if let current = try catalogue.model(fingerprint: model.fingerprint) {
+            let vectors = current.generation == model.generation ? matrix : try vectorsForWriting(current)
+            summary.graph = try updateGraph(current, matrix: vectors, policy: options.graph, progress: options.graphProgress)
         }
         return summary
     }

@@ -22,7 +22,9 @@ public final class ImageIndex: @unchecked Sendable {
     /// The catalogue.
     public let catalogue: IndexCatalogue
     private var matrices: [String: VectorMatrix] = [:]
-    private let lock = NSLock()
+    /// The graph last read for searching, by file name, size and modification time.
+    var graphs: [String: HNSWGraph] = [:]
+    let lock = NSLock()
 
     /// The catalogue's file name in an index directory.
     public static let catalogueName = "catalogue.sqlite"
@@ -48,6 +50,11 @@ public final class ImageIndex: @unchecked Sendable {
     /// The file name of `model`'s vectors: a new generation after each compaction.
     static func vectorFileName(_ model: IndexCatalogue.Model) -> String {
         "vectors-\(model.fingerprint.prefix(16))-\(model.generation).\(model.element.rawValue)"
+    }
+
+    /// The file holding `model`'s vectors now.
+    public func vectorFile(of model: IndexCatalogue.Model) -> URL {
+        directory.appendingPathComponent(Self.vectorFileName(model))
     }
 
     /// The vector file of `model` for reading; nil while the model has no vectors yet.
@@ -82,9 +89,10 @@ public final class ImageIndex: @unchecked Sendable {
         let referenced = try catalogue.referencedRowCount(model: model)
         if matrix.count > referenced { try matrix.truncate(to: referenced) }
         if matrix.count < referenced { try catalogue.forgetRows(model: model, from: matrix.count) }
-        let prefix = "vectors-\(model.fingerprint.prefix(16))-"
+        let prefixes = ["vectors-\(model.fingerprint.prefix(16))-", "hnsw-\(model.fingerprint.prefix(16))-"]
+        let current = [name, Self.graphFileName(model)]
         for stale in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        where stale.hasPrefix(prefix) && stale != name {
+        where prefixes.contains(where: stale.hasPrefix) && !current.contains(stale) {
             try? FileManager.default.removeItem(at: directory.appendingPathComponent(stale))
         }
         lock.withLock { matrices[name] = nil }
