@@ -22,8 +22,8 @@ ifeq ($(UNAME),Linux)
 endif
 RELEASE := -c release $(if $(TARGET_CPU),-Xswiftc -target-cpu -Xswiftc $(TARGET_CPU))
 
-APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libturbojpeg0-dev libpng-dev libwebp-dev libssl-dev libsqlite3-dev pkg-config
-BREW_PACKAGES := jpeg-turbo libpng webp
+APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libturbojpeg0-dev libpng-dev libwebp-dev libheif-dev libssl-dev libsqlite3-dev pkg-config
+BREW_PACKAGES := jpeg-turbo libpng webp libheif
 
 .PHONY: demo test build release bench examples fuzz deps clean
 

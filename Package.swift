@@ -69,11 +69,12 @@ let package = Package(
             name: "CLIPTokenizer",
             dependencies: ["CZlib", "CLIPFileSystem"],
             resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz"), .copy("Resources/ftfy_tables.json")]),
-        // libjpeg-turbo, libpng and libwebp. A C target rather than a system-library module because
+        // libjpeg-turbo, libpng, libwebp and libheif. A C target rather than a system-library module because
         // libpng reports errors with longjmp, which only C can catch (png_reader.c).
         .target(
             name: "CImageCodecs",
-            linkerSettings: [.linkedLibrary("turbojpeg"), .linkedLibrary("png16"), .linkedLibrary("webp"), .linkedLibrary("webpdemux")]),
+            linkerSettings: [.linkedLibrary("turbojpeg"), .linkedLibrary("png16"), .linkedLibrary("webp"), .linkedLibrary("webpdemux"),
+                             .linkedLibrary("heif")]),
         .target(
             name: "CLIPImage",
             dependencies: ["CImageCodecs", "CLIPFileSystem"]),

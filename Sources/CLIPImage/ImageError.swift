@@ -2,7 +2,7 @@
 public enum ImageError: Error, Equatable, CustomStringConvertible {
     /// The file could not be read.
     case unreadableFile(path: String, reason: String)
-    /// The bytes are not JPEG, PNG or WebP (`detected` names another known format, if recognised).
+    /// The bytes are not JPEG, PNG, WebP, HEIF or AVIF (`detected` names another known format, if recognised).
     case unsupportedFormat(path: String, detected: String?)
     /// The header declares more pixels than allowed; refused before decoding.
     case tooLarge(path: String, width: Int, height: Int, limit: Int)
@@ -20,7 +20,7 @@ public enum ImageError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .unreadableFile(path, reason): return "\(path): cannot read: \(reason)"
         case let .unsupportedFormat(path, detected):
-            return "\(path): not a JPEG, PNG or WebP image" + (detected.map { " (looks like \($0))" } ?? "")
+            return "\(path): not a JPEG, PNG, WebP, HEIF or AVIF image" + (detected.map { " (looks like \($0))" } ?? "")
         case let .tooLarge(path, width, height, limit):
             // Header values up to 2³² each: their product can exceed Int, so it is not printed as one.
             let (pixels, overflow) = width.multipliedReportingOverflow(by: height)

@@ -1,7 +1,7 @@
-// Image codec access for CLIPImage: libjpeg-turbo (TurboJPEG API), libpng and libwebp (with its
-// demuxer, for animations).
+// Image codec access for CLIPImage: libjpeg-turbo (TurboJPEG API), libpng, libwebp (with its
+// demuxer, for animations) and libheif (HEIF/HEIC and AVIF).
 //
-// TurboJPEG and libwebp report errors through return values and are called from Swift directly.
+// TurboJPEG, libwebp and libheif report errors through return values and are called from Swift directly.
 // libpng reports errors with longjmp, which Swift cannot catch, so PNG decoding goes through the one
 // setjmp-protected function below.
 #ifndef CIMAGECODECS_H
@@ -12,6 +12,7 @@
 #include <turbojpeg.h>
 #include <webp/decode.h>
 #include <webp/demux.h>
+#include <libheif/heif.h>
 
 /// A decoded PNG with its samples untransformed: one byte per sample for bit depths up to 8 (packed
 /// samples are unpacked, not rescaled), two big-endian bytes per sample for 16-bit files.

@@ -1,7 +1,8 @@
 import CLIPFileSystem
 import Foundation
 
-/// Reads JPEG, PNG and WebP files into `PixelImage`s with the pixels `PIL.Image.open` produces.
+/// Reads JPEG, PNG, WebP, HEIF/HEIC and AVIF files into `PixelImage`s with the pixels `PIL.Image.open`
+/// produces (with pillow-heif for HEIF and AVIF).
 ///
 /// ```swift
 /// let image = try ImageDecoder().decode(contentsOf: "cat.jpg")
@@ -16,7 +17,7 @@ public struct ImageDecoder: Sendable {
     /// File extensions (lower case) that folders of images are scanned for: torchvision's
     /// `ImageFolder` list plus WebP. Files are still recognised by their bytes when decoded, so a
     /// listed format this decoder lacks (BMP, TIFF, PPM) is reported as unreadable, not skipped.
-    public static let fileExtensions: Set<String> = ["jpg", "jpeg", "png", "ppm", "bmp", "pgm", "tif", "tiff", "webp"]
+    public static let fileExtensions: Set<String> = ["jpg", "jpeg", "png", "ppm", "bmp", "pgm", "tif", "tiff", "webp", "heic", "heif", "avif"]
 
     /// Images with more pixels than this are refused from their header, before decoding.
     public var maximumPixels: Int
@@ -28,7 +29,7 @@ public struct ImageDecoder: Sendable {
 
     /// Formats recognised from their first bytes.
     public enum Format: String, Sendable {
-        case jpeg, png, webp
+        case jpeg, png, webp, heif
     }
 
     /// Decodes the file at `path`.
@@ -49,6 +50,7 @@ public struct ImageDecoder: Sendable {
             case .jpeg: return try JPEGDecoder.decode(buffer, source: source, limit: maximumPixels)
             case .png: return try PNGDecoder.decode(buffer, source: source, limit: maximumPixels)
             case .webp: return try WebPDecoder.decode(buffer, source: source, limit: maximumPixels)
+            case .heif: return try HEIFDecoder.decode(buffer, source: source, limit: maximumPixels)
             }
         }
     }
@@ -59,6 +61,9 @@ public struct ImageDecoder: Sendable {
         if head.starts(with: [0xFF, 0xD8, 0xFF]) { return .jpeg }
         if head.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
         if head.count >= 12, head.starts(with: Array("RIFF".utf8)), Array(head[8..<12]) == Array("WEBP".utf8) { return .webp }
+        if head.count >= 12, Array(head[4..<8]) == Array("ftyp".utf8), HEIFDecoder.brands.contains(String(decoding: head[8..<12], as: UTF8.self)) {
+            return .heif
+        }
         return nil
     }
 
@@ -67,7 +72,7 @@ public struct ImageDecoder: Sendable {
         if head.starts(with: Array("GIF8".utf8)) { return "GIF" }
         if head.starts(with: Array("BM".utf8)) { return "BMP" }
         if head.starts(with: [0x49, 0x49, 0x2A, 0x00]) || head.starts(with: [0x4D, 0x4D, 0x00, 0x2A]) { return "TIFF" }
-        if head.count >= 8, Array(head[4..<8]) == Array("ftyp".utf8) { return "HEIF/AVIF or MP4" }
+        if head.count >= 8, Array(head[4..<8]) == Array("ftyp".utf8) { return "an ISO media file (MP4, MOV) that is not a HEIF or AVIF image" }
         return nil
     }
 
