@@ -196,4 +196,16 @@ struct ImageIndexTests {
         #expect(exact.files.allSatisfy { $0.pixelSize == PixelSize(width: 97, height: 61) && $0.similarity == 1 })
         #expect(throws: SearchError.self) { try index.duplicates(model: loaded, threshold: .nan) }
     }
+
+    @Test("a model's fingerprint is remembered under its weights' source key, which changes when the file does")
+    func rememberedFingerprint() throws {
+        let loaded = try IndexFixtures.model(seed: 14)
+        let index = try ImageIndex(directory: temporaryDirectory("fingerprint-store"))
+        let key = try #require(ModelFingerprint.sourceKey(of: loaded))
+        #expect(try index.catalogue.fingerprint(sourceKey: key) == nil)
+        #expect(try index.fingerprint(of: loaded) == ModelFingerprint.of(loaded))
+        #expect(try index.catalogue.fingerprint(sourceKey: key) == ModelFingerprint.of(loaded))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -5)], ofItemAtPath: loaded.weightsPath)
+        #expect(ModelFingerprint.sourceKey(of: loaded) != key)
+    }
 }

@@ -42,7 +42,7 @@ struct IndexModelOptions: ParsableArguments {
     func resolve(in index: ImageIndex) throws -> (loaded: LoadedModel, entry: IndexCatalogue.Model) {
         if let model {
             let loaded = try loadModel(model, architecture: arch)
-            return (loaded, try index.model(fingerprint: ModelFingerprint.of(loaded), described: model))
+            return (loaded, try index.model(fingerprint: index.fingerprint(of: loaded), described: model))
         }
         let models = try index.models()
         guard let entry = models.first else {
@@ -52,7 +52,7 @@ struct IndexModelOptions: ParsableArguments {
             throw ValidationError("the index holds vectors of several models (\(models.map(\.reference).joined(separator: ", "))); choose one with --model")
         }
         let loaded = try loadModel(entry.reference, architecture: arch)
-        guard ModelFingerprint.of(loaded) == entry.fingerprint else {
+        guard try index.fingerprint(of: loaded) == entry.fingerprint else {
             throw CommandError("\(entry.reference) is not the model this index was built with any more (its weights or settings changed); index again with `clip index --model \(entry.reference) …`, or pass --model")
         }
         return (loaded, entry)

@@ -9,7 +9,7 @@ import GRDB
 /// file reuses its vector.
 public final class IndexCatalogue: @unchecked Sendable {
     /// The catalogue's schema version, kept in SQLite's `user_version`.
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     /// The database file.
     public let path: String
@@ -99,7 +99,17 @@ public final class IndexCatalogue: @unchecked Sendable {
                     row INTEGER NOT NULL,
                     PRIMARY KEY (model_id, content_hash));
                 CREATE UNIQUE INDEX vector_row ON vector(model_id, row);
-                PRAGMA user_version = \(schemaVersion);
+                PRAGMA user_version = 1;
+                """)
+        }
+        // Model fingerprints by where the weights came from (ModelFingerprint.sourceKey), so that
+        // opening the same weights again does not read them all to compute the fingerprint.
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+                CREATE TABLE model_source (
+                    source_key TEXT PRIMARY KEY,
+                    fingerprint TEXT NOT NULL);
+                PRAGMA user_version = 2;
                 """)
         }
         return migrator
@@ -373,6 +383,18 @@ public final class IndexCatalogue: @unchecked Sendable {
             let prefix = path.hasSuffix("/") ? path : path + "/"
             try db.execute(sql: "DELETE FROM file WHERE path = ? OR substr(path, 1, ?) = ?", arguments: [path, prefix.unicodeScalars.count, prefix])
             return db.changesCount
+        }
+    }
+
+    /// The fingerprint computed before for weights with this source key.
+    public func fingerprint(sourceKey: String) throws -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT fingerprint FROM model_source WHERE source_key = ?", arguments: [sourceKey]) }
+    }
+
+    /// Keeps `fingerprint` for weights with this source key.
+    public func remember(sourceKey: String, fingerprint: String) throws {
+        try write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO model_source (source_key, fingerprint) VALUES (?, ?)", arguments: [sourceKey, fingerprint])
         }
     }
 

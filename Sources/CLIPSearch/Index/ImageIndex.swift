@@ -101,13 +101,24 @@ public final class ImageIndex: @unchecked Sendable {
 
     /// The catalogue's entry for `loaded`, added on first use.
     func register(_ loaded: LoadedModel, reference: String, element: VectorElement) throws -> IndexCatalogue.Model {
-        try catalogue.model(reference: reference, fingerprint: ModelFingerprint.of(loaded), width: loaded.model.configuration.embedDim,
+        try catalogue.model(reference: reference, fingerprint: fingerprint(of: loaded), width: loaded.model.configuration.embedDim,
                             element: element)
+    }
+
+    /// `ModelFingerprint.of(loaded)`, remembered by the catalogue under the weights' source key: the
+    /// same unchanged file is fingerprinted once, and a search reads only the weights it runs.
+    public func fingerprint(of loaded: LoadedModel) throws -> String {
+        guard let key = ModelFingerprint.sourceKey(of: loaded) else { return ModelFingerprint.of(loaded) }
+        if let known = try catalogue.fingerprint(sourceKey: key) { return known }
+        let fingerprint = ModelFingerprint.of(loaded)
+        // A search may run while another process writes; the next one remembers it then.
+        try? catalogue.remember(sourceKey: key, fingerprint: fingerprint)
+        return fingerprint
     }
 
     /// The catalogue's entry for `loaded`; an error naming the models the index does hold if not there.
     public func model(for loaded: LoadedModel) throws -> IndexCatalogue.Model {
-        try model(fingerprint: ModelFingerprint.of(loaded), described: "the model given")
+        try model(fingerprint: fingerprint(of: loaded), described: "the model given")
     }
 
     /// The catalogue's entry with this fingerprint; an error naming `described` and the models the
