@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "CLIPSearch", targets: ["CLIPSearch"]),
         .executable(name: "clip", targets: ["CLIPCommand"]),
         .executable(name: "clip-kernel-bench", targets: ["CLIPKernelBench"]),
+        .executable(name: "clip-search-bench", targets: ["CLIPSearchBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -136,6 +137,10 @@ let package = Package(
             name: "CLIPKernelBench",
             dependencies: ["CLIPTensor", "CLIPTokenizer", "CLIPImage"],
             path: "Benchmarks/CLIPKernelBench"),
+        .executableTarget(
+            name: "CLIPSearchBench",
+            dependencies: ["CLIPSearch", "CLIPModel", "CLIPTensor"],
+            path: "Benchmarks/CLIPSearchBench"),
         .testTarget(
             name: "CLIPSearchTests",
             dependencies: ["CLIPSearch", "CLIPModel", "CLIPImage", "CLIPFileSystem", "CLIPTensor", "CLIPTestSupport"],

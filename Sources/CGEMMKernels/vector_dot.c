@@ -130,9 +130,20 @@ float clip_dot_f32(const float *row, const float *query, ptrdiff_t n) {
     return f32_kernel(row, query, n);
 }
 
+void clip_dot_rows_f16(const uint16_t *rows, ptrdiff_t count, ptrdiff_t n, const float *query, float *scores) {
+    if (!f16_kernel) f16_kernel = chosen_f16();
+    for (ptrdiff_t r = 0; r < count; r++) {
+        if (r + 2 < count) __builtin_prefetch(rows + (r + 2) * n);
+        scores[r] = f16_kernel(rows + r * n, query, n);
+    }
+}
+
 #else
 
 float clip_dot_f16(const uint16_t *row, const float *query, ptrdiff_t n) { return dot_f16_portable(row, query, n); }
+void clip_dot_rows_f16(const uint16_t *rows, ptrdiff_t count, ptrdiff_t n, const float *query, float *scores) {
+    for (ptrdiff_t r = 0; r < count; r++) scores[r] = dot_f16_portable(rows + r * n, query, n);
+}
 float clip_dot_f32(const float *row, const float *query, ptrdiff_t n) { return dot_f32_portable(row, query, n); }
 
 #endif

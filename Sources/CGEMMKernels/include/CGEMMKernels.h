@@ -37,6 +37,16 @@ void clip_packed_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *packed
 /// query, with the widest SIMD this CPU has (vector_dot.c).
 float clip_dot_f16(const uint16_t *row, const float *query, ptrdiff_t n);
 
+/// scores[r] = rows[r] · query for `count` consecutive float16 rows of n values (an exact scan:
+/// each row is widened in registers as it streams by, never stored as float32).
+void clip_dot_rows_f16(const uint16_t *rows, ptrdiff_t count, ptrdiff_t n, const float *query, float *scores);
+
+/// Starts loading the two cache lines at `address` (a row about to be scored).
+static inline void clip_prefetch(const void *address) {
+    __builtin_prefetch(address);
+    __builtin_prefetch((const char *)address + 64);
+}
+
 /// Σᵢ row[i]·query[i] for float32 vectors of n values.
 float clip_dot_f32(const float *row, const float *query, ptrdiff_t n);
 

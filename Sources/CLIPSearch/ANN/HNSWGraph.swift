@@ -6,7 +6,8 @@ import HeapModule
 /// rows of a vector file, for approximate maximum-inner-product search. It holds only links: the
 /// vectors stay in the mapped file and are scored in place (`RowScorer`), float16 or float32.
 ///
-/// Level 0 links every node to at most `2m` neighbours, upper levels to at most `m`; a node's top
+/// Level 0 links every node to at most `2m` neighbours, upper levels to at most `m` (as faiss does:
+/// a new node picks that many too); a node's top
 /// level is drawn from a geometric distribution with factor 1/ln(m). Neighbours are chosen by the
 /// heuristic that keeps a candidate only if it is closer to the new node than to every neighbour
 /// already kept. Rows are inserted in order, so the graph covers a prefix of the file and grows
@@ -35,7 +36,7 @@ public final class HNSWGraph {
     static let levelLimit = 32
 
     /// An empty graph: `m` links per node (2m on level 0), `efConstruction` candidates per insertion.
-    public init(m: Int = 32, efConstruction: Int = 80, seed: UInt64 = 20261202) {
+    public init(m: Int = 32, efConstruction: Int = 64, seed: UInt64 = 20261202) {
         self.m = m
         self.efConstruction = efConstruction
         random = RandomGenerator(seed: seed)
@@ -131,9 +132,9 @@ public final class HNSWGraph {
         var starts = [nearest]
         for layer in stride(from: min(level, maxLevel), through: 0, by: -1) {
             let found = searchLevel(from: starts, query: vector, ef: efConstruction, level: layer, scorer: scorer)
-            let chosen = selectNeighbours(found.sorted(by: >), limit: m, scorer: scorer)
-            setNeighbours(chosen.map(\.node), of: node, level: layer)
             let limit = layer == 0 ? m0 : m
+            let chosen = selectNeighbours(found.sorted(by: >), limit: limit, scorer: scorer)
+            setNeighbours(chosen.map(\.node), of: node, level: layer)
             for neighbour in chosen { link(neighbour.node, to: node, score: neighbour.score, level: layer, limit: limit, scorer: scorer) }
             starts = found
         }
@@ -197,17 +198,31 @@ public final class HNSWGraph {
 
     /// The `ef` nodes closest to `query` found on `level` from `starts`, in no order.
     private func searchLevel(from starts: [Scored], query: UnsafePointer<Float>, ef: Int, level: Int, scorer: RowScorer) -> [Scored] {
-        visited.clear()
+        // Local copies keep the hot loop free of the class's exclusivity checks.
+        var marks = VisitedMarks()
+        swap(&marks, &visited)
+        defer { swap(&marks, &visited) }
+        marks.clear()
         var candidates = Heap<Scored>()
         var results = Heap<Scored>()
-        for start in starts where visited.mark(Int(start.node)) {
+        for start in starts where marks.mark(Int(start.node)) {
             candidates.insert(start)
             results.insert(start)
         }
         while results.count > ef { _ = results.popMin() }
+        let fresh = UnsafeMutablePointer<Int32>.allocate(capacity: max(m0, 1))
+        defer { fresh.deallocate() }
         while let closest = candidates.popMax() {
             if results.count >= ef, let worst = results.min, closest.score < worst.score { break }
-            for neighbour in neighbours(of: closest.node, level: level) where visited.mark(Int(neighbour)) {
+            // Unvisited neighbours first, their rows prefetched, then scored.
+            var freshCount = 0
+            for neighbour in neighbours(of: closest.node, level: level) where marks.mark(Int(neighbour)) {
+                fresh[freshCount] = neighbour
+                freshCount += 1
+                scorer.prefetch(Int(neighbour))
+            }
+            for index in 0..<freshCount {
+                let neighbour = fresh[index]
                 let score = scorer.score(Int(neighbour), query)
                 if results.count < ef || score > results.min!.score {
                     let scored = Scored(score: score, node: neighbour)

@@ -25,6 +25,12 @@ struct RowScorer {
         }
     }
 
+    /// Asks the CPU to start loading row `row` (its first cache lines) before it is scored.
+    @inline(__always)
+    func prefetch(_ row: Int) {
+        clip_prefetch(base + row * rowBytes)
+    }
+
     /// Row `row` as floats, into `target` (`width` floats).
     func widen(_ row: Int, into target: UnsafeMutablePointer<Float>) {
         let start = base + row * rowBytes

@@ -76,7 +76,7 @@ extension ImageIndex {
 
     /// The breadth of a graph search unless told otherwise: recall@10 ≥ 0.95 on a million clustered
     /// vectors (`make bench`).
-    public static let defaultSearchBreadth = 96
+    public static let defaultSearchBreadth = 64
 
     /// The graph's best rows for `query`, merged with a scan of the rows it does not cover yet.
     static func approximateTop(_ k: Int, graph: HNSWGraph, matrix: VectorMatrix, query: [Float], threshold: Float, rowLimit: Int,

@@ -1,7 +1,9 @@
+import CGEMMKernels
 import CLIPTensor
 
-/// Exact nearest rows: every row's dot product with the query through GEMM, block by block over the
-/// mapped matrix (float16 blocks are widened first), and a partial selection of the best.
+/// Exact nearest rows: every row's dot product with the query, block by block over the mapped
+/// matrix (float32 through GEMM; float16 by a SIMD kernel that widens each row in registers, split
+/// over the cores), and a partial selection of the best.
 public enum ExactSearch {
     /// Rows scored per block.
     static let blockRows = 8_192
@@ -33,25 +35,24 @@ public enum ExactSearch {
         guard count > 0 else { return }
         let blockCapacity = min(blockRows, count)
         let scores = UnsafeMutableBufferPointer<Float>.allocate(capacity: blockCapacity)
-        let widened = UnsafeMutableBufferPointer<Float>.allocate(capacity: matrix.element == .float16 ? blockCapacity * width : 0)
-        defer {
-            scores.deallocate()
-            widened.deallocate()
-        }
+        defer { scores.deallocate() }
         try query.withUnsafeBufferPointer { query in
             try matrix.withRows(limit: count) { rows in
                 for start in stride(from: 0, to: count, by: blockRows) {
                     let rowCount = min(blockRows, count - start)
                     let block = rows + start * matrix.rowBytes
-                    let floats: UnsafePointer<Float>
                     if matrix.element == .float16 {
-                        VectorMatrix.widen(block, count: rowCount * width, into: widened.baseAddress!)
-                        floats = UnsafePointer(widened.baseAddress!)
+                        // Memory-bound: rows converted in registers as they stream, on every core.
+                        let halves = UncheckedSendable(block.assumingMemoryBound(to: UInt16.self))
+                        let out = UncheckedSendable(scores.baseAddress!), queryStart = UncheckedSendable(query.baseAddress!)
+                        Parallel.forEachChunk(rowCount, grain: 1_024) { range in
+                            clip_dot_rows_f16(halves.value + range.lowerBound * width, range.count, width, queryStart.value,
+                                              out.value + range.lowerBound)
+                        }
                     } else {
-                        floats = block.assumingMemoryBound(to: Float.self)
+                        RowProducts.compute(queries: query.baseAddress!, queryCount: 1, rows: block.assumingMemoryBound(to: Float.self),
+                                            rowCount: rowCount, width: width, into: scores.baseAddress!)
                     }
-                    RowProducts.compute(queries: query.baseAddress!, queryCount: 1, rows: floats, rowCount: rowCount, width: width,
-                                        into: scores.baseAddress!)
                     try body(start, UnsafeBufferPointer(rebasing: scores[0..<rowCount]))
                 }
             }
