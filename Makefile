@@ -4,11 +4,14 @@
 #                few minutes, classify and retrieve held-out images; then index, search and dedup them
 #                with `clip index` / `clip search` / `clip dedup`
 #   make test    system packages, then the whole test suite
-#   make bench   release build, our kernels beside numpy / PyTorch (needs python3 with numpy)
+#   make bench   release build, our kernels beside numpy / PyTorch (needs python3 with numpy), and search
+#                beside faiss-cpu and a Python indexer (PYTHON=venv/bin/python with faiss-cpu, open_clip_torch)
 #   make examples  build Examples/ (a package that depends on this one by path) and run it on a test model
 #   make fuzz    build the libFuzzer targets of Fuzz/ with sanitizers and run each for FUZZ_SECONDS (default 60)
 
 SWIFT ?= swift
+# The search benchmark's peers (faiss-cpu, open_clip with torchvision) may live in a virtual environment.
+PYTHON ?= python3
 UNAME := $(shell uname -s)
 
 # Release builds of our own binaries target this machine's vector unit: code generation, not flags,
@@ -70,6 +73,8 @@ bench: deps
 	python3 Benchmarks/image.py --binary .build/release/clip-kernel-bench
 	python3 Benchmarks/model.py --binary .build/release/clip
 	python3 Benchmarks/train.py --binary .build/release/clip
+	$(SWIFT) build $(RELEASE) --product clip-search-bench
+	$(PYTHON) Benchmarks/search.py --clip .build/release/clip --search-bench .build/release/clip-search-bench
 
 # System packages: installed with apt-get on Debian/Ubuntu; on macOS, Accelerate ships with the
 # system and Homebrew packages are listed when a later target needs them.

@@ -22,46 +22,53 @@ struct ImageFileWalk {
         return exclude.contains { fnmatch($0, name, 0) == 0 || fnmatch($0, relativePath, 0) == 0 }
     }
 
-    /// The image files below `roots` (files or folders, absolute and standardised), by path.
+    /// The image files below `roots` (files or folders, absolute and standardised), by path. Walked
+    /// with readdir and stat: Foundation's URL enumeration took most of an unchanged update's second
+    /// over 10,000 files. Symbolic links to files are followed; links to folders are not entered.
     func files(below roots: [String]) throws -> [String: Seen] {
         var found: [String: Seen] = [:]
-        let keys: [URLResourceKey] = [.isRegularFileKey, .isDirectoryKey, .fileSizeKey, .contentModificationDateKey]
-        func consider(_ url: URL, _ values: URLResourceValues) {
-            guard values.isRegularFile == true, let size = values.fileSize, let modified = values.contentModificationDate else { return }
-            let path = url.standardizedFileURL.path
-            if !isKnown(path) {
-                guard let handle = FileHandle(forReadingAtPath: path) else { return }
-                let head = (try? handle.read(upToCount: 12)) ?? Data()
-                try? handle.close()
-                guard ImageDecoder.format(of: head) != nil else { return }
-            }
-            found[path] = Seen(size: size, modified: modified.timeIntervalSince1970)
-        }
         for root in roots {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) else {
-                throw SearchError.io(path: root, reason: "no such file or directory")
-            }
-            let rootURL = URL(fileURLWithPath: root, isDirectory: isDirectory.boolValue)
-            guard isDirectory.boolValue else {
-                if let values = try? rootURL.resourceValues(forKeys: Set(keys)) { consider(rootURL, values) }
-                continue
-            }
-            guard let enumerator = FileManager.default.enumerator(at: rootURL, includingPropertiesForKeys: keys, options: [.skipsHiddenFiles]) else {
-                throw SearchError.io(path: root, reason: "cannot list the folder")
-            }
-            let rootPrefix = rootURL.standardizedFileURL.path + "/"
-            while let url = enumerator.nextObject() as? URL {
-                guard let values = try? url.resourceValues(forKeys: Set(keys)) else { continue }
-                let path = url.standardizedFileURL.path
-                let relative = path.hasPrefix(rootPrefix) ? String(path.dropFirst(rootPrefix.count)) : url.lastPathComponent
-                if !exclude.isEmpty, isExcluded(relative) {
-                    if values.isDirectory == true { enumerator.skipDescendants() }
-                    continue
-                }
-                consider(url, values)
+            var status = stat()
+            guard stat(root, &status) == 0 else { throw SearchError.io(path: root, reason: "no such file or directory") }
+            if status.st_mode & S_IFMT == S_IFDIR {
+                guard let directory = opendir(root) else { throw SearchError.io(path: root, reason: "cannot list the folder") }
+                closedir(directory)
+                walk(root == "/" ? "" : root, relative: "", into: &found)
+            } else {
+                consider(root, status, into: &found)
             }
         }
         return found
+    }
+
+    private func walk(_ folder: String, relative: String, into found: inout [String: Seen]) {
+        guard let directory = opendir(folder.isEmpty ? "/" : folder) else { return }
+        defer { closedir(directory) }
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+            guard !name.hasPrefix(".") else { continue }
+            let path = folder + "/" + name
+            let relativePath = relative.isEmpty ? name : relative + "/" + name
+            if !exclude.isEmpty, isExcluded(relativePath) { continue }
+            var status = stat()
+            guard stat(path, &status) == 0 else { continue }
+            if status.st_mode & S_IFMT == S_IFDIR {
+                if entry.pointee.d_type != UInt8(DT_LNK) { walk(path, relative: relativePath, into: &found) }
+            } else {
+                consider(path, status, into: &found)
+            }
+        }
+    }
+
+    private func consider(_ path: String, _ status: stat, into found: inout [String: Seen]) {
+        guard status.st_mode & S_IFMT == S_IFREG else { return }
+        if !isKnown(path) {
+            guard let handle = FileHandle(forReadingAtPath: path) else { return }
+            let head = (try? handle.read(upToCount: 12)) ?? Data()
+            try? handle.close()
+            guard ImageDecoder.format(of: head) != nil else { return }
+        }
+        let modified = Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1_000_000_000
+        found[path] = Seen(size: Int(status.st_size), modified: modified)
     }
 }
