@@ -12,6 +12,7 @@ public final class FileLock {
         /// True when another process holds the lock (and the caller asked not to wait).
         public let isHeldElsewhere: Bool
 
+        /// The lock file and the reason.
         public var description: String { "\(path): \(reason)" }
     }
 

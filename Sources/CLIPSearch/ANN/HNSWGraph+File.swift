@@ -16,6 +16,7 @@ extension HNSWGraph {
     public struct FileError: Error, CustomStringConvertible {
         /// What is wrong with it.
         public let reason: String
+        /// The reason.
         public var description: String { reason }
     }
 
