@@ -106,6 +106,7 @@ extension ImageIndex {
         func commit(removing: [String]) throws {
             // Vectors first, on disk; then the rows that refer to them, in one transaction.
             let newContent = store.takeNewContent()
+            guard !newContent.isEmpty || !records.isEmpty || !removing.isEmpty else { return }
             let rows = try matrix.append(newContent.map(\.vector))
             CrashPoints.reach("appended")
             summary.encoded += newContent.count
