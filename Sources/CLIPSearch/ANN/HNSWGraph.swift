@@ -36,7 +36,7 @@ public final class HNSWGraph {
     static let levelLimit = 32
 
     /// An empty graph: `m` links per node (2m on level 0), `efConstruction` candidates per insertion.
-    public init(m: Int = 32, efConstruction: Int = 64, seed: UInt64 = 20261202) {
+    public init(m: Int = 32, efConstruction: Int = 80, seed: UInt64 = 20261202) {
         self.m = m
         self.efConstruction = efConstruction
         random = RandomGenerator(seed: seed)
