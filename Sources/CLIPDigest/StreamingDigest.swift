@@ -78,6 +78,13 @@ public struct StreamingDigest {
         update(Data(text.utf8))
     }
 
+    /// The digest of `data`, as lowercase hex.
+    public static func hex(of data: Data, algorithm: Algorithm = .sha256) -> String {
+        var digest = StreamingDigest(algorithm)
+        digest.update(data)
+        return digest.finalizeHex()
+    }
+
     /// The digest of a whole file, read in 8 MiB pieces.
     public static func fileHex(_ url: URL, algorithm: Algorithm, prefix: Data = Data()) throws -> String {
         let handle = try FileHandle(forReadingFrom: url)

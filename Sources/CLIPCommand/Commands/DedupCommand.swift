@@ -48,7 +48,8 @@ struct DedupCommand: ParsableCommand {
 
     func run() throws {
         let index = try location.open(mustExist: true)
-        let entry = try model.model == nil ? Self.onlyModel(of: index) : model.resolve(in: index).entry
+        // Grouping needs only the stored vectors: the model is loaded only when --model names one.
+        let entry = try model.model == nil ? IndexModelOptions.onlyModel(of: index) : model.resolve(in: index).entry
         let found = try index.duplicates(in: entry, threshold: threshold)
         let groups = Array(found.prefix(top ?? found.count))
         if json {
@@ -73,15 +74,4 @@ struct DedupCommand: ParsableCommand {
                                         + (groups.count < found.count ? "; the largest \(groups.count) shown" : ""))
     }
 
-    /// The index's only model, without loading it: grouping needs only its stored vectors.
-    static func onlyModel(of index: ImageIndex) throws -> IndexCatalogue.Model {
-        let models = try index.models()
-        guard let entry = models.first else {
-            throw CommandError("\(index.directory.path): the index holds no images yet; run `clip index --model MODEL FOLDER` first")
-        }
-        guard models.count == 1 else {
-            throw ValidationError("the index holds vectors of several models (\(models.map(\.reference).joined(separator: ", "))); choose one with --model")
-        }
-        return entry
-    }
 }

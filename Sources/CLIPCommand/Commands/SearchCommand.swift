@@ -67,7 +67,7 @@ struct SearchCommand: ParsableCommand {
 
     func run() throws {
         let index = try location.open(mustExist: true)
-        var parsed = query.isEmpty ? SearchQuery(terms: []) : try SearchQuery(arguments: query, isImage: Self.isImageFile)
+        var parsed = query.isEmpty ? SearchQuery(terms: []) : try SearchQuery(arguments: query) { ImageDecoder.format(ofFileAt: $0) != nil }
         parsed.terms += images.map { SearchQuery.Term(weight: 1, subject: .image(path: $0)) }
         let (loaded, entry) = try model.resolve(in: index)
         let vector = try parsed.combine(try embeddings(of: parsed, loaded))
@@ -92,12 +92,5 @@ struct SearchCommand: ParsableCommand {
                 return try loaded.imageFeatures([path])[0]
             }
         }
-    }
-
-    /// Whether `word` names a file whose first bytes are an image's.
-    static func isImageFile(_ word: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: word) else { return false }
-        defer { try? handle.close() }
-        return ImageDecoder.format(of: (try? handle.read(upToCount: 12)) ?? Data()) != nil
     }
 }

@@ -44,6 +44,16 @@ struct IndexModelOptions: ParsableArguments {
             let loaded = try loadModel(model, architecture: arch)
             return (loaded, try index.model(fingerprint: index.fingerprint(of: loaded), described: model))
         }
+        let entry = try Self.onlyModel(of: index)
+        let loaded = try loadModel(entry.reference, architecture: arch)
+        guard try index.fingerprint(of: loaded) == entry.fingerprint else {
+            throw CommandError("\(entry.reference) is not the model this index was built with any more (its weights or settings changed); index again with `clip index --model \(entry.reference) …`, or pass --model")
+        }
+        return (loaded, entry)
+    }
+
+    /// The index's only model, or an error: none yet, or several (then --model must choose).
+    static func onlyModel(of index: ImageIndex) throws -> IndexCatalogue.Model {
         let models = try index.models()
         guard let entry = models.first else {
             throw CommandError("\(index.directory.path): the index holds no images yet; run `clip index --model MODEL FOLDER` first")
@@ -51,10 +61,6 @@ struct IndexModelOptions: ParsableArguments {
         guard models.count == 1 else {
             throw ValidationError("the index holds vectors of several models (\(models.map(\.reference).joined(separator: ", "))); choose one with --model")
         }
-        let loaded = try loadModel(entry.reference, architecture: arch)
-        guard try index.fingerprint(of: loaded) == entry.fingerprint else {
-            throw CommandError("\(entry.reference) is not the model this index was built with any more (its weights or settings changed); index again with `clip index --model \(entry.reference) …`, or pass --model")
-        }
-        return (loaded, entry)
+        return entry
     }
 }

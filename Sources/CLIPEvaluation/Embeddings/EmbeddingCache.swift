@@ -43,9 +43,7 @@ public final class EmbeddingCache: ImageFeatureStore, @unchecked Sendable {
 
     /// The SHA-256 of `contents`, in hex.
     public func key(for contents: Data) -> String {
-        var digest = StreamingDigest(.sha256)
-        digest.update(contents)
-        return digest.finalizeHex()
+        StreamingDigest.hex(of: contents)
     }
 
     /// The features stored for a content hash.

@@ -67,6 +67,14 @@ public struct ImageDecoder: Sendable {
         return nil
     }
 
+    /// The format of the file at `path` from its first 12 bytes; nil when it cannot be read or is
+    /// not an image we decode.
+    public static func format(ofFileAt path: String) -> Format? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        return format(of: (try? handle.read(upToCount: 12)) ?? Data())
+    }
+
     private static func otherFormat(of data: Data) -> String? {
         let head = [UInt8](data.prefix(8))
         if head.starts(with: Array("GIF8".utf8)) { return "GIF" }

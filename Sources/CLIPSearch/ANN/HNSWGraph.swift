@@ -94,7 +94,11 @@ public final class HNSWGraph {
     func extend(to rows: Int, scorer: RowScorer, progress: ((Int, Int) -> Void)? = nil) {
         guard rows > count else { return }
         let vector = UnsafeMutablePointer<Float>.allocate(capacity: scorer.width)
-        defer { vector.deallocate() }
+        let scratch = Scratch(width: scorer.width)
+        defer {
+            vector.deallocate()
+            scratch.deallocate()
+        }
         levels.reserveCapacity(rows)
         level0.reserveCapacity(rows * m0)
         level0Counts.reserveCapacity(rows)
@@ -102,7 +106,7 @@ public final class HNSWGraph {
         let first = count
         while count < rows {
             scorer.widen(count, into: vector)
-            insert(Int32(count), vector: vector, scorer: scorer)
+            insert(Int32(count), vector: vector, scorer: scorer, scratch: scratch)
             if (count - first) % 1_000 == 0 || count == rows { progress?(count - first, rows - first) }
         }
     }
@@ -113,7 +117,25 @@ public final class HNSWGraph {
         return min(level, Self.levelLimit)
     }
 
-    private func insert(_ node: Int32, vector: UnsafePointer<Float>, scorer: RowScorer) {
+    /// Rows widened while linking, allocated once per `extend` rather than once per link.
+    private struct Scratch {
+        /// The neighbour whose links are being pruned.
+        let base: UnsafeMutablePointer<Float>
+        /// The candidate being tested by the heuristic.
+        let candidate: UnsafeMutablePointer<Float>
+
+        init(width: Int) {
+            base = .allocate(capacity: width)
+            candidate = .allocate(capacity: width)
+        }
+
+        func deallocate() {
+            base.deallocate()
+            candidate.deallocate()
+        }
+    }
+
+    private func insert(_ node: Int32, vector: UnsafePointer<Float>, scorer: RowScorer, scratch: Scratch) {
         let level = randomLevel()
         levels.append(UInt8(level))
         level0.append(contentsOf: repeatElement(-1, count: m0))
@@ -133,9 +155,11 @@ public final class HNSWGraph {
         for layer in stride(from: min(level, maxLevel), through: 0, by: -1) {
             let found = searchLevel(from: starts, query: vector, ef: efConstruction, level: layer, scorer: scorer)
             let limit = layer == 0 ? m0 : m
-            let chosen = selectNeighbours(found.sorted(by: >), limit: limit, scorer: scorer)
+            let chosen = selectNeighbours(found.sorted(by: >), limit: limit, scorer: scorer, scratch: scratch)
             setNeighbours(chosen.map(\.node), of: node, level: layer)
-            for neighbour in chosen { link(neighbour.node, to: node, score: neighbour.score, level: layer, limit: limit, scorer: scorer) }
+            for neighbour in chosen {
+                link(neighbour.node, to: node, score: neighbour.score, level: layer, limit: limit, scorer: scorer, scratch: scratch)
+            }
             starts = found
         }
         if level > maxLevel {
@@ -145,31 +169,32 @@ public final class HNSWGraph {
     }
 
     /// Adds `node` to `neighbour`'s links, pruning them by the heuristic when they overflow.
-    private func link(_ neighbour: Int32, to node: Int32, score: Float, level: Int, limit: Int, scorer: RowScorer) {
-        var current = Array(neighbours(of: neighbour, level: level))
-        if current.count < limit {
-            current.append(node)
-            setNeighbours(current, of: neighbour, level: level)
+    private func link(_ neighbour: Int32, to node: Int32, score: Float, level: Int, limit: Int, scorer: RowScorer, scratch: Scratch) {
+        // Room left: append in place (no slice of the links held, which would make the write copy them all).
+        if level == 0, level0Counts[Int(neighbour)] < limit {
+            level0[Int(neighbour) * m0 + Int(level0Counts[Int(neighbour)])] = node
+            level0Counts[Int(neighbour)] += 1
             return
         }
-        let vector = UnsafeMutablePointer<Float>.allocate(capacity: scorer.width)
-        defer { vector.deallocate() }
-        scorer.widen(Int(neighbour), into: vector)
-        var candidates = current.map { Scored(score: scorer.score(Int($0), vector), node: $0) }
+        if level > 0, upper[neighbour]![level - 1].count < limit {
+            upper[neighbour]![level - 1].append(node)
+            return
+        }
+        scorer.widen(Int(neighbour), into: scratch.base)
+        var candidates = neighbours(of: neighbour, level: level).map { Scored(score: scorer.score(Int($0), scratch.base), node: $0) }
         candidates.append(Scored(score: score, node: node))
-        setNeighbours(selectNeighbours(candidates.sorted(by: >), limit: limit, scorer: scorer).map(\.node), of: neighbour, level: level)
+        let kept = selectNeighbours(candidates.sorted(by: >), limit: limit, scorer: scorer, scratch: scratch)
+        setNeighbours(kept.map(\.node), of: neighbour, level: level)
     }
 
     /// The heuristic: from `candidates` (best first, scored against the base), keep one only if
     /// it is closer to the base than to every one kept before it.
-    private func selectNeighbours(_ candidates: [Scored], limit: Int, scorer: RowScorer) -> [Scored] {
+    private func selectNeighbours(_ candidates: [Scored], limit: Int, scorer: RowScorer, scratch: Scratch) -> [Scored] {
         guard candidates.count > limit else { return candidates }
         var kept: [Scored] = []
-        let vector = UnsafeMutablePointer<Float>.allocate(capacity: scorer.width)
-        defer { vector.deallocate() }
         for candidate in candidates {
-            scorer.widen(Int(candidate.node), into: vector)
-            if kept.allSatisfy({ scorer.score(Int($0.node), vector) < candidate.score }) {
+            scorer.widen(Int(candidate.node), into: scratch.candidate)
+            if kept.allSatisfy({ scorer.score(Int($0.node), scratch.candidate) < candidate.score }) {
                 kept.append(candidate)
                 if kept.count == limit { break }
             }

@@ -62,12 +62,7 @@ struct ImageFileWalk {
 
     private func consider(_ path: String, _ status: stat, into found: inout [String: Seen]) {
         guard status.st_mode & S_IFMT == S_IFREG else { return }
-        if !isKnown(path) {
-            guard let handle = FileHandle(forReadingAtPath: path) else { return }
-            let head = (try? handle.read(upToCount: 12)) ?? Data()
-            try? handle.close()
-            guard ImageDecoder.format(of: head) != nil else { return }
-        }
+        if !isKnown(path) { guard ImageDecoder.format(ofFileAt: path) != nil else { return } }
         let modified = Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1_000_000_000
         found[path] = Seen(size: Int(status.st_size), modified: modified)
     }

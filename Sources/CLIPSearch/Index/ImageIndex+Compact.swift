@@ -19,7 +19,7 @@ extension ImageIndex {
         guard live.count < source.count else { return 0 }
         var next = model
         next.generation += 1
-        let target = directory.appendingPathComponent(Self.vectorFileName(next))
+        let target = vectorFile(of: next)
         try? FileManager.default.removeItem(at: target)
         let compacted = try VectorMatrix(path: target.path, width: model.width, element: model.element)
         try compacted.append(rows: live.map(\.row), of: source)

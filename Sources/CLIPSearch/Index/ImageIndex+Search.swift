@@ -38,7 +38,7 @@ extension ImageIndex {
             let hits = try search(query, current, top: top, threshold: threshold, under: folder, exact: exact, ef: ef)
             guard try catalogue.model(fingerprint: model.fingerprint)?.generation == current.generation else { continue }
             guard let hits else {
-                throw SearchError.invalidVectorFile(path: directory.appendingPathComponent(Self.vectorFileName(current)).path,
+                throw SearchError.invalidVectorFile(path: vectorFile(of: current).path,
                                                     reason: "missing; `clip index` on the same folders encodes its images again")
             }
             return hits

@@ -170,9 +170,7 @@ final class IndexFeatureStore: ImageFeatureStore, @unchecked Sendable {
 
     func key(for contents: Data) -> String {
         CrashPoints.reach("read")
-        var digest = StreamingDigest(.sha256)
-        digest.update(contents)
-        return digest.finalizeHex()
+        return StreamingDigest.hex(of: contents)
     }
 
     func lookup(_ key: String) -> [Float]? {

@@ -61,7 +61,7 @@ public final class ImageIndex: @unchecked Sendable {
     func vectors(_ model: IndexCatalogue.Model) throws -> VectorMatrix? {
         let name = Self.vectorFileName(model)
         if let matrix = lock.withLock({ matrices[name] }) { return matrix }
-        let path = directory.appendingPathComponent(name).path
+        let path = vectorFile(of: model).path
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let matrix = try VectorMatrix(path: path, width: model.width, element: model.element, writable: false)
         lock.withLock { matrices[name] = matrix }
@@ -85,7 +85,7 @@ public final class ImageIndex: @unchecked Sendable {
     /// other generations (left by an interrupted compaction) are removed.
     func vectorsForWriting(_ model: IndexCatalogue.Model) throws -> VectorMatrix {
         let name = Self.vectorFileName(model)
-        let matrix = try VectorMatrix(path: directory.appendingPathComponent(name).path, width: model.width, element: model.element)
+        let matrix = try VectorMatrix(path: vectorFile(of: model).path, width: model.width, element: model.element)
         let referenced = try catalogue.referencedRowCount(model: model)
         if matrix.count > referenced { try matrix.truncate(to: referenced) }
         if matrix.count < referenced { try catalogue.forgetRows(model: model, from: matrix.count) }
