@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "CLIPOptim", targets: ["CLIPOptim"]),
         .library(name: "CLIPTraining", targets: ["CLIPTraining"]),
         .library(name: "CLIPSearch", targets: ["CLIPSearch"]),
+        .library(name: "CLIPServer", targets: ["CLIPServer"]),
         .executable(name: "clip", targets: ["CLIPCommand"]),
         .executable(name: "clip-kernel-bench", targets: ["CLIPKernelBench"]),
         .executable(name: "clip-search-bench", targets: ["CLIPSearchBench"]),
@@ -31,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // BLAS: OpenBLAS on Linux (Debian libopenblas-dev, pthread variant); Accelerate on macOS.
@@ -116,6 +120,14 @@ let package = Package(
             name: "CLIPSearch",
             dependencies: ["CLIPTensor", "CLIPImage", "CLIPModel", "CLIPDigest", "CLIPFileSystem", "CGEMMKernels", "CZlib",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "HeapModule", package: "swift-collections")]),
+        // `clip serve`: Hummingbird routes (OpenAI embeddings, zero-shot, search, clip-retrieval's back end), request
+        // batching, Prometheus metrics, and the web page as resources.
+        .target(
+            name: "CLIPServer",
+            dependencies: ["CLIPTensor", "CLIPTokenizer", "CLIPImage", "CLIPModel", "CLIPSearch",
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "Prometheus", package: "swift-prometheus")],
+            resources: [.copy("Resources/page"), .copy("Resources/openapi.json")]),
         .target(
             name: "CLIPTestSupport",
             dependencies: ["CLIPTensor", "CLIPDigest"]),
@@ -130,8 +142,10 @@ let package = Package(
                 "CLIPEvaluation",
                 "CLIPTraining",
                 "CLIPSearch",
+                "CLIPServer",
                 "CLIPFileSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "CLIPKernelBench",
@@ -145,6 +159,11 @@ let package = Package(
             name: "CLIPSearchTests",
             dependencies: ["CLIPSearch", "CLIPModel", "CLIPImage", "CLIPFileSystem", "CLIPTensor", "CLIPTestSupport"],
             exclude: ["Fixtures"]),
+        .testTarget(
+            name: "CLIPServerTests",
+            dependencies: ["CLIPServer", "CLIPModel", "CLIPSearch", "CLIPImage", "CLIPTensor", "CLIPTestSupport",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(
             name: "CLIPFileSystemTests",
             dependencies: ["CLIPFileSystem", "CLIPTestSupport"]),

@@ -5,7 +5,7 @@ import Foundation
 
 /// The `clip` command-line tool.
 @main
-struct CLIPCommand: ParsableCommand {
+struct CLIPCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clip",
         abstract: "CLIP image and text embeddings, natively in Swift.",
@@ -13,14 +13,18 @@ struct CLIPCommand: ParsableCommand {
         subcommands: [DoctorCommand.self, InfoCommand.self, EmbedCommand.self, SimilarityCommand.self, BenchCommand.self,
                       TokenizeCommand.self, PreprocessCommand.self, DownloadCommand.self, CacheCommand.self, ConvertCommand.self,
                       ClassifyCommand.self, EvalCommand.self, TrainCommand.self, TrainBenchCommand.self, DemoCommand.self, LinearProbeCommand.self,
-                      IndexCommand.self, SearchCommand.self, DedupCommand.self])
+                      IndexCommand.self, SearchCommand.self, DedupCommand.self, ServeCommand.self])
 
     /// Runs the command; an error from Foundation that no layer below put in words (a file, JSON)
     /// is described by `FailureReason` instead of as an `NSError` or `DecodingError` dump.
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
         } catch {
             exit(withError: Self.isFoundationError(error) ? UnexplainedFailure(reason: FailureReason.of(error)) : error)
         }

@@ -3,52 +3,7 @@ import CLIPTestSupport
 import Foundation
 import Testing
 
-/// The thumbnail CLIP of `Scripts/make_search_index_fixtures.py`, its index of fixture images, and the
-/// results open_clip and numpy give for searches of it.
-enum IndexSearchFixture {
-    struct Hit: Decodable {
-        let path: String
-        let score: Double
-    }
-
-    struct Case: Decodable {
-        let name: String
-        let words: [String]
-        let top: Int
-        let threshold: Double?
-        let under: String?
-        let template: String?
-        let element: String
-        let hits: [Hit]
-        let scores: [String: Double]
-    }
-
-    struct Contents: Decodable {
-        let files: [String: String]
-        let cases: [Case]
-    }
-
-    static let fixtures = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("CLIPSearchTests/Fixtures")
-    static let model = fixtures.appendingPathComponent("thumbnail-clip").path
-    static let contents: Contents = try! JSONDecoder().decode(Contents.self, from: Data(contentsOf: fixtures.appendingPathComponent("index_search.json")))
-
-    static func image(_ name: String) -> URL {
-        fixtures.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("CLIPImageTests/Fixtures/images/\(name)")
-    }
-
-    /// A folder holding the fixture's files.
-    static func photos(_ name: String) throws -> URL {
-        let root = temporaryDirectory(name)
-        for (path, source) in contents.files {
-            let target = root.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try? FileManager.default.removeItem(at: target)
-            try FileManager.default.copyItem(at: image(source), to: target)
-        }
-        return root
-    }
-
+extension IndexSearchFixture {
     /// Each search hit as (path relative to `root`, score).
     static func hits(_ outcome: CLI.Outcome, root: URL) throws -> [(path: String, score: Double)] {
         try String(decoding: outcome.stdout, as: UTF8.self).split(separator: "\n").map { line in

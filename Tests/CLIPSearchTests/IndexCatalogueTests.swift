@@ -17,7 +17,7 @@ struct IndexCatalogueTests {
         try catalogue.record([.init(path: "/photos/a.jpg", size: 10, modified: 1.5, contentHash: "h1")])
         let reopened = try IndexCatalogue(path: catalogue.path)
         #expect(try reopened.models() == [model])
-        #expect(try reopened.file("/photos/a.jpg") == .init(path: "/photos/a.jpg", size: 10, modified: 1.5, contentHash: "h1"))
+        #expect(try reopened.file("/photos/a.jpg") == .init(id: 1, path: "/photos/a.jpg", size: 10, modified: 1.5, contentHash: "h1"))
         #expect(try reopened.model(reference: "other name", fingerprint: "abc", width: 512, element: .float16) == model)
         #expect(throws: SearchError.self) { try reopened.model(reference: "x", fingerprint: "abc", width: 768, element: .float16) }
         #expect(try reopened.model(reference: "x", fingerprint: "abc", width: 512, element: .float32).element == .float16, "a held model keeps its element type")
@@ -32,7 +32,8 @@ struct IndexCatalogueTests {
         #expect(try catalogue.files(under: "/p").map(\.path) == ["/p/a.jpg", "/p/sub/b.jpg"])
         #expect(try catalogue.file("/p/sub/b.jpg")?.failure == "corrupt image")
         try catalogue.record([.init(path: "/p/sub/b.jpg", size: 5, modified: 9, contentHash: "h2")])
-        #expect(try catalogue.file("/p/sub/b.jpg") == .init(path: "/p/sub/b.jpg", size: 5, modified: 9, contentHash: "h2"))
+        #expect(try catalogue.file("/p/sub/b.jpg") == .init(id: 2, path: "/p/sub/b.jpg", size: 5, modified: 9, contentHash: "h2"),
+                "an updated file keeps its id")
         try catalogue.remove(["/p/a.jpg"])
         #expect(try catalogue.files().map(\.path) == ["/p/sub/b.jpg", "/pp/c.jpg"])
     }
@@ -49,10 +50,26 @@ struct IndexCatalogueTests {
         #expect(try catalogue.row(model: model, contentHash: "h2") == 1)
         #expect(try catalogue.row(model: model, contentHash: "h9") == nil)
         #expect(try catalogue.referencedRowCount(model: model) == 2)
-        #expect(try catalogue.paths(model: model) == [0: ["/p/a.jpg", "/p/copy of a.jpg"], 1: ["/q/b.jpg"]])
-        #expect(try catalogue.paths(model: model, under: "/q") == [1: ["/q/b.jpg"]])
+        #expect(try catalogue.paths(model: model).mapValues { $0.map(\.path) } == [0: ["/p/a.jpg", "/p/copy of a.jpg"], 1: ["/q/b.jpg"]])
+        #expect(try catalogue.paths(model: model, under: "/q").mapValues { $0.map(\.path) } == [1: ["/q/b.jpg"]])
         try catalogue.remove(["/q/b.jpg"])
-        #expect(try catalogue.paths(model: model) == [0: ["/p/a.jpg", "/p/copy of a.jpg"]])
+        #expect(try catalogue.paths(model: model).mapValues { $0.map(\.path) } == [0: ["/p/a.jpg", "/p/copy of a.jpg"]])
+    }
+
+    @Test("file ids are never reused after a removal; roots are kept once each")
+    func idsAndRoots() throws {
+        let catalogue = try Self.catalogue("ids")
+        try catalogue.record([.init(path: "/p/a.jpg", size: 1, modified: 1), .init(path: "/p/b.jpg", size: 1, modified: 1)])
+        try catalogue.remove(["/p/b.jpg"])
+        try catalogue.record([.init(path: "/p/c.jpg", size: 1, modified: 1)])
+        #expect(try catalogue.files().map(\.id) == [1, 3])
+        #expect(try catalogue.file(id: 3)?.path == "/p/c.jpg")
+        #expect(try catalogue.file(id: 2) == nil)
+        try catalogue.recordRoots(["/p", "/q"])
+        try catalogue.recordRoots(["/p"])
+        #expect(try catalogue.roots() == ["/p", "/q"])
+        let counts = try catalogue.fileCounts()
+        #expect(counts.files == 2 && counts.failed == 0)
     }
 
     @Test("a file that is not a catalogue is refused with SQLite's reason")

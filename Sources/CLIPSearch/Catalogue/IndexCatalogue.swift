@@ -9,7 +9,7 @@ import GRDB
 /// file reuses its vector.
 public final class IndexCatalogue: @unchecked Sendable {
     /// The catalogue's schema version, kept in SQLite's `user_version`.
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
 
     /// The database file.
     public let path: String
@@ -17,6 +17,8 @@ public final class IndexCatalogue: @unchecked Sendable {
 
     /// A file as last seen.
     public struct File: Equatable, Sendable {
+        /// The catalogue's id for the path: stable while the path stays indexed, never reused (0 until recorded).
+        public var id: Int64 = 0
         /// The absolute path.
         public var path: String
         /// Its size in bytes.
@@ -31,8 +33,9 @@ public final class IndexCatalogue: @unchecked Sendable {
         public var pixelSize: PixelSize?
 
         /// A file record.
-        public init(path: String, size: Int, modified: Double, contentHash: String? = nil, failure: String? = nil,
+        public init(id: Int64 = 0, path: String, size: Int, modified: Double, contentHash: String? = nil, failure: String? = nil,
                     pixelSize: PixelSize? = nil) {
+            self.id = id
             self.path = path
             self.size = size
             self.modified = modified
@@ -112,6 +115,28 @@ public final class IndexCatalogue: @unchecked Sendable {
                 PRAGMA user_version = 2;
                 """)
         }
+        // Files get ids that outlive updates and are never reused (the server names files by id),
+        // and the folders given to updates are kept (the server shows paths relative to them).
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: """
+                CREATE TABLE file_v3 (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    path TEXT NOT NULL UNIQUE,
+                    size INTEGER NOT NULL,
+                    modified REAL NOT NULL,
+                    content_hash TEXT,
+                    failure TEXT,
+                    pixel_width INTEGER,
+                    pixel_height INTEGER);
+                INSERT INTO file_v3 (path, size, modified, content_hash, failure, pixel_width, pixel_height)
+                    SELECT path, size, modified, content_hash, failure, pixel_width, pixel_height FROM file ORDER BY path;
+                DROP TABLE file;
+                ALTER TABLE file_v3 RENAME TO file;
+                CREATE INDEX file_content ON file(content_hash);
+                CREATE TABLE root (path TEXT PRIMARY KEY);
+                PRAGMA user_version = 3;
+                """)
+        }
         return migrator
     }
 
@@ -179,6 +204,31 @@ public final class IndexCatalogue: @unchecked Sendable {
         try read { db in try Row.fetchOne(db, sql: "SELECT * FROM file WHERE path = ?", arguments: [path]).map { try Self.file($0) } }
     }
 
+    /// The record with this id, if the index holds it.
+    public func file(id: Int64) throws -> File? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM file WHERE id = ?", arguments: [id]).map { try Self.file($0) } }
+    }
+
+    /// The folders updates were given, by path.
+    public func roots() throws -> [String] {
+        try read { db in try String.fetchAll(db, sql: "SELECT path FROM root ORDER BY path") }
+    }
+
+    /// Keeps `paths` among the folders updates were given.
+    public func recordRoots(_ paths: [String]) throws {
+        try write { db in
+            for path in paths { try db.execute(sql: "INSERT OR IGNORE INTO root (path) VALUES (?)", arguments: [path]) }
+        }
+    }
+
+    /// How many files the index holds, and how many of them could not be indexed.
+    public func fileCounts() throws -> (files: Int, failed: Int) {
+        try read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM file") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM file WHERE failure IS NOT NULL") ?? 0)
+        }
+    }
+
     /// Every file below `folder` (every file when nil), by path.
     public func files(under folder: String? = nil) throws -> [File] {
         try read { db in
@@ -191,7 +241,7 @@ public final class IndexCatalogue: @unchecked Sendable {
 
     private static func file(_ row: Row) throws -> File {
         let width: Int? = try row.decode(forColumn: "pixel_width"), height: Int? = try row.decode(forColumn: "pixel_height")
-        return File(path: try row.decode(forColumn: "path"), size: try row.decode(forColumn: "size"), modified: try row.decode(forColumn: "modified"),
+        return File(id: try row.decode(forColumn: "id"), path: try row.decode(forColumn: "path"), size: try row.decode(forColumn: "size"), modified: try row.decode(forColumn: "modified"),
                     contentHash: try row.decode(forColumn: "content_hash"), failure: try row.decode(forColumn: "failure"),
                     pixelSize: width.flatMap { width in height.map { PixelSize(width: width, height: $0) } })
     }
@@ -273,20 +323,34 @@ public final class IndexCatalogue: @unchecked Sendable {
         try read { db in try Int.fetchOne(db, sql: "SELECT MAX(row) + 1 FROM vector WHERE model_id = ?", arguments: [model.id]) ?? 0 }
     }
 
+    /// A file as a search names it.
+    public struct FileReference: Equatable, Sendable {
+        /// The file's id.
+        public var id: Int64
+        /// Its absolute path.
+        public var path: String
+
+        /// A reference to file `id` at `path`.
+        public init(id: Int64, path: String) {
+            self.id = id
+            self.path = path
+        }
+    }
+
     /// The files whose content has a vector of `model`, by row: several files share a row when
     /// their bytes are the same. Only files below `folder`, when given.
-    public func paths(model: Model, under folder: String? = nil) throws -> [Int: [String]] {
+    public func paths(model: Model, under folder: String? = nil) throws -> [Int: [FileReference]] {
         try read { db in
-            var sql = "SELECT vector.row, file.path FROM vector JOIN file ON file.content_hash = vector.content_hash WHERE vector.model_id = ?"
+            var sql = "SELECT vector.row, file.path, file.id FROM vector JOIN file ON file.content_hash = vector.content_hash WHERE vector.model_id = ?"
             var arguments: StatementArguments = [model.id]
             if let folder {
                 let prefix = Self.folderPrefix(folder)
                 sql += " AND substr(file.path, 1, ?) = ?"
                 arguments += [prefix.unicodeScalars.count, prefix]
             }
-            var paths: [Int: [String]] = [:]
+            var paths: [Int: [FileReference]] = [:]
             for row in try Row.fetchAll(db, sql: sql + " ORDER BY file.path", arguments: arguments) {
-                paths[try row.decode(atIndex: 0), default: []].append(try row.decode(atIndex: 1))
+                paths[try row.decode(atIndex: 0), default: []].append(FileReference(id: try row.decode(atIndex: 2), path: try row.decode(atIndex: 1)))
             }
             return paths
         }
@@ -294,15 +358,15 @@ public final class IndexCatalogue: @unchecked Sendable {
 
     /// The files whose content is in `rows` of `model`'s vector file, by row, in path order; only
     /// files below `folder`, when given.
-    public func paths(model: Model, rows: [Int], under folder: String? = nil) throws -> [Int: [String]] {
+    public func paths(model: Model, rows: [Int], under folder: String? = nil) throws -> [Int: [FileReference]] {
         guard !rows.isEmpty else { return [:] }
         return try read { db in
-            var paths: [Int: [String]] = [:]
+            var paths: [Int: [FileReference]] = [:]
             // SQLite's limit on bound parameters is 32,766; a query asks for far fewer rows.
             for chunk in stride(from: 0, to: rows.count, by: 10_000) {
                 let part = rows[chunk..<min(chunk + 10_000, rows.count)]
                 var sql = """
-                    SELECT vector.row, file.path FROM vector JOIN file ON file.content_hash = vector.content_hash
+                    SELECT vector.row, file.path, file.id FROM vector JOIN file ON file.content_hash = vector.content_hash
                     WHERE vector.model_id = ? AND vector.row IN (\(part.map { _ in "?" }.joined(separator: ",")))
                     """
                 var arguments: StatementArguments = [model.id]
@@ -313,7 +377,7 @@ public final class IndexCatalogue: @unchecked Sendable {
                     arguments += [prefix.unicodeScalars.count, prefix]
                 }
                 for row in try Row.fetchAll(db, sql: sql + " ORDER BY file.path", arguments: arguments) {
-                    paths[try row.decode(atIndex: 0), default: []].append(try row.decode(atIndex: 1))
+                    paths[try row.decode(atIndex: 0), default: []].append(FileReference(id: try row.decode(atIndex: 2), path: try row.decode(atIndex: 1)))
                 }
             }
             return paths

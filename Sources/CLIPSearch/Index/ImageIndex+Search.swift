@@ -8,12 +8,26 @@ extension ImageIndex {
         public let path: String
         /// Cosine similarity with the query.
         public let score: Float
+        /// The catalogue's id of the file (`IndexCatalogue.file(id:)`).
+        public let id: Int64
+        /// The row of the model's vector file holding the file's features (`vectors(rows:in:)`).
+        public let row: Int
 
-        /// A result: `path` scored `score`.
-        public init(path: String, score: Float) {
+        /// A result: file `id` at `path`, whose features are in `row`, scored `score`.
+        public init(path: String, score: Float, id: Int64 = 0, row: Int = 0) {
             self.path = path
             self.score = score
+            self.id = id
+            self.row = row
         }
+    }
+
+    /// The stored features of `rows` of `model`'s vectors (unit vectors, as the index keeps them).
+    public func vectors(rows: [Int], in model: IndexCatalogue.Model) throws -> [[Float]] {
+        guard !rows.isEmpty else { return [] }
+        guard let matrix = try vectors(model) else { throw SearchError.invalidQuery("the index holds no vectors of \(model.reference)") }
+        if let highest = rows.max(), highest >= matrix.count { try matrix.refresh() }
+        return try rows.map { try matrix.row($0) }
     }
 
     /// The `top` files closest to `query` (a unit vector in `loaded`'s embedding space), best first;
@@ -95,10 +109,10 @@ extension ImageIndex {
         return selection.sorted()
     }
 
-    private static func hits(_ rows: [SearchHit], paths: [Int: [String]], top: Int) -> [Hit] {
+    private static func hits(_ rows: [SearchHit], paths: [Int: [IndexCatalogue.FileReference]], top: Int) -> [Hit] {
         var hits: [Hit] = []
         for row in rows {
-            for path in paths[row.row] ?? [] where hits.count < top { hits.append(Hit(path: path, score: row.score)) }
+            for file in paths[row.row] ?? [] where hits.count < top { hits.append(Hit(path: file.path, score: row.score, id: file.id, row: row.row)) }
         }
         return hits
     }

@@ -78,6 +78,7 @@ extension ImageIndex {
         let model = try register(loaded, reference: options.reference, element: options.element)
         let matrix = try vectorsForWriting(model)
         let rootPaths = roots.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        try catalogue.recordRoots(rootPaths)
         var known: [String: IndexCatalogue.File] = [:]
         for root in rootPaths {
             for file in try catalogue.files(under: root) { known[file.path] = file }

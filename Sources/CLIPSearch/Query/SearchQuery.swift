@@ -75,15 +75,22 @@ public struct SearchQuery: Equatable, Sendable {
     /// The weighted sum of `embeddings` (one per term, in order), each normalised first, then
     /// normalised itself. Throws when the terms cancel out.
     public func combine(_ embeddings: [[Float]]) throws -> [Float] {
-        guard embeddings.count == terms.count, let width = embeddings.first?.count else {
+        guard embeddings.count == terms.count else {
             throw SearchError.invalidQuery("\(embeddings.count) embeddings for \(terms.count) terms")
         }
+        return try Self.combine(zip(terms, embeddings).map { ($0.weight, $1) })
+    }
+
+    /// The sum of the `embedding`s, each normalised and multiplied by its `weight`, normalised.
+    /// Throws when there is none, when widths differ, or when the terms cancel out.
+    public static func combine(_ weighted: [(weight: Float, embedding: [Float])]) throws -> [Float] {
+        guard let width = weighted.first?.embedding.count else { throw SearchError.invalidQuery("a query needs at least one term") }
         var sum = [Float](repeating: 0, count: width)
-        for (term, embedding) in zip(terms, embeddings) {
+        for (weight, embedding) in weighted {
             guard embedding.count == width else { throw SearchError.widthMismatch(expected: width, actual: embedding.count) }
             let norm = embedding.reduce(0) { $0 + $1 * $1 }.squareRoot()
             guard norm > 0, norm.isFinite else { throw SearchError.invalidQuery("a term's embedding has no direction (norm \(norm))") }
-            for i in 0..<width { sum[i] += term.weight * embedding[i] / norm }
+            for i in 0..<width { sum[i] += weight * embedding[i] / norm }
         }
         let norm = sum.reduce(0) { $0 + $1 * $1 }.squareRoot()
         guard norm > 1e-6, norm.isFinite else { throw SearchError.invalidQuery("the terms cancel out: the query has no direction") }
