@@ -119,3 +119,32 @@ struct ServerErrorTests {
         }
     }
 }
+
+@Suite("OpenAPI document")
+struct OpenAPIDocumentTests {
+    @Test("the document lists exactly the router's routes and methods")
+    func routesMatch() throws {
+        let fixture = try ServerFixture("openapi")
+        defer { fixture.service.models.forEach { $0.engine.shutdown() } }
+        let routed = Set(fixture.service.router().routes.map { "\($0.method.rawValue.lowercased()) \(Self.template($0.path.description))" })
+        let documented = Set(OpenAPIDocument.shared.paths.flatMap { path, operations in operations.keys.map { "\($0) \(path)" } })
+        #expect(routed == documented, "only routed: \(routed.subtracting(documented).sorted()); only documented: \(documented.subtracting(routed).sorted())")
+    }
+
+    /// Hummingbird's `:id` or `{id}` written as OpenAPI's `{id}`.
+    static func template(_ path: String) -> String {
+        let written = path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+        return "/" + written
+    }
+
+    @Test("the validator catches what it should: a missing field, a wrong type, an undocumented status")
+    func validatorBites() {
+        let document = OpenAPIDocument.shared
+        #expect(document.problem(method: .get, uri: "/health", status: 200, contentType: "application/json", body: Data(#"{"status":"ok"}"#.utf8)) == nil)
+        #expect(document.problem(method: .get, uri: "/health", status: 200, contentType: "application/json", body: Data(#"{"state":"ok"}"#.utf8)) != nil)
+        #expect(document.problem(method: .get, uri: "/health", status: 418, contentType: "application/json", body: Data("{}".utf8)) != nil)
+        #expect(document.problem(method: .get, uri: "/images/3", status: 200, contentType: "image/png", body: Data()) == nil)
+        #expect(document.problem(method: .post, uri: "/v1/search", status: 200, contentType: "application/json",
+                                 body: Data(#"{"object":"list","index":"i","model":"m","data":[{"rank":"1","id":1,"path":"p","score":0.5}]}"#.utf8)) != nil)
+    }
+}

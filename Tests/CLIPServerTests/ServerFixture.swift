@@ -32,10 +32,10 @@ struct ServerFixture {
         service = CLIPService(models: [model], indexes: [try ServedIndex(name: "photos", index: index, model: model)], configuration: configuration)
     }
 
-    /// Runs `body` with a client of the service.
+    /// Runs `body` with a client of the service that holds every response against the OpenAPI document.
     func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let app = Application(router: service.router())
-        try await app.test(.router, body)
+        try await app.test(.router) { client in try await body(ConformingClient(client: client)) }
         service.models.forEach { $0.engine.shutdown() }
     }
 
