@@ -85,7 +85,9 @@ schemas = {
         {"type": "object", "required": ["text"], "properties": {"text": STRING, "weight": NUMBER}, "additionalProperties": False},
         {"type": "object", "required": ["image"], "properties": {"image": IMAGE, "weight": NUMBER}, "additionalProperties": False},
         {"type": "object", "required": ["embedding"], "properties": {"embedding": {"type": "array", "items": NUMBER}, "weight": NUMBER},
-         "additionalProperties": False}]},
+         "additionalProperties": False},
+        {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer", "minimum": 1}, "weight": NUMBER},
+         "additionalProperties": False, "description": "The stored vector of an indexed file (more like this)"}]},
     "SearchRequest": {"type": "object", "required": ["query"], "properties": {
         "query": {"oneOf": [ref("SearchTerm"), {"type": "array", "minItems": 1, "items": ref("SearchTerm")}]},
         "index": STRING, "top_k": {"type": "integer", "minimum": 1}, "threshold": {"type": "number", "minimum": -1, "maximum": 1},
@@ -94,6 +96,14 @@ schemas = {
         "object": {"type": "string", "enum": ["list"]}, "index": STRING, "model": STRING,
         "data": {"type": "array", "items": {"type": "object", "required": ["rank", "id", "path", "score"], "properties": {
             "rank": INTEGER, "id": INTEGER, "path": STRING, "score": NUMBER}}}}},
+    "DuplicatesRequest": {"type": "object", "properties": {
+        "index": STRING, "threshold": {"type": "number", "minimum": 0, "maximum": 1}}},
+    "DuplicatesResponse": {"type": "object", "required": ["object", "index", "data"], "properties": {
+        "object": {"type": "string", "enum": ["list"]}, "index": STRING,
+        "data": {"type": "array", "items": {"type": "object", "required": ["kind", "files"], "properties": {
+            "kind": {"type": "string", "enum": ["exact", "near"]},
+            "files": {"type": "array", "items": {"type": "object", "required": ["id", "path", "size", "similarity"], "properties": {
+                "id": INTEGER, "path": STRING, "size": INTEGER, "width": INTEGER, "height": INTEGER, "similarity": NUMBER}}}}}}}},
     "KnnRequest": {"type": "object", "required": ["num_images"], "properties": {
         "text": STRING, "image": IMAGE, "image_url": STRING, "embedding_input": {"type": "array", "items": NUMBER},
         "modality": {"type": "string", "enum": ["image", "text"]}, "num_images": {"type": "integer", "minimum": 1},
@@ -135,6 +145,7 @@ document = {
                                [{"name": "id", "in": "path", "required": True, "schema": STRING}]),
         "/v1/classify": post("Zero-shot classification of images", ref("ClassifyRequest"), ref("ClassifyResponse")),
         "/v1/search": post("Search an index by text, image, embedding or a weighted sum", ref("SearchRequest"), ref("SearchResponse")),
+        "/v1/duplicates": post("Groups of identical and near-identical images in an index", ref("DuplicatesRequest"), ref("DuplicatesResponse")),
         "/indices-list": get("clip-retrieval: the index names", {"200": json_body({"type": "array", "items": STRING}), **errors(401)}),
         "/knn-service": post("clip-retrieval: nearest images", ref("KnnRequest"), ref("KnnResponse")),
         "/metadata": post("clip-retrieval: metadata of result ids", ref("MetadataRequest"), ref("MetadataResponse")),

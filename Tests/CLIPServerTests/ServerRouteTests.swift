@@ -187,4 +187,32 @@ struct ServerRouteTests {
             #expect(try await client.get("/images/\(id)?index=other").status == .notFound)
         }
     }
+
+    @Test("\"more like this\" searches by an indexed file's stored vector; /v1/duplicates groups the identical copies; the page and its files are served")
+    func moreLikeThisAndDuplicates() async throws {
+        let fixture = try ServerFixture("more")
+        try await fixture.test { client in
+            let first = try await client.post("/v1/search", json: ["query": "a gradient", "top_k": 1])
+            let hit = try #require((try first.object()["data"] as? [[String: Any]])?.first)
+            let id = try #require(hit["id"] as? Int), path = try #require(hit["path"] as? String)
+            let similar = try await client.post("/v1/search", json: ["query": [["id": id]], "top_k": 2])
+            let best = try #require((try similar.object()["data"] as? [[String: Any]])?.first)
+            #expect(abs((best["score"] as? Double ?? 0) - 1) < 1e-3, "a file is most like itself: \(best)")
+            #expect(best["path"] as? String == path || fixture.photos.appendingPathComponent(path).path.contains("a.png"))
+            #expect(try await client.post("/v1/search", json: ["query": [["id": 999_999]]]).status == .notFound)
+
+            let duplicates = try await client.post("/v1/duplicates", json: ["threshold": 0.99])
+            #expect(duplicates.status == .ok, "\(String(buffer: duplicates.body))")
+            let groups = try #require(try duplicates.object()["data"] as? [[String: Any]])
+            let group = try #require(groups.first { ($0["files"] as? [[String: Any]])?.contains { $0["path"] as? String == "a.png" } == true })
+            let files = try #require(group["files"] as? [[String: Any]])
+            #expect(Set(files.compactMap { $0["path"] as? String }).isSuperset(of: ["a.png", "copy of a.png"]) && files.allSatisfy { ($0["id"] as? Int ?? 0) > 0 })
+
+            let page = try await client.get("/")
+            #expect(page.status == .ok && page.headers[.contentType]?.hasPrefix("text/html") == true && String(buffer: page.body).contains("/page/app.js"))
+            #expect(try await client.get("/page/app.js").status == .ok)
+            #expect(try await client.get("/page/style.css").headers[.contentType]?.hasPrefix("text/css") == true)
+            #expect(try await client.get("/page/secret.txt").status == .notFound)
+        }
+    }
 }

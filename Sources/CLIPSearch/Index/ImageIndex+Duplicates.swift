@@ -27,6 +27,8 @@ extension ImageIndex {
         public var pixelSize: PixelSize?
         /// Cosine similarity with the group's first file (1 for copies of it).
         public var similarity: Float
+        /// The catalogue's id of the file.
+        public var id: Int64 = 0
     }
 
     /// Groups of files that are copies (same content) or near-duplicates (cosine similarity ≥
@@ -63,7 +65,7 @@ extension ImageIndex {
             for (row, file) in ordered {
                 let vector = row == ordered[0].0 ? first : try matrix.row(row)
                 let similarity = row == ordered[0].0 ? 1 : zip(first, vector).reduce(0) { $0 + $1.0 * $1.1 }
-                group.files.append(DuplicateFile(path: file.path, size: file.size, pixelSize: file.pixelSize, similarity: similarity))
+                group.files.append(DuplicateFile(path: file.path, size: file.size, pixelSize: file.pixelSize, similarity: similarity, id: file.id))
             }
             groups.append(group)
         }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// One term of a search query: a text, an image, or a raw embedding, with a weight (negative to
-/// subtract it), as in `clip search "a dog" + 2:beach.jpg - grass`.
+/// One term of a search query: a text, an image, a raw embedding or an indexed file, with a weight
+/// (negative to subtract it), as in `clip search "a dog" + 2:beach.jpg - grass`.
 public struct SearchTerm: Equatable, Sendable, Decodable {
     /// What the term is.
     public enum Subject: Equatable, Sendable {
@@ -11,6 +11,8 @@ public struct SearchTerm: Equatable, Sendable, Decodable {
         case image(String)
         /// A vector in the model's embedding space (normalised before use).
         case embedding([Float])
+        /// The stored vector of an indexed file, by its id ("more like this").
+        case indexed(Int64)
     }
 
     /// The term.
@@ -19,7 +21,7 @@ public struct SearchTerm: Equatable, Sendable, Decodable {
     public var weight: Float
 
     private enum Keys: String, CodingKey {
-        case text, image, embedding, weight
+        case text, image, embedding, id, weight
     }
 
     /// A term of weight `weight`.
@@ -38,17 +40,19 @@ public struct SearchTerm: Equatable, Sendable, Decodable {
         let text = try container.decodeIfPresent(String.self, forKey: .text)
         let image = try container.decodeIfPresent(String.self, forKey: .image)
         let embedding = try container.decodeIfPresent([Float].self, forKey: .embedding)
+        let id = try container.decodeIfPresent(Int64.self, forKey: .id)
         let weight = try container.decodeIfPresent(Float.self, forKey: .weight) ?? 1
         guard weight.isFinite else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [Keys.weight], debugDescription: "must be a finite number"))
         }
-        switch (text, image, embedding) {
-        case let (text?, nil, nil): self.init(.text(text), weight: weight)
-        case let (nil, image?, nil): self.init(.image(image), weight: weight)
-        case let (nil, nil, embedding?): self.init(.embedding(embedding), weight: weight)
+        switch (text, image, embedding, id) {
+        case let (text?, nil, nil, nil): self.init(.text(text), weight: weight)
+        case let (nil, image?, nil, nil): self.init(.image(image), weight: weight)
+        case let (nil, nil, embedding?, nil): self.init(.embedding(embedding), weight: weight)
+        case let (nil, nil, nil, id?): self.init(.indexed(id), weight: weight)
         default:
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "give exactly one of \"text\", \"image\" and \"embedding\""))
+                                                    debugDescription: "give exactly one of \"text\", \"image\", \"embedding\" and \"id\""))
         }
     }
 }
@@ -88,6 +92,46 @@ public struct SearchRequest: Decodable, Sendable {
         under = try container.decodeIfPresent(String.self, forKey: .under)
         template = try container.decodeIfPresent(String.self, forKey: .template)
     }
+}
+
+/// `POST /v1/duplicates`: groups of identical and near-identical images in an index.
+public struct DuplicatesRequest: Decodable, Sendable {
+    /// The index's name; the first index when absent.
+    public var index: String?
+    /// The cosine similarity from which two images are near-duplicates (0.95 unless given).
+    public var threshold: Float
+
+    private enum Keys: String, CodingKey {
+        case index, threshold
+    }
+
+    /// Decodes the request's JSON, accepting each field's documented forms.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        index = try container.decodeIfPresent(String.self, forKey: .index)
+        threshold = try container.decodeIfPresent(Float.self, forKey: .threshold) ?? 0.95
+    }
+}
+
+/// The response to `POST /v1/duplicates`.
+struct DuplicatesResponse: Encodable {
+    struct File: Encodable {
+        let id: Int64
+        let path: String
+        let size: Int
+        let width: Int?
+        let height: Int?
+        let similarity: Float
+    }
+
+    struct Group: Encodable {
+        let kind: String
+        let files: [File]
+    }
+
+    let object = "list"
+    let index: String
+    let data: [Group]
 }
 
 /// The response to `POST /v1/search`.

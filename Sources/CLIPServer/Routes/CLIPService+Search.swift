@@ -5,6 +5,24 @@ import Hummingbird
 extension CLIPService {
     func addSearchRoutes(to router: Router<BasicRequestContext>) {
         router.post("/v1/search") { request, _ in try await search(request) }
+        router.post("/v1/duplicates") { request, _ in try await duplicates(request) }
+    }
+
+    private func duplicates(_ request: Request) async throws -> Response {
+        let body = try await decode(DuplicatesRequest.self, from: request)
+        let served = try index(named: body.index)
+        guard body.threshold.isFinite, (0...1).contains(body.threshold) else {
+            throw ServerError.invalidField(param: "threshold", reason: "must be 0…1")
+        }
+        let groups = try served.index.duplicates(in: served.entry, threshold: body.threshold)
+        let roots = try served.index.catalogue.roots()
+        let data = groups.map { group in
+            DuplicatesResponse.Group(kind: group.kind.rawValue, files: group.files.map { file in
+                DuplicatesResponse.File(id: file.id, path: served.relativePath(file.path, roots: roots),
+                                        size: file.size, width: file.pixelSize?.width, height: file.pixelSize?.height, similarity: file.similarity)
+            })
+        }
+        return try json(DuplicatesResponse(index: served.name, data: data))
     }
 
     private func search(_ request: Request) async throws -> Response {
@@ -46,18 +64,31 @@ extension CLIPService {
                 guard vector.count == model.width else {
                     throw ServerError.invalidField(param: "query[\(index)].embedding", reason: "\(vector.count) numbers; the model's embeddings have \(model.width)")
                 }
+            case .indexed: break
             }
         }
         var encoded = try await model.engine.embed(inputs).vectors.makeIterator()
-        let weighted = terms.map { term -> (weight: Float, embedding: [Float]) in
-            if case let .embedding(vector) = term.subject { return (term.weight, vector) }
-            return (term.weight, encoded.next()!)
+        let weighted = try terms.enumerated().map { index, term -> (weight: Float, embedding: [Float]) in
+            switch term.subject {
+            case let .embedding(vector): return (term.weight, vector)
+            case let .indexed(id): return (term.weight, try storedVector(of: id, in: served, param: "query[\(index)].id"))
+            case .text, .image: return (term.weight, encoded.next()!)
+            }
         }
         do {
             return try SearchQuery.combine(weighted)
         } catch let error as SearchError {
             throw ServerError.invalidField(param: "query", reason: error.description)
         }
+    }
+
+    /// The vector the index holds for file `id`.
+    private func storedVector(of id: Int64, in served: ServedIndex, param: String) throws -> [Float] {
+        guard let file = try served.index.catalogue.file(id: id) else { throw ServerError.notFound("index \(served.name) has no file \(id)") }
+        guard let hash = file.contentHash, let row = try served.index.catalogue.row(model: served.entry, contentHash: hash) else {
+            throw ServerError.invalidField(param: param, reason: "file \(id) has no vector (\(file.failure ?? "not encoded yet"))")
+        }
+        return try served.index.vectors(rows: [row], in: served.entry)[0]
     }
 
     /// The index's best `top` files for `vector`; `under` (relative to the indexed folders) limits
