@@ -163,7 +163,8 @@ let package = Package(
             name: "CLIPServerTests",
             dependencies: ["CLIPServer", "CLIPModel", "CLIPSearch", "CLIPImage", "CLIPTensor", "CLIPTestSupport",
                            .product(name: "Hummingbird", package: "hummingbird"),
-                           .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio")]),
+                           .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .testTarget(
             name: "CLIPFileSystemTests",
             dependencies: ["CLIPFileSystem", "CLIPTestSupport"]),
