@@ -207,6 +207,7 @@ let package = Package(
         .testTarget(
             name: "CLIPCommandTests",
             dependencies: ["CLIPCommand", "CLIPModel", "CLIPTensor", "CLIPHub", "CLIPEvaluation", "CLIPImage", "CLIPSearch", "CLIPTestSupport",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio")]),
     ]
 )
