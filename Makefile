@@ -8,6 +8,7 @@
 #                beside faiss-cpu and a Python indexer (PYTHON=venv/bin/python with faiss-cpu, open_clip_torch)
 #   make examples  build Examples/ (a package that depends on this one by path) and run it on a test model
 #   make fuzz    build the libFuzzer targets of Fuzz/ with sanitizers and run each for FUZZ_SECONDS (default 60)
+#   make api-check  schemathesis (PyPI) against `clip serve`'s /openapi.json for API_CHECK_SECONDS (default 60)
 
 SWIFT ?= swift
 # The search benchmark's peers (faiss-cpu, open_clip with torchvision) may live in a virtual environment.
@@ -26,9 +27,11 @@ endif
 RELEASE := -c release $(if $(TARGET_CPU),-Xswiftc -target-cpu -Xswiftc $(TARGET_CPU))
 
 APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libturbojpeg0-dev libpng-dev libwebp-dev libheif-dev libssl-dev libsqlite3-dev pkg-config
+# The tests also drive the web page of `clip serve` in a headless browser.
+TEST_APT_PACKAGES := chromium
 BREW_PACKAGES := jpeg-turbo libpng webp libheif
 
-.PHONY: demo test build release bench examples fuzz deps clean
+.PHONY: demo test build release bench examples fuzz api-check deps test-deps install-packages clean
 
 demo: deps release
 	.build/release/clip doctor
@@ -41,9 +44,13 @@ demo: deps release
 	.build/release/clip search --index demo-run/index --top 3 "two blue squares." - "blue" + "green" && \
 	.build/release/clip dedup --index demo-run/index --threshold 0.9999 --top 3
 
-test: deps
+test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+api-check: deps
+	$(SWIFT) build --product clip
+	Scripts/check_api.sh .build/debug/clip
 
 examples: deps
 	$(SWIFT) build --package-path Examples
@@ -79,8 +86,14 @@ bench: deps
 # System packages: installed with apt-get on Debian/Ubuntu; on macOS, Accelerate ships with the
 # system and Homebrew packages are listed when a later target needs them.
 deps:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(APT_PACKAGES)"
+
+test-deps:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(APT_PACKAGES) $(TEST_APT_PACKAGES)"
+
+install-packages:
 ifeq ($(UNAME),Linux)
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

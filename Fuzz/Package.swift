@@ -29,5 +29,6 @@ let package = Package(
         fuzzTarget("FuzzVectorFile", ["CLIPSearch"]),
         fuzzTarget("FuzzIndexCatalogue", ["CLIPSearch"]),
         fuzzTarget("FuzzHNSWGraph", ["CLIPSearch"]),
+        fuzzTarget("FuzzRequestDecoding", ["CLIPServer", "CLIPImage"]),
     ]
 )

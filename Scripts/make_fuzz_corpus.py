@@ -5,6 +5,7 @@ built here with the standard library only (CI runs this; it has no torch). Write
 
     python3 Scripts/make_fuzz_corpus.py
 """
+import base64
 import glob
 import io
 import json
@@ -196,6 +197,23 @@ def main():
     write("FuzzHNSWGraph", "four_nodes", whole)
     write("FuzzHNSWGraph", "four_nodes_unsealed", body)
     write("FuzzHNSWGraph", "empty_unsealed", b"CLIPHNSW" + struct.pack("<IIIiQq", 1, 2, 16, -1, 0, -1))
+
+    folder("FuzzRequestDecoding")
+    with open(os.path.join(ROOT, "Tests/CLIPImageTests/Fixtures/images/odd_97x61.png"), "rb") as handle:
+        png = base64.b64encode(handle.read()).decode()
+    bodies = [
+        (0, {"input": ["a dog", {"text": "a cat"}, {"image": png}], "model": "m", "encoding_format": "base64"}),
+        (0, {"input": [{"image": "data:image/png;base64," + png}], "dimensions": 8}),
+        (1, {"images": [png], "labels": "cat, dog", "templates": ["a {}."], "top_k": 2}),
+        (2, {"query": [{"text": "a", "weight": 2}, {"image": png, "weight": -0.5}, {"embedding": [0.5, 0.5]}, {"id": 3}],
+             "top_k": 5, "threshold": 0.1, "under": "x", "template": "a {}"}),
+        (3, {"text": "a dog", "image": png, "embedding_input": [1, 0], "modality": "image", "num_images": 3,
+             "num_result_ids": 9, "indice_name": "i", "deduplicate": True, "use_safety_model": True}),
+        (4, {"ids": [1, 2, 3], "indice_name": "i"}),
+        (5, {"index": "i", "threshold": 0.9}),
+    ]
+    for number, (route, body) in enumerate(bodies):
+        write("FuzzRequestDecoding", f"route{route}_{number}", bytes([route]) + json.dumps(body).encode())
 
     for target in sorted(os.listdir(CORPUS)):
         print(f"{target}: {len(os.listdir(os.path.join(CORPUS, target)))} seeds")
