@@ -5,7 +5,8 @@
 #                with `clip index` / `clip search` / `clip dedup`
 #   make test    system packages, then the whole test suite
 #   make bench   release build, our kernels beside numpy / PyTorch (needs python3 with numpy), and search
-#                beside faiss-cpu and a Python indexer (PYTHON=venv/bin/python with faiss-cpu, open_clip_torch)
+#                beside faiss-cpu and a Python indexer, `clip serve` beside FastAPI under wrk (PYTHON=venv/bin/python
+#                with faiss-cpu, open_clip_torch, fastapi, uvicorn; Debian's wrk)
 #   make examples  build Examples/ (a package that depends on this one by path) and run it on a test model
 #   make fuzz    build the libFuzzer targets of Fuzz/ with sanitizers and run each for FUZZ_SECONDS (default 60)
 #   make api-check  schemathesis (PyPI) against `clip serve`'s /openapi.json for API_CHECK_SECONDS (default 60)
@@ -82,6 +83,7 @@ bench: deps
 	python3 Benchmarks/train.py --binary .build/release/clip
 	$(SWIFT) build $(RELEASE) --product clip-search-bench
 	$(PYTHON) Benchmarks/search.py --clip .build/release/clip --search-bench .build/release/clip-search-bench
+	$(PYTHON) Benchmarks/serve.py --clip .build/release/clip --search-bench .build/release/clip-search-bench
 
 # System packages: installed with apt-get on Debian/Ubuntu; on macOS, Accelerate ships with the
 # system and Homebrew packages are listed when a later target needs them.
