@@ -2,7 +2,8 @@
 # schemathesis (PyPI) against `clip serve`'s own /openapi.json for API_CHECK_SECONDS (default 60):
 # generated and mutated requests to every route, checking that none gets a 5xx, that statuses,
 # content types and JSON bodies are the documented ones, and that the server still answers after.
-# The server runs the thumbnail CLIP of the search fixtures over an index of the fixture images.
+# The server runs the thumbnail CLIP of the search fixtures over an index of the fixture images. Then
+# OpenAI's SDK and clip-retrieval's ClipClient, unchanged, against it (Scripts/check_clients.py).
 # Usage: Scripts/check_api.sh [clip binary, default .build/debug/clip]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,3 +34,4 @@ curl_status="$(python3 -c "import urllib.request; print(urllib.request.urlopen('
 [ "$curl_status" = 200 ] || { echo "the server stopped answering"; exit 1; }
 kill -0 "$server" || { echo "the server is gone"; cat "$work/server.log"; exit 1; }
 echo "schemathesis: no server errors, every response as documented, and the server still answers"
+python3 Scripts/check_clients.py "$port" photos thumbnail-clip Tests/CLIPImageTests/Fixtures/images/odd_97x61.png

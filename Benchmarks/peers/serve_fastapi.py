@@ -2,7 +2,7 @@
 uvicorn (one model per worker process), open_clip, Pillow + open_clip's torchvision preprocessing,
 numpy for search. The same request and response shapes as `clip serve` for the routes measured.
 
-    PEER_MODEL=dir PEER_VECTORS=vectors.f16 PEER_THREADS=1 uvicorn serve_fastapi:app --workers 2
+    PEER_MODEL=dir PEER_VECTORS=vectors.f16 PEER_THREADS=1 [PEER_ASYNC=1] uvicorn serve_fastapi:app --workers 2
 """
 import base64
 import io
@@ -59,7 +59,6 @@ def encode(items):
     return out
 
 
-@app.post("/v1/embeddings")
 def embeddings(body: dict):
     items = body["input"]
     if isinstance(items, str):
@@ -69,7 +68,6 @@ def embeddings(body: dict):
             "data": [{"object": "embedding", "index": i, "embedding": row.tolist()} for i, row in enumerate(rows)]}
 
 
-@app.post("/v1/search")
 def search(body: dict):
     query = body["query"]
     top = int(body.get("top_k", 10))
@@ -78,3 +76,17 @@ def search(body: dict):
     best = np.argpartition(-scores, top)[:top]
     best = best[np.argsort(-scores[best])]
     return {"object": "list", "data": [{"rank": r + 1, "id": int(i), "score": float(scores[i])} for r, i in enumerate(best)]}
+
+
+# FastAPI runs plain `def` routes on a thread pool (the usual way); PEER_ASYNC=1 runs them on the
+# event loop, one at a time per worker, which avoids the pool's threads contending for the GIL.
+if os.environ.get("PEER_ASYNC") == "1":
+    async def embeddings_route(body: dict):
+        return embeddings(body)
+
+    async def search_route(body: dict):
+        return search(body)
+else:
+    embeddings_route, search_route = embeddings, search
+app.post("/v1/embeddings")(embeddings_route)
+app.post("/v1/search")(search_route)

@@ -32,6 +32,7 @@ struct OpenAPIDocument: @unchecked Sendable {
 
     /// What is wrong with this response by the document, or nil.
     func problem(method: HTTPRequest.Method, uri: String, status: Int, contentType: String?, body: Data) -> String? {
+        if method == .options { return nil }   // CORS preflight: HTTP's, not the API's
         let path = String(uri.split(separator: "?", maxSplits: 1).first ?? "")
         guard let template = template(for: path) else {
             return status == 404 ? nil : "\(path) is not documented"

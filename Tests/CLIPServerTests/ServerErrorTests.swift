@@ -80,6 +80,26 @@ struct ServerErrorTests {
         }
     }
 
+    @Test("CORS answers only for the configured origin, and a preflight needs no key")
+    func cors() async throws {
+        let fixture = try ServerFixture("cors") { configuration, _ in
+            configuration.corsOrigin = "https://photos.example"
+            configuration.apiKey = "k"
+        }
+        try await fixture.test { client in
+            let preflight = try await client.execute(uri: "/v1/search", method: .options,
+                                                     headers: [.origin: "https://photos.example", .accessControlRequestMethod: "POST"])
+            #expect(preflight.headers[.accessControlAllowOrigin] == "https://photos.example")
+            let simple = try await client.get("/health", headers: [.origin: "https://photos.example"])
+            #expect(simple.headers[.accessControlAllowOrigin] == "https://photos.example")
+        }
+        let closed = try ServerFixture("no-cors")
+        try await closed.test { client in
+            let response = try await client.get("/health", headers: [.origin: "https://photos.example"])
+            #expect(response.status == .ok && response.headers[.accessControlAllowOrigin] == nil)
+        }
+    }
+
     @Test("a request that would overfill the queue gets 503 with Retry-After; one that outwaits its timeout gets 504")
     func overloadAndTimeout() async throws {
         let small = try ServerFixture("overload") { _, limits in limits.queueLimit = 2 }

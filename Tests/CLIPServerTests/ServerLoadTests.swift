@@ -17,7 +17,7 @@ struct ServerLoadTests {
     /// body per request would pass it within seconds).
     static let residentGrowthLimit = 48 << 20
 
-    @Test("64 clients on real connections: every response is 200 or an intended 503, answers match their requests, memory stays flat")
+    @Test("64 clients on real connections, some sending broken images: every response is 200, an intended 422 or 503, answers match their requests, memory stays flat")
     func sixtyFourClients() async throws {
         let fixture = try ServerFixture("load") { _, limits in limits.queueLimit = 48 }
         let texts = (0..<16).map { "a photo of thing number \($0)" }
@@ -52,7 +52,7 @@ struct ServerLoadTests {
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
             let expected: [[Float]]
-            switch step % 3 {
+            switch step % 4 {
             case 0:
                 let chosen = [step % texts.count, (step * 7 + 3) % texts.count]
                 request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: ["input": chosen.map { texts[$0] }])))
@@ -61,6 +61,14 @@ struct ServerLoadTests {
                 let image = step % images.count
                 request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: ["input": [["image": payloads[image]], ["text": texts[step % texts.count]]]])))
                 expected = [expectedImages[image], expectedTexts[step % texts.count]]
+            case 2:
+                // A truncated JPEG: a 422 naming the input, and nothing kept of it.
+                let broken = String(payloads[1].prefix(400))
+                request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: ["input": [["image": broken]]])))
+                let response = try await http.execute(request, timeout: .seconds(60))
+                let body = try await response.body.collect(upTo: 1 << 20)
+                let intended = response.status.code == 422 && String(buffer: body).contains("input[0].image")
+                return (response.status.code, intended ? nil : "a broken image got \(response.status): \(String(buffer: body))")
             default:
                 request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/search")
                 request.method = .POST
@@ -107,10 +115,10 @@ struct ServerLoadTests {
         let after = residentBytes()
         let problems = outcomes.compactMap(\.1)
         #expect(problems.isEmpty, "\(problems.count) of \(outcomes.count) responses were wrong, first: \(problems.first ?? "")")
-        let ok = outcomes.filter { $0.0 == 200 }.count
+        let ok = outcomes.filter { $0.0 == 200 }.count, refused = outcomes.filter { $0.0 == 422 }.count
         #expect(ok > Self.clients, "only \(ok) of \(outcomes.count) requests succeeded")
         #expect(after - before < Self.residentGrowthLimit, "resident memory grew by \((after - before) >> 20) MiB")
-        print("load: \(outcomes.count) responses, \(ok) ok, \(outcomes.count - ok) intended 503, resident \(before >> 20) → \(after >> 20) MiB")
+        print("load: \(outcomes.count) responses, \(ok) ok, \(refused) broken images refused, \(outcomes.count - ok - refused) intended 503, resident \(before >> 20) → \(after >> 20) MiB")
     }
 }
 
