@@ -20,6 +20,12 @@ extension ImageIndex {
             self.id = id
             self.row = row
         }
+
+        /// The same file with the same score; the row is where the index keeps the vector now, which
+        /// compaction changes.
+        public static func == (lhs: Hit, rhs: Hit) -> Bool {
+            lhs.path == rhs.path && lhs.score == rhs.score && lhs.id == rhs.id
+        }
     }
 
     /// The stored features of `rows` of `model`'s vectors (unit vectors, as the index keeps them).
