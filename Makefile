@@ -44,6 +44,7 @@ demo: deps release
 	.build/release/clip search --index demo-run/index --top 3 "a red circle." && \
 	.build/release/clip search --index demo-run/index --top 3 "two blue squares." - "blue" + "green" && \
 	.build/release/clip dedup --index demo-run/index --threshold 0.9999 --top 3
+	@echo "== Serve it over HTTP with a web page: .build/release/clip serve --index demo-run/index, then open http://127.0.0.1:8080/?q=a+red+circle"
 
 test: test-deps
 	$(SWIFT) build --build-tests
