@@ -3,9 +3,9 @@
 
 The peer is the deployment the seed document recommends: FastAPI under uvicorn, one open_clip model
 per worker process (Benchmarks/peers/serve_fastapi.py), Pillow + torchvision preprocessing, numpy for
-search. Its workers default to 4 with one torch thread each: on 2 cores, 2 and 4 workers measured
-alike (and better than one worker of 2 threads, or routes on the event loop, --peer-async); more
-workers only add memory (1.6 GiB each). Both serve a randomly initialised ViT-B/32 (speed does not depend on the values) and an index
+search. Its workers default to 4 with one torch thread each: on 2 cores, 2 and 4 workers measured alike
+in 60 s runs; one worker of 2 threads, and routes on the event loop (--peer-async), were slower in
+15 s trial runs; more workers only add memory (1.6 GiB each). Both serve a randomly initialised ViT-B/32 (speed does not depend on the values) and an index
 of 100,000 vectors; wrk (Debian) drives each with --connections (64) for --duration seconds (60) per
 workload, after a warm-up:
 

@@ -22,7 +22,6 @@ public struct CLIPService: Sendable {
     /// How the server listens and what it allows.
     public let configuration: ServerConfiguration
     let metrics = ServerMetrics()
-    let thumbnails: ThumbnailCache
 
     /// A service for `models` (at least one) and `indexes`.
     public init(models: [ServedModel], indexes: [ServedIndex], configuration: ServerConfiguration) {
@@ -30,7 +29,6 @@ public struct CLIPService: Sendable {
         self.models = models
         self.indexes = indexes
         self.configuration = configuration
-        thumbnails = ThumbnailCache(directory: configuration.thumbnailDirectory)
         for model in models {
             let metrics = self.metrics, id = model.id
             model.engine.onBatch = { metrics.recordBatch(model: id, $0) }
@@ -41,7 +39,7 @@ public struct CLIPService: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
-        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: ErrorMiddleware(bodyLimit: configuration.limits.maximumBodyBytes))
         if let origin = configuration.corsOrigin {
             router.add(middleware: CORSMiddleware(allowOrigin: .custom(origin), allowHeaders: [.accept, .authorization, .contentType, .origin],
                                                   allowMethods: [.get, .post, .head, .options]))
@@ -93,15 +91,18 @@ public struct CLIPService: Sendable {
         return index
     }
 
-    /// The request's JSON body as `T`, refused past the body limit.
+    /// The request's JSON body as `T`; past the body limit NIO's error, which `ErrorMiddleware` answers with 413.
     func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: configuration.limits.maximumBodyBytes)
-        } catch is NIOTooManyBytesError {
-            throw ServerError.bodyTooLarge(limit: configuration.limits.maximumBodyBytes)
-        }
+        let buffer = try await request.body.collect(upTo: configuration.limits.maximumBodyBytes)
         return try RequestDecoding.decode(T.self, from: Data(buffer: buffer))
+    }
+
+    /// Checks how many inputs a request carries against the limit.
+    func checkInputCount(_ count: Int, param: String) throws {
+        guard count >= 1 else { throw ServerError.invalidField(param: param, reason: "empty; give at least one") }
+        guard count <= configuration.limits.maximumInputs else {
+            throw ServerError.invalidField(param: param, reason: "\(count) inputs; at most \(configuration.limits.maximumInputs) per request")
+        }
     }
 
     /// `value` as a JSON response.

@@ -87,9 +87,3 @@ struct FixtureError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
-
-/// The largest absolute difference between two vectors (∞ when their lengths differ).
-func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
-    guard a.count == b.count else { return .infinity }
-    return zip(a, b).map { abs($0 - $1) }.max() ?? 0
-}

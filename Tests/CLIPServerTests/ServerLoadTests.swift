@@ -89,7 +89,7 @@ struct ServerLoadTests {
                 return (200, abs(score - 1) < 2e-3 ? nil : "an image's own file scored \(score)")
             }
             let vectors = data.map { ($0["embedding"] as? [Double] ?? []).map(Float.init) }
-            for (vector, reference) in zip(vectors, expected) where largestDifference(vector, reference) >= ServerRouteTests.batchingTolerance {
+            for (vector, reference) in zip(vectors, expected) where maxDifference(vector, reference).value >= ServerRouteTests.batchingTolerance {
                 return (200, "an answer does not match its request (cross-talk?)")
             }
             return (200, vectors.count == expected.count ? nil : "\(vectors.count) embeddings for \(expected.count) inputs")

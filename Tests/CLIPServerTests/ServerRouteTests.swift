@@ -34,7 +34,7 @@ struct ServerRouteTests {
             #expect(data.map { $0["index"] as? Int } == [0, 1, 2] && data.allSatisfy { $0["object"] as? String == "embedding" })
             for (item, vector) in zip(data, expected) {
                 let values = try #require(item["embedding"] as? [Double]).map(Float.init)
-                #expect(largestDifference(values, vector) < Self.batchingTolerance)
+                #expect(maxDifference(values, vector).value < Self.batchingTolerance)
             }
 
             let encoded = try await client.post("/v1/embeddings", json: ["input": "a gradient", "encoding_format": "base64"])
@@ -44,7 +44,7 @@ struct ServerRouteTests {
             let floats = stride(from: 0, to: bytes.count, by: 4).map { offset in
                 Float(bitPattern: bytes[bytes.startIndex + offset..<bytes.startIndex + offset + 4].reversed().reduce(0) { $0 << 8 | UInt32($1) })
             }
-            #expect(largestDifference(floats, expected[1]) < Self.batchingTolerance)
+            #expect(maxDifference(floats, expected[1]).value < Self.batchingTolerance)
         }
     }
 
@@ -62,9 +62,9 @@ struct ServerRouteTests {
             let data = try #require(try response.object()["data"] as? [[String: Any]])
             let vectors = try data.map { try #require($0["embedding"] as? [Double]).map(Float.init) }
             #expect(vectors.count == 3)
-            #expect(largestDifference(vectors[0], expected[0]) < Self.batchingTolerance)
-            #expect(largestDifference(vectors[1], text) < Self.batchingTolerance)
-            #expect(largestDifference(vectors[2], expected[1]) < Self.batchingTolerance)
+            #expect(maxDifference(vectors[0], expected[0]).value < Self.batchingTolerance)
+            #expect(maxDifference(vectors[1], text).value < Self.batchingTolerance)
+            #expect(maxDifference(vectors[2], expected[1]).value < Self.batchingTolerance)
         }
     }
 

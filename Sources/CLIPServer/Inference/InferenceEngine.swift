@@ -184,7 +184,8 @@ public final class InferenceEngine: @unchecked Sendable {
     /// request (timed out, or failed in the other tower) — lock held.
     private func failExpired() {
         let now = clock.now
-        for item in textQueue + imageQueue where item.request.deadline < now { item.request.fail(ServerError.timedOut) }
+        for item in textQueue where item.request.deadline < now { item.request.fail(ServerError.timedOut) }
+        for item in imageQueue where item.request.deadline < now { item.request.fail(ServerError.timedOut) }
         textQueue.removeAll { $0.request.isFinished }
         imageQueue.removeAll { $0.request.isFinished }
     }

@@ -12,10 +12,7 @@ extension CLIPService {
         let body = try await decode(ClassifyRequest.self, from: request)
         let model = try model(named: body.model)
         let limits = configuration.limits
-        guard !body.images.isEmpty else { throw ServerError.invalidField(param: "images", reason: "empty; give at least one image") }
-        guard body.images.count <= limits.maximumInputs else {
-            throw ServerError.invalidField(param: "images", reason: "\(body.images.count) images; at most \(limits.maximumInputs) per request")
-        }
+        try checkInputCount(body.images.count, param: "images")
         guard body.labels.count <= limits.maximumLabels else {
             throw ServerError.invalidField(param: "labels", reason: "\(body.labels.count) labels; at most \(limits.maximumLabels)")
         }

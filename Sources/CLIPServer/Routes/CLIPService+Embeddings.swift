@@ -17,11 +17,7 @@ extension CLIPService {
     private func embeddings(_ request: Request) async throws -> Response {
         let body = try await decode(EmbeddingsRequest.self, from: request)
         let model = try model(named: body.model)
-        let limits = configuration.limits
-        guard !body.input.isEmpty else { throw ServerError.invalidField(param: "input", reason: "empty; give at least one input") }
-        guard body.input.count <= limits.maximumInputs else {
-            throw ServerError.invalidField(param: "input", reason: "\(body.input.count) inputs; at most \(limits.maximumInputs) per request")
-        }
+        try checkInputCount(body.input.count, param: "input")
         if let dimensions = body.dimensions, dimensions != model.width {
             throw ServerError.invalidField(param: "dimensions", reason: "this model's embeddings have \(model.width) dimensions, not \(dimensions)")
         }

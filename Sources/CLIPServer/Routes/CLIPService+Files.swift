@@ -17,7 +17,7 @@ extension CLIPService {
         router.get("/thumbnails/{id}") { request, context in
             let (served, file) = try indexedFile(request, context)
             guard let hash = file.contentHash else { throw ServerError.notFound("file \(file.id) could not be indexed: \(file.failure ?? "unknown")") }
-            let cache = ThumbnailCache(directory: thumbnails.directory.appendingPathComponent(served.name))
+            let cache = ThumbnailCache(directory: configuration.thumbnailDirectory.appendingPathComponent(served.name))
             let data: Data
             do {
                 data = try cache.thumbnail(of: file.path, contentHash: hash, maximumPixels: configuration.limits.maximumImagePixels)
