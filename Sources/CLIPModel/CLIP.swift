@@ -25,6 +25,8 @@ public final class CLIP: Module {
     @Parameter(key: "logit_scale") public var logitScale: Tensor   // []
     /// SigLIP's learnable bias, present when the configuration sets `init_logit_bias`.
     @OptionalParameter(key: "logit_bias") public var logitBias: Tensor?   // []
+    /// The precision of the model's matrix products (`setComputePrecision`); f32 until set.
+    public internal(set) var computePrecision = ComputePrecision.f32
 
     /// A model of `configuration` with zero weights; load weights or initialise it.
     public init(_ configuration: CLIPConfiguration) {

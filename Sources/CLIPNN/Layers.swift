@@ -79,6 +79,8 @@ public final class Conv2d: Module {
     public let stride: Int
     /// Zeros added on every side.
     public let padding: Int
+    /// The weight converted for bf16 or int8 inference, when the layer computes in one.
+    public let packing = PackedWeightCache()
 
     /// A convolution with square kernels, with zero weights.
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0) {
@@ -90,7 +92,7 @@ public final class Conv2d: Module {
 
     /// `[N, C, H, W]` → `[N, out, H', W']`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        conv2d(x, weight: weight, stride: (stride, stride), padding: (padding, padding))
+        conv2d(x, weight: weight, stride: (stride, stride), padding: (padding, padding), packing: packing)
     }
 }
 

@@ -50,4 +50,30 @@ static inline void clip_prefetch(const void *address) {
 /// Σᵢ row[i]·query[i] for float32 vectors of n values.
 float clip_dot_f32(const float *row, const float *query, ptrdiff_t n);
 
+// Low-precision kernels (low_precision.c): bfloat16 conversion, per-row int8 quantisation, and an
+// exact int8 product for CPUs whose oneDNN int8 path would saturate (no VNNI).
+
+/// bits[i] = the bfloat16 nearest to values[i] (ties to even, NaN stays NaN), as torch rounds.
+void clip_bf16_from_f32(const float *values, uint16_t *bits, ptrdiff_t count);
+
+/// values[i] = bits[i] widened to float32 (exact).
+void clip_f32_from_bf16(const uint16_t *bits, float *values, ptrdiff_t count);
+
+/// values[i] rounded to the nearest bfloat16, kept as float32 (the low 16 bits zero).
+void clip_round_to_bf16(const float *values, float *rounded, ptrdiff_t count);
+
+/// Symmetric int8 quantisation of each of `rows` rows of k values (row stride ld):
+/// scales[r] = max|x| / 127 (1 for an all-zero row), q = round-half-even(x / scales[r]) in [-127, 127].
+void clip_quantize_rows_s8(const float *x, ptrdiff_t rows, ptrdiff_t k, ptrdiff_t ld, int8_t *q, float *scales);
+
+/// C[i][j] = Σₚ A[i][p]·B[j][p] in exact 32-bit integer arithmetic, for i < m and j in
+/// [column_begin, column_end): A [m, k] and B [n, k] int8, row-major with row strides lda and ldb;
+/// C int32 with row stride ldc. AVX2 where the CPU has it (16-bit products widened, never
+/// saturated), else portable C. Runs on the calling thread.
+void clip_gemm_s8s8s32(ptrdiff_t m, ptrdiff_t k, const int8_t *a, ptrdiff_t lda, const int8_t *b, ptrdiff_t ldb,
+                       ptrdiff_t column_begin, ptrdiff_t column_end, int32_t *c, ptrdiff_t ldc);
+
+/// The kernel clip_gemm_s8s8s32 runs on this CPU: "avx2" or "portable".
+const char *clip_gemm_s8s8s32_kernel(void);
+
 #endif

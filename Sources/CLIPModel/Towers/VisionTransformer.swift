@@ -16,7 +16,6 @@ public final class VisionTransformer: Module, ImageEncoder {
     let transformer: Transformer
     @ModuleInfo(key: "ln_post") var postNorm: LayerNorm
     @Parameter(key: "proj") var projection: Tensor                           // [W, E]
-    let patchPacking = PackedWeightCache()
 
     /// A tower of `configuration` projecting to `embedDim`, with zero weights.
     public init(_ configuration: VisionConfiguration, embedDim: Int, activation: Activation) {
@@ -43,7 +42,7 @@ public final class VisionTransformer: Module, ImageEncoder {
         let patch = configuration.patchSize ?? 1
         // Patch embedding as one GEMM over all patches: [N, G², C·P·P] · [W, C·P·P]ᵀ -> [N, G², W]
         let patches = patchified(images, patchSize: patch)
-        let embedded = linear(patches, weight: patchEmbedding.weight.reshaped([width, -1]), bias: nil, packing: patchPacking)
+        let embedded = linear(patches, weight: patchEmbedding.weight.reshaped([width, -1]), bias: nil, packing: patchEmbedding.packing)
         let classTokens = classEmbedding.reshaped([1, 1, width]).expanded(to: [count, 1, width])
         let x = concatenate([classTokens, embedded], alongAxis: 1) + positionalEmbedding  // [N, T, W]
         let tokens = x.shape[1]

@@ -74,40 +74,74 @@ extension GEMM {
     }
 }
 
-/// A per-layer cache of its weight in packed form, for inference with few rows.
+/// A per-layer cache of its weight in the form inference uses: packed for the few-row f32 kernels,
+/// or converted to bf16 or int8 when the layer computes in that precision.
 ///
 /// `linear(_:weight:bias:addingTo:packing:)` fills it on first use and refreshes it when the layer's
-/// weight is replaced. Weights that require gradients are never packed: an optimizer changes them in
-/// place, which the cache could not see.
+/// weight is replaced. Weights that require gradients are never packed or converted: an optimizer
+/// changes them in place, which the cache could not see.
 public final class PackedWeightCache: @unchecked Sendable {
     private let lock = NSLock()
     private var packed: PackedWeight?
+    private var converted: LowPrecisionWeight?
+    private var chosenPrecision = ComputePrecision.f32
 
-    /// An empty cache; the first product packs the weight.
+    /// An empty cache computing in f32; the first product packs the weight.
     public init() {}
 
-    /// The packed form of `weight`, packing it if needed; nil where packing does not apply.
+    /// The precision of this layer's inference products (f32 until set). Setting another drops
+    /// what the cache holds.
+    public var precision: ComputePrecision {
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return chosenPrecision
+        }
+        set {
+            lock.lock()
+            defer { lock.unlock() }
+            guard newValue != chosenPrecision else { return }
+            (chosenPrecision, packed, converted) = (newValue, nil, nil)
+        }
+    }
+
+    /// The packed form of `weight`, packing it if needed; nil where packing does not apply (a
+    /// precision other than f32 among others).
     func packedWeight(for weight: Tensor) -> PackedWeight? {
         guard GEMM.packedKernelsAvailable, !weight.requiresGrad, weight.rank == 2 else { return nil }
         lock.lock()
         defer { lock.unlock() }
+        guard chosenPrecision == .f32 else { return nil }
         if let packed, packed.isPacked(from: weight) { return packed }
         let fresh = PackedWeight(weight)
         packed = fresh
         return fresh
     }
 
-    /// Whether the cache holds a packed weight.
+    /// `weight` in this cache's bf16 or int8 precision, converting it if needed; nil in f32 or for a
+    /// weight that requires gradients.
+    public func lowPrecisionWeight(for weight: Tensor) -> LowPrecisionWeight? {
+        guard !weight.requiresGrad, weight.rank == 2 else { return nil }
+        lock.lock()
+        defer { lock.unlock() }
+        guard chosenPrecision != .f32 else { return nil }
+        if let converted, converted.isConverted(from: weight) { return converted }
+        let fresh = LowPrecisionWeight(converting: weight, to: chosenPrecision)
+        converted = fresh
+        return fresh
+    }
+
+    /// Whether the cache holds a packed or converted weight.
     public var isFilled: Bool {
         lock.lock()
         defer { lock.unlock() }
-        return packed != nil
+        return packed != nil || converted != nil
     }
 
-    /// Drops the packed copy (its memory returns to the pool).
+    /// Drops the packed or converted copy (its memory returns to the pool).
     public func clear() {
         lock.lock()
-        packed = nil
+        (packed, converted) = (nil, nil)
         lock.unlock()
     }
 }

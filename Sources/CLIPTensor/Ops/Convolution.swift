@@ -65,8 +65,11 @@ struct WindowGeometry {
 
 /// 2-D convolution of `input` `[N, C, H, W]` with `weight` `[O, C, KH, KW]` and optional `bias`
 /// `[O]`, as `torch.nn.functional.conv2d` with groups = 1 and dilation = 1. Output `[N, O, OH, OW]`.
+///
+/// With a `packing` cache in bf16 or int8, a convolution that records no gradient multiplies in that
+/// precision, each output pixel's window a row (so int8 quantises per pixel, as per token).
 public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
-                   stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)) -> Tensor {
+                   stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), packing: PackedWeightCache? = nil) -> Tensor {
     precondition(input.rank == 4 && weight.rank == 4, "conv2d expects [N, C, H, W] input and [O, C, KH, KW] weight")
     precondition(weight.shape[1] == input.shape[1],
                  "conv2d weight \(Shape.describe(weight.shape)) for \(input.shape[1]) input channels")
@@ -82,11 +85,20 @@ public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
     let out = Tensor.uninitialized([images, outChannels, geometry.outputHeight, geometry.outputWidth])
     let columns = UnsafeMutablePointer<Float>.allocate(capacity: patch * pixels)
     defer { columns.deallocate() }
-    withExtendedLifetime((input, weight, bias)) {
+    let recordsGradient = GradMode.isEnabled && (input.requiresGrad || weight.requiresGrad)
+    let converted = recordsGradient ? nil : packing?.lowPrecisionWeight(for: weight.reshaped([outChannels, patch]))
+    let (windows, product) = converted == nil ? (nil, nil) : (Tensor.uninitialized([pixels, patch]), Tensor.uninitialized([pixels, outChannels]))
+    withExtendedLifetime((input, weight, bias, windows, product)) {
         for n in 0..<images {
             geometry.im2col(input.pointer + n * imageSize, columns)
             let target = out.pointer + n * outChannels * pixels
-            GEMM.multiply(m: outChannels, n: pixels, k: patch, a: weight.pointer, b: columns, c: target)  // [O, CKK]·[CKK, OH·OW]
+            if let converted, let windows, let product {
+                transposeMatrix(columns, rows: patch, columns: pixels, into: windows.pointer)               // [OH·OW, CKK]
+                GEMM.multiply(m: pixels, a: windows.pointer, lowPrecision: converted, beta: 0, c: product.pointer)
+                transposeMatrix(product.pointer, rows: pixels, columns: outChannels, into: target)         // [O, OH·OW]
+            } else {
+                GEMM.multiply(m: outChannels, n: pixels, k: patch, a: weight.pointer, b: columns, c: target)  // [O, CKK]·[CKK, OH·OW]
+            }
             if let bias {
                 for o in 0..<outChannels {
                     let value = Vec(repeating: bias.pointer[o])
@@ -121,6 +133,23 @@ public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
             grads.append(bias.requiresGrad ? g.sum(alongAxes: [0, 2, 3]) : nil)
         }
         return grads
+    }
+}
+
+/// `target[j, i] = source[i, j]` for a row-major `[rows, columns]` source, in tiles, in parallel.
+func transposeMatrix(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into target: UnsafeMutablePointer<Float>) {
+    let tile = 32
+    let (from, to) = (UncheckedSendable(source), UncheckedSendable(target))
+    Parallel.forEachChunk((rows + tile - 1) / tile, grain: max(1, elementwiseGrain / max(tile * columns, 1))) { tiles in
+        for rowStart in stride(from: tiles.lowerBound * tile, to: min(rows, tiles.upperBound * tile), by: tile) {
+            for columnStart in stride(from: 0, to: columns, by: tile) {
+                for row in rowStart..<min(rows, rowStart + tile) {
+                    for column in columnStart..<min(columns, columnStart + tile) {
+                        to.value[column * rows + row] = from.value[row * columns + column]
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -6,8 +6,9 @@
 /// `residual + x · weightᵀ + bias`, as `residual + torch.nn.functional.linear(x, weight, bias)`:
 /// `x` is `[…, I]`, `weight` `[O, I]` (PyTorch's layout), `bias` `[O]`, `residual` `[…, O]`.
 ///
-/// With a `packing` cache, products with few rows that record no gradient use the weight packed
-/// once for the few-row kernels (see `PackedWeightCache`).
+/// With a `packing` cache, products that record no gradient use the weight as the cache holds it:
+/// converted to the cache's bf16 or int8 precision, or in f32 packed once for the few-row kernels
+/// when the product has few rows (see `PackedWeightCache`).
 public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, addingTo residual: Tensor? = nil,
                    packing: PackedWeightCache? = nil) -> Tensor {
     precondition(weight.rank == 2, "linear weight must be [out, in], got \(Shape.describe(weight.shape))")
@@ -35,7 +36,9 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, addingTo residual
         }
         let beta: Float = bias == nil && residual == nil ? 0 : 1
         let recordsGradient = GradMode.isEnabled && (x.requiresGrad || weight.requiresGrad)
-        if let packing, rows <= GEMM.packedRowLimit, !recordsGradient, let packed = packing.packedWeight(for: weight) {
+        if let packing, !recordsGradient, let converted = packing.lowPrecisionWeight(for: weight) {
+            GEMM.multiply(m: rows, a: x.pointer, lowPrecision: converted, beta: beta, c: out.pointer)
+        } else if let packing, rows <= GEMM.packedRowLimit, !recordsGradient, let packed = packing.packedWeight(for: weight) {
             GEMM.multiply(m: rows, a: x.pointer, packed: packed, beta: beta, c: out.pointer)
         } else {
             GEMM.multiply(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x.pointer, b: weight.pointer,
