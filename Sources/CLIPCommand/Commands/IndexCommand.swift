@@ -24,6 +24,8 @@ struct IndexCommand: ParsableCommand {
     @Option(help: ArgumentHelp("For a bare state-dict file: a preset name or an open_clip config JSON.", valueName: "arch"))
     var arch: String?
 
+    @OptionGroup var precision: PrecisionOptions
+
     @OptionGroup var batch: BatchOptions
 
     @Option(name: .customLong("exclude"), help: ArgumentHelp("Skip files and folders whose name or relative path matches this glob (repeatable).", valueName: "glob"))
@@ -71,6 +73,7 @@ struct IndexCommand: ParsableCommand {
         if let model {
             let started = Date()
             let loaded = try loadModel(model, architecture: arch)
+            try precision.apply(to: loaded.model)
             var options = ImageIndex.UpdateOptions(reference: Self.storedReference(model))
             options.element = vectorDtype
             options.batchSize = batch.batchSize

@@ -24,6 +24,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("For a bare state-dict file: a preset name or an open_clip config JSON.", valueName: "arch"))
     var arch: String?
 
+    @OptionGroup var precision: PrecisionOptions
+
     @Option(name: .customLong("index"), help: ArgumentHelp("An index to search (repeatable), named after its folder, or NAME=DIR.", valueName: "dir"))
     var indexes: [String] = []
 
@@ -88,6 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
         var served: [ServedModel] = []
         func serve(_ reference: String) throws -> ServedModel {
             let loaded = try loadModel(reference, architecture: arch)
+            try precision.apply(to: loaded.model)
             let model = ServedModel(id: Self.modelID(reference), reference: reference, engine: try InferenceEngine(loaded: loaded, limits: limits))
             guard !served.contains(where: { $0.id == model.id }) else { throw ValidationError("two models would both be called \(model.id)") }
             served.append(model)

@@ -37,11 +37,14 @@ struct IndexModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("For a bare state-dict file: a preset name or an open_clip config JSON.", valueName: "arch"))
     var arch: String?
 
+    @OptionGroup var precision: PrecisionOptions
+
     /// The model to use with `index` and its catalogue entry: `--model` if given (it must be indexed),
     /// else the index's only model, loaded from the reference it was indexed with.
     func resolve(in index: ImageIndex) throws -> (loaded: LoadedModel, entry: IndexCatalogue.Model) {
         if let model {
             let loaded = try loadModel(model, architecture: arch)
+            try precision.apply(to: loaded.model)
             return (loaded, try index.model(fingerprint: index.fingerprint(of: loaded), described: model))
         }
         let entry = try Self.onlyModel(of: index)
@@ -49,6 +52,7 @@ struct IndexModelOptions: ParsableArguments {
         guard try index.fingerprint(of: loaded) == entry.fingerprint else {
             throw CommandError("\(entry.reference) is not the model this index was built with any more (its weights or settings changed); index again with `clip index --model \(entry.reference) …`, or pass --model")
         }
+        try precision.apply(to: loaded.model)
         return (loaded, entry)
     }
 

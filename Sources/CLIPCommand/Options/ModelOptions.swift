@@ -18,8 +18,13 @@ struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("For a bare state-dict file: a preset name (ViT-B-32, RN50-quickgelu, …) or an open_clip config JSON; inferred from the weights when omitted.", valueName: "arch"))
     var arch: String?
 
+    @OptionGroup var precision: PrecisionOptions
+
+    /// The model, computing in the precision asked for.
     func load() throws -> LoadedModel {
-        try loadModel(model, architecture: arch)
+        let loaded = try loadModel(model, architecture: arch)
+        try precision.apply(to: loaded.model)
+        return loaded
     }
 }
 

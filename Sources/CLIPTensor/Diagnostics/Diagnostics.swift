@@ -61,6 +61,24 @@ public enum Diagnostics {
     }
 }
 
+extension Diagnostics {
+    /// Measured throughput in GFLOP/s of one inference linear layer `[m, k] · [n, k]ᵀ` computing in
+    /// `precision` (activation rounding or quantisation included): best of `rounds` rounds.
+    public static func measureLinear(m: Int, n: Int, k: Int, precision: ComputePrecision,
+                                     rounds: Int = 3, secondsPerRound: Double = 0.3) -> Double {
+        let x = Tensor.normal([m, k], seed: 1)
+        let weight = Tensor.normal([n, k], std: 0.05, seed: 2)
+        let cache = PackedWeightCache()
+        cache.precision = precision
+        let seconds = withNoGrad {
+            Stopwatch.bestAndMedian(rounds: rounds, secondsPerRound: secondsPerRound) {
+                _ = linear(x, weight: weight, bias: nil, packing: cache)
+            }
+        }
+        return 2.0 * Double(m) * Double(n) * Double(k) / seconds.best / 1e9
+    }
+}
+
 /// Times repeated calls of a closure.
 public enum Stopwatch {
     /// Seconds per call: best and median over `rounds` rounds, each running `body` repeatedly for at
