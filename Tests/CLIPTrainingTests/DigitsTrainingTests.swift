@@ -1,6 +1,7 @@
 import CLIPEvaluation
 import CLIPImage
 import CLIPModel
+import CLIPTensor
 import CLIPTestSupport
 import CLIPTokenizer
 import CLIPTraining
@@ -40,5 +41,19 @@ struct DigitsTrainingTests {
         let top1 = result.report.metrics["acc1"]!
         print("digits short run: loss \(first) → \(last), zero-shot top-1 \(top1), top-5 \(result.report.metrics["acc5"]!)")
         #expect(top1 >= 0.3, "top-1 \(top1)")
+
+        // The same model in bf16 and int8: top-1 within half a point, and the same top-1 class for
+        // at least 99% of the test images.
+        for precision in [ComputePrecision.bf16, .int8] {
+            trained.model.setComputePrecision(precision)
+            let lowered = try ZeroShotEvaluation.run(loaded: trained, modelName: "digits", dataset: dataset, templates: .standard, cacheDirectory: nil)
+            let loweredTop1 = lowered.report.metrics["acc1"]!
+            let predictions = Dictionary(uniqueKeysWithValues: result.rankings.map { ($0.sample, $0.classes.first) })
+            let agreeing = lowered.rankings.filter { predictions[$0.sample] == $0.classes.first }.count
+            let agreement = Double(agreeing) / Double(max(lowered.rankings.count, 1))
+            print("digits short run in \(precision.rawValue): zero-shot top-1 \(loweredTop1) (f32 \(top1)), same top-1 class for \(agreeing) of \(lowered.rankings.count)")
+            #expect(abs(loweredTop1 - top1) <= 0.005, "\(precision) top-1 \(loweredTop1) against f32 \(top1)")
+            #expect(agreement >= 0.99, "\(precision): \(agreement) of top-1 predictions identical")
+        }
     }
 }
