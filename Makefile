@@ -81,6 +81,7 @@ bench: deps
 	python3 Benchmarks/tokenizer.py --binary .build/release/clip-kernel-bench
 	python3 Benchmarks/image.py --binary .build/release/clip-kernel-bench
 	python3 Benchmarks/model.py --binary .build/release/clip
+	python3 Benchmarks/precision.py --binary .build/release/clip
 	python3 Benchmarks/train.py --binary .build/release/clip
 	$(SWIFT) build $(RELEASE) --product clip-search-bench
 	$(PYTHON) Benchmarks/search.py --clip .build/release/clip --search-bench .build/release/clip-search-bench

@@ -41,6 +41,7 @@ public enum PrecisionRequest: Equatable, Sendable, CustomStringConvertible {
         return request
     }
 
+    /// The name as `--precision` takes it.
     public var description: String {
         switch self {
         case .fixed(let precision): return precision.rawValue

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""ViT-B/32 (random init) in f32, bf16 and int8: `clip bench --precision` beside PyTorch f32, PyTorch
+bf16 (`torch.autocast("cpu", dtype=torch.bfloat16)`) and ONNX Runtime int8 (`quantize_dynamic` of the
+exported towers), all on the same threads, in one run (`make bench`).
+
+Tasks: image batch 1 and 32, text batch 1 at 10 tokens and 64 at 77 tokens. Each side stays loaded;
+rounds alternate between the six contenders with a pause between passes, and each side's best round
+is compared. Also: peak RSS of `clip embed` on one image in int8 against f32 (the same f32
+safetensors file, so int8 memory comes from releasing the mapped f32 weights after quantising).
+
+bf16 and int8 run several times faster only on CPUs that multiply them in hardware (AVX-512 BF16,
+VNNI, AMX): the CPU flags are printed first; compare ratios within one run.
+
+    python3 Benchmarks/precision.py --binary .build/release/clip [--rounds 4] [--threads 2] [--tasks image32,text1@10]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PEERS = os.path.join(HERE, "..", "..", "shared", "bench", "peers")
+WEIGHTS = os.path.join("/tmp", "swift-clip-bench-ViT-B-32.safetensors")
+ONNX_DIR = os.path.join("/tmp", "swift-clip-bench-onnx")
+TASKS = [("image", 1, 0), ("image", 32, 0), ("text", 1, 10), ("text", 64, 77)]
+PRECISIONS = ["f32", "bf16", "int8"]
+
+
+def cpu_flags():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                wanted = ["avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8", "avx_vnni"]
+                present = set(line.split(":", 1)[1].split())
+                return " ".join(flag for flag in wanted if flag in present)
+    return "unknown"
+
+
+def inputs(kind, batch, tokens, torch):
+    if kind == "image":
+        return torch.randn(batch, 3, 224, 224)
+    t = torch.zeros(batch, 77, dtype=torch.long)
+    t[:, 0] = 49406
+    t[:, 1:tokens - 1] = torch.randint(1, 49406, (batch, tokens - 2))
+    t[:, tokens - 1] = 49407
+    return t
+
+
+def export_int8(model, torch):
+    """Exports both towers to ONNX and quantises them dynamically (int8 weights, per-row activations)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    class Tower(torch.nn.Module):
+        def __init__(self, kind):
+            super().__init__()
+            self.model, self.kind = model, kind
+
+        def forward(self, x):
+            return self.model.encode_image(x) if self.kind == "image" else self.model.encode_text(x)
+
+    os.makedirs(ONNX_DIR, exist_ok=True)
+    paths = {}
+    for kind, example in [("image", torch.randn(1, 3, 224, 224)), ("text", inputs("text", 1, 10, torch))]:
+        f32_path, int8_path = os.path.join(ONNX_DIR, f"{kind}.onnx"), os.path.join(ONNX_DIR, f"{kind}_int8.onnx")
+        if not os.path.exists(int8_path):
+            torch.onnx.export(Tower(kind), (example,), f32_path, input_names=["input"], output_names=["features"],
+                              dynamic_axes={"input": {0: "batch"}, "features": {0: "batch"}}, opset_version=17, dynamo=False)
+            quantize_dynamic(f32_path, int8_path, weight_type=QuantType.QInt8)
+        paths[kind] = int8_path
+    return paths
+
+
+def peak_rss_of_embed(binary, precision, image, env):
+    """Peak RSS (MiB) of one `clip embed` process on one image, measured from a fresh interpreter
+    (a process's ru_maxrss of children is the largest child it ever waited for)."""
+    probe = subprocess.run([sys.executable, "-c", (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"),
+        binary, "embed", "--model", WEIGHTS, "--arch", "ViT-B-32", "--precision", precision, "--image", image, "--text", "a photo of a cat"],
+        env=env, capture_output=True, text=True, check=True)
+    return float(probe.stdout.strip())
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--tasks", default="", help="comma-separated subset, e.g. image32,text1@10")
+    args = parser.parse_args()
+    sys.path.insert(0, PEERS)
+    from common import time_fn  # noqa: E402
+    import numpy as np
+    import onnxruntime as ort
+    import open_clip
+    import torch
+    from safetensors.torch import save_file
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = open_clip.create_model("ViT-B-32", pretrained=None).eval()
+    if not os.path.exists(WEIGHTS):
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, WEIGHTS)
+    onnx_paths = export_int8(model, torch)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = args.threads, 1
+    sessions = {kind: ort.InferenceSession(path, options, providers=["CPUExecutionProvider"]) for kind, path in onnx_paths.items()}
+
+    env = dict(os.environ, CLIP_NUM_THREADS=str(args.threads))
+    env.pop("OPENBLAS_NUM_THREADS", None)
+    env.pop("CLIP_PRECISION", None)
+    ours = {p: subprocess.Popen([args.binary, "bench", "--model", WEIGHTS, "--arch", "ViT-B-32", "--precision", p, "--serve",
+                                 "--iterations", "3"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True) for p in PRECISIONS}
+
+    def run_ours(precision, kind, batch, tokens):
+        process = ours[precision]
+        process.stdin.write(f"{kind} {batch}" + (f" {tokens}" if kind == "text" else "") + "\n")
+        process.stdin.flush()
+        return json.loads(process.stdout.readline())["latency_ms_median"]
+
+    def peers(kind, batch, tokens):
+        x = inputs(kind, batch, tokens, torch)
+        encode = model.encode_image if kind == "image" else model.encode_text
+
+        def bf16():
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                return encode(x)
+        feed = {"input": x.numpy() if kind == "image" else x.numpy().astype(np.int64)}
+        return {"torch f32": lambda: encode(x), "torch bf16": bf16, "ORT int8": lambda: sessions[kind].run(None, feed)}
+
+    print(f"ViT-B/32, random weights, {args.threads} threads, {args.rounds} alternating rounds per task; CPU flags: {cpu_flags()}")
+    header = ["swift f32", "swift bf16", "swift int8", "torch f32", "torch bf16", "ORT int8"]
+    print(f"{'task (ms, best round)':<24}" + "".join(f"{h:>12}" for h in header)
+          + "   f32/torch  bf16/torch-bf16  int8/ORT-int8  int8/torch-f32")
+    selected = [t for t in TASKS if not args.tasks or f"{t[0]}{t[1]}" + (f"@{t[2]}" if t[0] == "text" else "") in args.tasks.split(",")]
+    for kind, batch, tokens in selected:
+        times = {name: [] for name in header}
+        functions = peers(kind, batch, tokens)
+        for _ in range(args.rounds):
+            for precision in PRECISIONS:
+                time.sleep(0.2)
+                times[f"swift {precision}"].append(run_ours(precision, kind, batch, tokens))
+            for name, fn in functions.items():
+                time.sleep(0.2)
+                with torch.inference_mode():
+                    times[name].append(time_fn(fn, warmup=1, iters=3)["median_s"] * 1e3)
+        best = {name: min(values) for name, values in times.items()}
+        name = f"{kind} batch {batch}" + (f" @{tokens}" if kind == "text" else "")
+        print(f"{name:<24}" + "".join(f"{best[h]:12.1f}" for h in header)
+              + f"{best['torch f32'] / best['swift f32']:12.2f}{best['torch bf16'] / best['swift bf16']:17.2f}"
+              f"{best['ORT int8'] / best['swift int8']:15.2f}{best['torch f32'] / best['swift int8']:16.2f}")
+    for process in ours.values():
+        process.stdin.close()
+        process.wait()
+
+    image = os.path.join(HERE, "..", "Tests", "CLIPImageTests", "Fixtures", "images", "odd_97x61.png")
+    f32_peak, int8_peak = (peak_rss_of_embed(args.binary, p, image, env) for p in ("f32", "int8"))
+    print(f"peak RSS of clip embed (one image): f32 {f32_peak:.0f} MiB, int8 {int8_peak:.0f} MiB ({int8_peak / f32_peak:.2f}x)")
+
+
+if __name__ == "__main__":
+    main()
