@@ -11,6 +11,7 @@ safetensors file, so int8 memory comes from releasing the mapped f32 weights aft
 bf16 and int8 run several times faster only on CPUs that multiply them in hardware (AVX-512 BF16,
 VNNI, AMX): the CPU flags are printed first; compare ratios within one run.
 
+    pip install open_clip_torch onnx onnxruntime onnxscript safetensors numpy
     python3 Benchmarks/precision.py --binary .build/release/clip [--rounds 4] [--threads 2] [--tasks image32,text1@10]
 """
 import argparse

@@ -16,6 +16,22 @@ struct DoctorCommandTests {
         #expect((object["blas"] as? String ?? "").isEmpty == false)
     }
 
+    @Test("every precision is listed with its kernel and a measured rate; forcing SSE4.1 in oneDNN falls back to f32 for auto")
+    func precisions() throws {
+        let outcome = try CLI.run(["doctor", "--json", "--gemm-size", "64"], environment: ["ONEDNN_MAX_CPU_ISA": "SSE41"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: outcome.stdout) as? [String: Any])
+        #expect((object["onednn_isa"] as? String ?? "").contains("SSE41 (limited by ONEDNN_MAX_CPU_ISA=SSE41)"))
+        #expect(object["auto_precision"] as? String == "f32")
+        let entries = try #require(object["precisions"] as? [[String: Any]])
+        #expect(entries.compactMap { $0["precision"] as? String } == ["f32", "bf16", "int8"])
+        for entry in entries {
+            #expect((entry["gflops"] as? Double ?? 0) > 0, "\(entry)")
+            #expect((entry["accelerated"] as? Bool) == (entry["precision"] as? String == "f32"), "\(entry)")
+            #expect((entry["kernel"] as? String ?? "").isEmpty == false)
+        }
+    }
+
     @Test("the text report names the BLAS library and the GEMM speed")
     func textReport() {
         let text = DoctorReport.collect(gemmSize: 64).text
