@@ -11,16 +11,15 @@ latency ratios (robust to the machine's slow moments). The PyTorch side uses the
     python3 Benchmarks/model.py --binary .build/release/clip [--rounds 6] [--threads 2] [--tasks image1,text1@10]
 """
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
+from vit_b32 import bench_request, clip_environment, random_model, start_clip_bench
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEERS = os.path.join(HERE, "..", "..", "shared", "bench", "peers")
-WEIGHTS = os.path.join("/tmp", "swift-clip-bench-ViT-B-32.safetensors")
 TASKS = [("image", 1, 0), ("image", 32, 0), ("text", 1, 77), ("text", 64, 77), ("text", 1, 10), ("text", 64, 10)]
 
 
@@ -33,14 +32,7 @@ def main():
     args = parser.parse_args()
     sys.path.insert(0, PEERS)
     from common import time_fn  # noqa: E402
-    import torch
-    import open_clip
-    from safetensors.torch import save_file
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    model = open_clip.create_model("ViT-B-32", pretrained=None).eval()
-    if not os.path.exists(WEIGHTS):
-        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, WEIGHTS)
+    torch, model = random_model(args.threads)
 
     def torch_task(kind, batch, tokens):
         if kind == "image":
@@ -52,15 +44,7 @@ def main():
         t[:, tokens - 1] = 49407
         return lambda: model.encode_text(t)
 
-    env = dict(os.environ, CLIP_NUM_THREADS=str(args.threads))
-    env.pop("OPENBLAS_NUM_THREADS", None)
-    ours = subprocess.Popen([args.binary, "bench", "--model", WEIGHTS, "--arch", "ViT-B-32", "--serve", "--iterations", "3"],
-                            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-
-    def ours_task(kind, batch, tokens):
-        ours.stdin.write(f"{kind} {batch}" + (f" {tokens}" if kind == "text" else "") + "\n")
-        ours.stdin.flush()
-        return json.loads(ours.stdout.readline())
+    ours = start_clip_bench(args.binary, clip_environment(args.threads))
 
     print(f"ViT-B/32, random weights, {args.threads} threads, {args.rounds} alternating rounds per task (3 timed passes each)")
     print("task                     swift-clip items/s  ms     PyTorch items/s  ms     throughput ratio  latency ratio  (paired median)")
@@ -71,7 +55,7 @@ def main():
         fn = torch_task(kind, batch, tokens)
         for _ in range(args.rounds):
             time.sleep(0.3)
-            record = ours_task(kind, batch, tokens)
+            record = bench_request(ours, kind, batch, tokens)
             peak = max(peak, record["peak_rss_mib"])
             mine.append(record["latency_ms_median"])
             time.sleep(0.3)

@@ -15,16 +15,15 @@ VNNI, AMX): the CPU flags are printed first; compare ratios within one run.
     python3 Benchmarks/precision.py --binary .build/release/clip [--rounds 4] [--threads 2] [--tasks image32,text1@10]
 """
 import argparse
-import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
+
+from vit_b32 import WEIGHTS, bench_request, clip_environment, random_model, start_clip_bench
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEERS = os.path.join(HERE, "..", "..", "shared", "bench", "peers")
-WEIGHTS = os.path.join("/tmp", "swift-clip-bench-ViT-B-32.safetensors")
 ONNX_DIR = os.path.join("/tmp", "swift-clip-bench-onnx")
 TASKS = [("image", 1, 0), ("image", 32, 0), ("text", 1, 10), ("text", 64, 77)]
 PRECISIONS = ["f32", "bf16", "int8"]
@@ -95,31 +94,14 @@ def main():
     from common import time_fn  # noqa: E402
     import numpy as np
     import onnxruntime as ort
-    import open_clip
-    import torch
-    from safetensors.torch import save_file
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    model = open_clip.create_model("ViT-B-32", pretrained=None).eval()
-    if not os.path.exists(WEIGHTS):
-        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, WEIGHTS)
+    torch, model = random_model(args.threads)
     onnx_paths = export_int8(model, torch)
     options = ort.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = args.threads, 1
     sessions = {kind: ort.InferenceSession(path, options, providers=["CPUExecutionProvider"]) for kind, path in onnx_paths.items()}
 
-    env = dict(os.environ, CLIP_NUM_THREADS=str(args.threads))
-    env.pop("OPENBLAS_NUM_THREADS", None)
-    env.pop("CLIP_PRECISION", None)
-    ours = {p: subprocess.Popen([args.binary, "bench", "--model", WEIGHTS, "--arch", "ViT-B-32", "--precision", p, "--serve",
-                                 "--iterations", "3"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True) for p in PRECISIONS}
-
-    def run_ours(precision, kind, batch, tokens):
-        process = ours[precision]
-        process.stdin.write(f"{kind} {batch}" + (f" {tokens}" if kind == "text" else "") + "\n")
-        process.stdin.flush()
-        return json.loads(process.stdout.readline())["latency_ms_median"]
+    env = clip_environment(args.threads)
+    ours = {p: start_clip_bench(args.binary, env, "--precision", p) for p in PRECISIONS}
 
     def peers(kind, batch, tokens):
         x = inputs(kind, batch, tokens, torch)
@@ -142,7 +124,7 @@ def main():
         for _ in range(args.rounds):
             for precision in PRECISIONS:
                 time.sleep(0.2)
-                times[f"swift {precision}"].append(run_ours(precision, kind, batch, tokens))
+                times[f"swift {precision}"].append(bench_request(ours[precision], kind, batch, tokens)["latency_ms_median"])
             for name, fn in functions.items():
                 time.sleep(0.2)
                 with torch.inference_mode():

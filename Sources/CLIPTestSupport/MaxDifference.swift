@@ -71,3 +71,14 @@ public func expectClose(_ actual: Tensor, _ expected: Tensor, relativeTolerance:
     let scale = max(1, expected.scalars.filter(\.isFinite).map(abs).max() ?? 1)
     expectClose(actual, expected, tolerance: relativeTolerance * scale, what(), sourceLocation: sourceLocation)
 }
+
+/// The cosine similarity of two vectors, summed in double precision.
+public func cosineSimilarity(_ a: [Float], _ b: [Float]) -> Double {
+    var (dot, normA, normB) = (0.0, 0.0, 0.0)
+    for (x, y) in zip(a, b) {
+        dot += Double(x) * Double(y)
+        normA += Double(x) * Double(x)
+        normB += Double(y) * Double(y)
+    }
+    return dot / (normA.squareRoot() * normB.squareRoot())
+}

@@ -153,7 +153,7 @@ struct LowPrecisionTests {
         }
         expectClose(result.scalars, expected, tolerance: 1e-3 * (expected.map(abs).max() ?? 1), "int8 linear \(shape)")
         let f32 = withNoGrad { linear(x, weight: Tensor.normal([output, input], std: 0.05, seed: 12), bias: Tensor.normal([output], seed: 13)) }
-        #expect(cosine(result.scalars, f32.scalars) > 0.999)
+        #expect(cosineSimilarity(result.scalars, f32.scalars) > 0.999)
     }
 
     @Test("a convolution in bf16 and int8 stays close to f32, and records no conversion while training")
@@ -166,7 +166,7 @@ struct LowPrecisionTests {
             cache.precision = precision
             let result = withNoGrad { conv2d(input, weight: weight, stride: (2, 2), padding: (1, 1), packing: cache) }
             #expect(result.shape == f32.shape)
-            #expect(cosine(result.scalars, f32.scalars) > bound, "\(precision)")
+            #expect(cosineSimilarity(result.scalars, f32.scalars) > bound, "\(precision)")
             #expect(cache.isFilled)
         }
         let trained = Tensor.normal([16, 8, 3, 3], std: 0.1, seed: 22).requiringGrad()
@@ -187,15 +187,4 @@ struct LowPrecisionTests {
         #expect(PrecisionRequest.auto.resolved(on: PrecisionHardware(isa: 0x3e7)) == .int8)           // AMX
         #expect(PrecisionHardware(isa: 0xe7).accelerates(.bf16) && !PrecisionHardware(isa: 0x27).accelerates(.bf16))
     }
-}
-
-/// The cosine similarity of two vectors.
-func cosine(_ a: [Float], _ b: [Float]) -> Double {
-    var (dot, normA, normB) = (0.0, 0.0, 0.0)
-    for (x, y) in zip(a, b) {
-        dot += Double(x) * Double(y)
-        normA += Double(x) * Double(x)
-        normB += Double(y) * Double(y)
-    }
-    return dot / (normA.squareRoot() * normB.squareRoot())
 }

@@ -57,7 +57,7 @@ struct PrecisionAccuracyTests {
         let images = ["astronaut.png", "chelsea.png", "coffee.png", "horse.png"].map { folder.appendingPathComponent($0).path }
         let templates = try PromptTemplates.load(path: try ReferenceData.sharedFile("prompts/openai_imagenet_templates.json").path).templates
         try #require(templates.count == 80)
-        let prompts = zip(templates.prefix(6), ["cat", "astronaut", "coffee", "horse", "camera", "logo"].cycled()).map {
+        let prompts = zip(templates.prefix(6), ["cat", "astronaut", "coffee", "horse", "camera", "logo"]).map {
             $0.replacingOccurrences(of: "{}", with: $1)
         }
         return (images, prompts)
@@ -82,7 +82,7 @@ struct PrecisionAccuracyTests {
             loaded.model.setComputePrecision(precision)
             let lowered = try embeddings(loaded, images: images, prompts: prompts)
             for (tower, pairs) in [("image", zip(reference.image, lowered.image)), ("text", zip(reference.text, lowered.text))] {
-                let cosines = pairs.map { cosine($0, $1) }
+                let cosines = pairs.map { cosineSimilarity($0, $1) }
                 let mean = cosines.reduce(0, +) / Double(cosines.count), minimum = cosines.min() ?? 0
                 print("\(preset) \(precision.rawValue) \(tower): cosine to f32 mean \(String(format: "%.6f", mean)), minimum \(String(format: "%.6f", minimum)) over \(cosines.count)")
                 #expect(minimum >= Self.minimumCosine[precision]!, "\(preset) \(precision) \(tower) minimum cosine \(minimum)")
@@ -91,26 +91,5 @@ struct PrecisionAccuracyTests {
         loaded.model.setComputePrecision(.f32)
         let again = try embeddings(loaded, images: [], prompts: prompts)
         #expect(again.text == reference.text, "back to f32 gives f32's numbers")
-    }
-}
-
-/// The cosine similarity of two vectors.
-func cosine(_ a: [Float], _ b: [Float]) -> Double {
-    var (dot, normA, normB) = (0.0, 0.0, 0.0)
-    for (x, y) in zip(a, b) {
-        dot += Double(x) * Double(y)
-        normA += Double(x) * Double(x)
-        normB += Double(y) * Double(y)
-    }
-    return dot / (normA.squareRoot() * normB.squareRoot())
-}
-
-extension Array {
-    /// This array repeated without end.
-    fileprivate func cycled() -> UnfoldSequence<Element, Int> {
-        sequence(state: 0) { index in
-            defer { index = (index + 1) % count }
-            return self[index]
-        }
     }
 }

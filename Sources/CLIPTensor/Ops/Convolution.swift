@@ -93,9 +93,9 @@ public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
             geometry.im2col(input.pointer + n * imageSize, columns)
             let target = out.pointer + n * outChannels * pixels
             if let converted, let windows, let product {
-                transposeMatrix(columns, rows: patch, columns: pixels, into: windows.pointer)               // [OH·OW, CKK]
+                permuteCopy(source: columns, sourceStrides: [1, pixels], shape: [pixels, patch], into: windows.pointer)  // [OH·OW, CKK]
                 GEMM.multiply(m: pixels, a: windows.pointer, lowPrecision: converted, beta: 0, c: product.pointer)
-                transposeMatrix(product.pointer, rows: pixels, columns: outChannels, into: target)         // [O, OH·OW]
+                permuteCopy(source: product.pointer, sourceStrides: [1, outChannels], shape: [outChannels, pixels], into: target)  // [O, OH·OW]
             } else {
                 GEMM.multiply(m: outChannels, n: pixels, k: patch, a: weight.pointer, b: columns, c: target)  // [O, CKK]·[CKK, OH·OW]
             }
@@ -133,23 +133,6 @@ public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
             grads.append(bias.requiresGrad ? g.sum(alongAxes: [0, 2, 3]) : nil)
         }
         return grads
-    }
-}
-
-/// `target[j, i] = source[i, j]` for a row-major `[rows, columns]` source, in tiles, in parallel.
-func transposeMatrix(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into target: UnsafeMutablePointer<Float>) {
-    let tile = 32
-    let (from, to) = (UncheckedSendable(source), UncheckedSendable(target))
-    Parallel.forEachChunk((rows + tile - 1) / tile, grain: max(1, elementwiseGrain / max(tile * columns, 1))) { tiles in
-        for rowStart in stride(from: tiles.lowerBound * tile, to: min(rows, tiles.upperBound * tile), by: tile) {
-            for columnStart in stride(from: 0, to: columns, by: tile) {
-                for row in rowStart..<min(rows, rowStart + tile) {
-                    for column in columnStart..<min(columns, columnStart + tile) {
-                        to.value[column * rows + row] = from.value[row * columns + column]
-                    }
-                }
-            }
-        }
     }
 }
 

@@ -18,7 +18,7 @@ public final class LowPrecisionWeight: @unchecked Sendable {
     let values: UnsafeMutableRawPointer
     /// int8 only: one scale per row (empty for bf16).
     public let scales: [Float]
-    private let source: Tensor?
+    private let source: Tensor
 
     /// Converts an `[out, in]` f32 weight to `precision` (bf16 or int8).
     public init(converting weight: Tensor, to precision: ComputePrecision) {
@@ -52,35 +52,15 @@ public final class LowPrecisionWeight: @unchecked Sendable {
         return (values, precision == .int8 ? scales : [])
     }
 
-    /// A weight from stored bf16 bits (`[rows, depth]`, little-endian), used as it is.
-    public init(bfloat16Bits bits: UnsafeRawBufferPointer, rows: Int, depth: Int) {
-        precondition(bits.count == rows * depth * 2, "bf16 weight of \(bits.count) bytes for [\(rows), \(depth)]")
-        (precision, self.rows, self.depth, source, scales) = (.bf16, rows, depth, nil, [])
-        values = Self.allocate(count: rows * depth, elementSize: 2)
-        values.copyMemory(from: bits.baseAddress!, byteCount: bits.count)
-    }
-
-    /// A weight from stored int8 values (`[rows, depth]`) and one scale per row, used as they are.
-    public init(int8Values: UnsafeRawBufferPointer, scales: [Float], rows: Int, depth: Int) {
-        precondition(int8Values.count == rows * depth && scales.count == rows, "int8 weight of \(int8Values.count) values and \(scales.count) scales for [\(rows), \(depth)]")
-        (precision, self.rows, self.depth, source, self.scales) = (.int8, rows, depth, nil, scales)
-        values = Self.allocate(count: rows * depth, elementSize: 1)
-        values.copyMemory(from: int8Values.baseAddress!, byteCount: int8Values.count)
-    }
-
     deinit { values.deallocate() }
 
     private static func allocate(count: Int, elementSize: Int) -> UnsafeMutableRawPointer {
         UnsafeMutableRawPointer.allocate(byteCount: max(count * elementSize, 1), alignment: 64)
     }
 
-    /// Bytes held by the values and scales.
-    public var byteCount: Int { rows * depth * (precision == .bf16 ? 2 : 1) + scales.count * 4 }
-
     /// Whether `weight` is the tensor this was converted from (the same memory, offset and shape).
     func isConverted(from weight: Tensor) -> Bool {
-        guard let source else { return false }
-        return weight.storage === source.storage && weight.offset == source.offset && weight.shape == source.shape
+        weight.storage === source.storage && weight.offset == source.offset && weight.shape == source.shape
     }
 
     /// The weight as f32 (`[rows, depth]`): bf16 widened, int8 values times their row's scale.

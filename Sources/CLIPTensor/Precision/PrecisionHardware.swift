@@ -32,8 +32,6 @@ public struct PrecisionHardware: Sendable, Equatable {
         #endif
     }
 
-    /// Whether the CPU has AMX tiles (Sapphire Rapids and later).
-    public var hasAMX: Bool { isa & ISABit.amx == ISABit.amx }
     /// Whether the CPU multiplies bf16 in hardware (AVX-512 BF16 or AMX).
     public var hasBF16: Bool { isa & ISABit.avx512BF16 != 0 }
     /// Whether the CPU has int8 dot-product instructions (AVX-512 VNNI or AVX-VNNI), which add

@@ -43,14 +43,6 @@ enum HalfPrecision {
         Float(bitPattern: UInt32(bits) << 16)
     }
 
-    /// Float to bfloat16 bits, rounding to nearest even (NaN stays NaN), as torch does.
-    @inline(__always) static func bfloat16(from value: Float) -> UInt16 {
-        let bits = value.bitPattern
-        if value.isNaN { return UInt16(truncatingIfNeeded: (bits >> 16) | 0x0040) }
-        let rounding = 0x7FFF + ((bits >> 16) & 1)
-        return UInt16(truncatingIfNeeded: (bits &+ rounding) >> 16)
-    }
-
     static func portableFloat(fromHalf bits: UInt16) -> Float {
         let sign = UInt32(bits & 0x8000) << 16
         var exponent = Int32((bits >> 10) & 0x1F)

@@ -1,3 +1,4 @@
+import CGEMMKernels
 import CLIPFileSystem
 import Foundation
 
@@ -51,8 +52,9 @@ public enum SafeTensorsWriter {
                 var halves = values.map { HalfPrecision.half(from: $0).littleEndian }
                 return Data(bytes: &halves, count: halves.count * 2)
             case .bfloat16:
-                var halves = values.map { HalfPrecision.bfloat16(from: $0).littleEndian }
-                return Data(bytes: &halves, count: halves.count * 2)
+                var halves = [UInt16](repeating: 0, count: values.count)
+                if let base = values.baseAddress { clip_bf16_from_f32(base, &halves, values.count) }
+                return Data(bytes: halves.map(\.littleEndian), count: halves.count * 2)
             default:
                 return Data(buffer: values)
             }
