@@ -40,16 +40,18 @@ def copy(target, patterns):
                 shutil.copy(path, os.path.join(CORPUS, target, os.path.basename(path)))
 
 
-def safetensors(tensors):
-    """A safetensors file of float32 zeros with these shapes."""
+def safetensors(tensors, dtypes=None):
+    """A safetensors file of zeros with these shapes, float32 unless `dtypes` names another type."""
+    sizes = {"F32": 4, "BF16": 2, "I8": 1}
     header, offset, data = {}, 0, b""
     for name, shape in tensors:
-        count = 1
+        dtype = (dtypes or {}).get(name, "F32")
+        count = sizes[dtype]
         for side in shape:
             count *= side
-        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [offset, offset + 4 * count]}
-        offset += 4 * count
-        data += b"\0" * (4 * count)
+        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, offset + count]}
+        offset += count
+        data += b"\0" * count
     text = json.dumps(header).encode()
     return struct.pack("<Q", len(text)) + text + data
 
@@ -131,6 +133,9 @@ def main():
     folder("FuzzSafeTensors")
     write("FuzzSafeTensors", "tiny_model.safetensors", safetensors(tiny_model()))
     write("FuzzSafeTensors", "scalar_and_empty.safetensors", safetensors([("a", []), ("b", [0, 3]), ("c", [2, 2])]))
+    write("FuzzSafeTensors", "low_precision.safetensors",
+          safetensors([("q.weight", [4, 3]), ("q.weight_scale", [4]), ("h.weight", [2, 3, 2, 2])],
+                      {"q.weight": "I8", "h.weight": "BF16"}))
 
     folder("FuzzTorchCheckpoint")
     copy("FuzzTorchCheckpoint", ["Tests/CLIPTensorTests/Fixtures/torch/*.pt", "Tests/CLIPTensorTests/Fixtures/torch/*.pkl"])

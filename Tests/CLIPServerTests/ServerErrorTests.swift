@@ -1,3 +1,4 @@
+import CLIPModel
 import CLIPServer
 import CLIPTestSupport
 import Foundation
@@ -136,6 +137,21 @@ struct ServerErrorTests {
             #expect(metrics.contains(#"status="404""#))
             #expect(metrics.contains("clip_inference_batch_size_bucket") && metrics.contains("clip_http_request_duration_seconds_bucket"))
             #expect(metrics.contains(#"clip_index_files{index="photos"}"#) && metrics.contains("clip_inference_queue_depth"))
+        }
+    }
+}
+
+extension ServerErrorTests {
+    @Test("/info reports the precision the model computes in, and embeddings are served in it")
+    func precisionInInfo() async throws {
+        let fixture = try ServerFixture("precision")
+        fixture.loaded.model.setComputePrecision(.int8)
+        try await fixture.test { client in
+            let info = try await client.get("/info").object()
+            let model = try #require((info["models"] as? [[String: Any]])?.first)
+            #expect(model["precision"] as? String == "int8")
+            let embedded = try await client.post("/v1/embeddings", json: ["input": ["a photo"]])
+            #expect(embedded.status == .ok)
         }
     }
 }

@@ -13,7 +13,7 @@ public enum ModelFingerprint {
         for (name, parameter) in loaded.model.namedParameters() {
             let tensor = parameter.wrappedValue
             digest.update("\(name) \(tensor.shape)\n")
-            let sample = tensor.withUnsafeBufferPointer { values -> [Float] in
+            let sample = tensor.withTransientBufferPointer { values -> [Float] in
                 let count = values.count
                 var sample: [Float] = []
                 sample.reserveCapacity(count / 509 + 130)

@@ -7,7 +7,9 @@ extension ModelExporter {
         try writeJSON(["model_cfg": openCLIPModelConfiguration(loaded.model.configuration),
                        "preprocess_cfg": openCLIPPreprocessing(loaded)],
                       to: folder.appendingPathComponent(CheckpointLayout.FileName.openCLIPConfiguration))
-        try SafeTensorsWriter.write(stateDict(loaded), as: dtype, metadata: ["format": "pt"],
+        var metadata = ["format": "pt"]
+        if dtype == .int8 { metadata["quantization"] = "int8 weights, symmetric per row; NAME_scale holds each row's f32 scale" }
+        try SafeTensorsWriter.write(entries: stateEntries(loaded, dtype: dtype), metadata: metadata,
                                     to: folder.appendingPathComponent(CheckpointLayout.FileName.openCLIPWeights).path)
     }
 

@@ -42,7 +42,10 @@ public struct LoadedModel: @unchecked Sendable {
 
 /// Loads a CLIP model from any of the three layouts, strictly: every tensor of the checkpoint must
 /// be used, every parameter found, every shape equal. Float32 weights stay memory-mapped (the
-/// model's parameters borrow the file's pages); F16/BF16 are converted to Float32 once.
+/// model's parameters borrow the file's pages); F16 is converted to Float32 once. Layer weights stored
+/// in BF16, or in int8 with scales (`clip convert --dtype int8`), are used as they are by products in
+/// their precision, and become Float32 only if something reads them so; a model with int8 weights
+/// computes in int8.
 public enum CLIPLoader {
     /// Keys in checkpoints that carry no weights: BatchNorm counters, Hugging Face's position-id
     /// buffers, and the scalars OpenAI's TorchScript state dicts keep beside the weights.
@@ -100,10 +103,16 @@ public enum CLIPLoader {
 
         var tensors: [String: Tensor] = [:]
         var storedTypes = Set<String>()
+        var lowPrecisionWeights: [LowPrecisionWeight] = []
         do {
-            for name in file.names where !isIgnorable(name) {
-                if let type = file.storedType(of: name), floatingTypes.contains(type) { storedTypes.insert(type) }
-                tensors[name] = try file.tensor(name)
+            for name in file.names where !isIgnorable(name) && !file.isInt8Scale(name) {
+                if let type = file.storedType(of: name), floatingTypes.contains(type) || type == "I8" { storedTypes.insert(type) }
+                if let stored = try file.storedLowPrecisionWeight(name) {
+                    tensors[name] = stored.tensor
+                    lowPrecisionWeights.append(stored.lowPrecision)
+                } else {
+                    tensors[name] = try file.tensor(name)
+                }
             }
         } catch let error as TensorError {
             throw ModelError.unreadableWeights(error)
@@ -112,6 +121,7 @@ public enum CLIPLoader {
 
         let model = CLIP(configuration)
         do { try model.load(tensors) } catch let error as ModuleError { throw ModelError.weightMismatch(path: weightsPath, error) }
+        model.useStoredWeights(lowPrecisionWeights)
         return LoadedModel(model: model, layout: layout, weightsPath: weightsPath, architectureName: architectureName,
                            preprocessor: preprocessor ?? ImagePreprocessor(size: configuration.vision.imageSize),
                            vocabulary: vocabulary, storedTypes: storedTypes.sorted())

@@ -37,3 +37,16 @@ extension CLIP {
         computePrecision = precision
     }
 }
+
+extension CLIP {
+    /// Hands each layer the weight a checkpoint stored for it in bf16 or int8 (matched by the tensor
+    /// it stands for), so products in that precision use it as it is; with any int8 weight the model
+    /// computes in int8.
+    func useStoredWeights(_ stored: [LowPrecisionWeight]) {
+        guard !stored.isEmpty else { return }
+        for layer in weightedLayers() {
+            if let match = stored.first(where: { $0.isConverted(from: layer.weight) }) { layer.cache.useStored(match) }
+        }
+        if stored.contains(where: { $0.precision == .int8 }) { setComputePrecision(.int8) }
+    }
+}

@@ -58,7 +58,8 @@ extension CLIPService {
     func info() throws -> Info {
         let models = models.map { model in
             Info.Model(id: model.id, reference: model.reference, width: model.width, imageSize: model.loaded.preprocessor.size,
-                       contextLength: model.loaded.model.configuration.text.contextLength, precision: "f32",
+                       contextLength: model.loaded.model.configuration.text.contextLength,
+                       precision: model.loaded.model.computePrecision.rawValue,
                        maximumBatch: model.engine.limits.maximumBatch, queueDepth: model.engine.queueDepth)
         }
         let indexes = try indexes.map { served in

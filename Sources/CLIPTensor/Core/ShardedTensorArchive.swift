@@ -52,4 +52,10 @@ public final class ShardedTensorArchive: TensorArchive, @unchecked Sendable {
         guard let shard = shardOf[name] else { throw TensorError.tensorNotFound(path: path, tensor: name) }
         return try shard.tensor(name)
     }
+    /// `name` as its shard stores it in bf16 or int8, or nil.
+    public func storedLowPrecisionWeight(_ name: String) throws -> StoredLowPrecisionWeight? {
+        try shardOf[name]?.storedLowPrecisionWeight(name)
+    }
+    /// Whether `name` holds an int8 weight's scales in its shard.
+    public func isInt8Scale(_ name: String) -> Bool { shardOf[name]?.isInt8Scale(name) ?? false }
 }

@@ -26,6 +26,13 @@ extension Tensor {
         self.init(shape: [rows.count, columns], scalars: rows.flatMap { $0 })
     }
 
+    /// A tensor whose values `fill` writes (all `count` of them, row-major) the first time they are
+    /// read; until then they take no memory. Reading with `withTransientBufferPointer` computes them
+    /// without keeping them.
+    public static func deferred(_ shape: [Int], fill: @escaping @Sendable (UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+        Tensor(storage: TensorStorage(deferred: Shape.count(shape), fill: fill), shape: shape)
+    }
+
     /// All zeros.
     public static func zeros(_ shape: [Int]) -> Tensor {
         Tensor(storage: TensorStorage(count: Shape.count(shape), zeroed: true), shape: shape)

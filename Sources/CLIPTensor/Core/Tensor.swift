@@ -70,6 +70,18 @@ public final class Tensor: @unchecked Sendable {
         }
     }
 
+    /// Reads the elements without keeping them: a tensor whose values are computed on first use
+    /// (`Tensor(deferred:fill:)`) and not yet computed computes them into a temporary buffer, freed
+    /// afterwards, so a single read (a fingerprint) does not make it hold its values for good.
+    public func withTransientBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try withExtendedLifetime(self) {
+            try storage.withTransientValues { try body(UnsafeBufferPointer(start: $0 + offset, count: count)) }
+        }
+    }
+
+    /// Whether this tensor's values are computed on first use and have not been yet.
+    public var isDeferred: Bool { storage.isPending }
+
     /// Writes the elements in place. Views that share this storage see the change; recorded
     /// graphs that saved this tensor do not know about it.
     public func withUnsafeMutableBufferPointer<R>(

@@ -13,6 +13,17 @@ public protocol TensorArchive: AnyObject, Sendable {
     func storedType(of name: String) -> String?
     /// Tensor `name` as Float32 (floating types are upcast; float32 data is shared where possible).
     func tensor(_ name: String) throws -> Tensor
+    /// `name` as a weight stored in bf16 or int8 and read as it is, or nil (see `StoredLowPrecisionWeight`).
+    func storedLowPrecisionWeight(_ name: String) throws -> StoredLowPrecisionWeight?
+    /// Whether `name` holds the per-row scales of an int8 weight (part of that weight, not a tensor of its own).
+    func isInt8Scale(_ name: String) -> Bool
+}
+
+extension TensorArchive {
+    /// Nil: only safetensors files store weights in low precision.
+    public func storedLowPrecisionWeight(_ name: String) throws -> StoredLowPrecisionWeight? { nil }
+    /// False: only safetensors files store int8 weights.
+    public func isInt8Scale(_ name: String) -> Bool { false }
 }
 
 /// Opens a weights file by its contents: safetensors, or a PyTorch checkpoint (`torch.save` zip or
@@ -61,4 +72,6 @@ extension SafeTensorsFile: TensorArchive {
     public func storedType(of name: String) -> String? { entries[name]?.dtype.rawValue }
     /// The tensor `name` as Float32.
     public func tensor(_ name: String) throws -> Tensor { try tensor(name, upcast: true) }
+    /// Whether `name` holds the scales of an int8 weight stored here.
+    public func isInt8Scale(_ name: String) -> Bool { StoredLowPrecisionWeight.isScale(name, in: self) }
 }

@@ -84,6 +84,7 @@ public final class PackedWeightCache: @unchecked Sendable {
     private let lock = NSLock()
     private var packed: PackedWeight?
     private var converted: LowPrecisionWeight?
+    private var stored: LowPrecisionWeight?
     private var chosenPrecision = ComputePrecision.f32
 
     /// An empty cache computing in f32; the first product packs the weight.
@@ -125,10 +126,26 @@ public final class PackedWeightCache: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard chosenPrecision != .f32 else { return nil }
+        if let stored, stored.precision == chosenPrecision, stored.isConverted(from: weight) { return stored }
         if let converted, converted.isConverted(from: weight) { return converted }
         let fresh = LowPrecisionWeight(converting: weight, to: chosenPrecision)
         converted = fresh
         return fresh
+    }
+
+    /// Gives the cache the weight as a checkpoint stored it in bf16 or int8: products in that precision
+    /// use it as it is (no conversion, no f32 copy), for as long as the layer's weight is `weight.source`.
+    public func useStored(_ weight: LowPrecisionWeight) {
+        lock.lock()
+        stored = weight
+        lock.unlock()
+    }
+
+    /// The bf16 or int8 weight a checkpoint stored for this layer, if any.
+    public var storedWeight: LowPrecisionWeight? {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
     }
 
     /// Whether the cache holds a packed or converted weight.

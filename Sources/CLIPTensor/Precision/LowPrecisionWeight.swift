@@ -19,13 +19,27 @@ public final class LowPrecisionWeight: @unchecked Sendable {
     /// int8 only: one scale per row (empty for bf16).
     public let scales: [Float]
     private let source: Tensor
+    /// What keeps borrowed `values` valid (a memory-mapped file); nil when this weight allocated them.
+    private let owner: AnyObject?
 
     /// Converts an `[out, in]` f32 weight to `precision` (bf16 or int8).
     public init(converting weight: Tensor, to precision: ComputePrecision) {
         precondition(weight.rank == 2, "low-precision weight must be [out, in], got \(Shape.describe(weight.shape))")
         precondition(precision != .f32, "an f32 weight needs no conversion")
-        (self.precision, rows, depth, source) = (precision, weight.shape[0], weight.shape[1], weight)
+        (self.precision, rows, depth, source, owner) = (precision, weight.shape[0], weight.shape[1], weight, nil)
         (values, scales) = Self.convert(weight, to: precision)
+    }
+
+    /// A weight stored in low precision, used where it lies: `values` holds `rows × depth` bfloat16
+    /// bits or int8 values (with `scales` for int8) and stays valid while `owner` lives. `source` is
+    /// the `[rows, depth]` f32 tensor that stands for it in the model (usually deferred, computed from
+    /// these values only if something reads it).
+    public init(borrowing values: UnsafeRawPointer, precision: ComputePrecision, scales: [Float],
+                standingFor source: Tensor, owner: AnyObject) {
+        precondition(source.rank == 2 && precision != .f32, "a stored low-precision weight is bf16 or int8 [out, in]")
+        precondition(precision == .bf16 ? scales.isEmpty : scales.count == source.shape[0], "int8 needs one scale per row")
+        (self.precision, rows, depth, self.source, self.owner) = (precision, source.shape[0], source.shape[1], source, owner)
+        (self.values, self.scales) = (UnsafeMutableRawPointer(mutating: values), scales)
     }
 
     private static func convert(_ weight: Tensor, to precision: ComputePrecision) -> (UnsafeMutableRawPointer, [Float]) {
@@ -52,15 +66,27 @@ public final class LowPrecisionWeight: @unchecked Sendable {
         return (values, precision == .int8 ? scales : [])
     }
 
-    deinit { values.deallocate() }
+    deinit { if owner == nil { values.deallocate() } }
 
     private static func allocate(count: Int, elementSize: Int) -> UnsafeMutableRawPointer {
         UnsafeMutableRawPointer.allocate(byteCount: max(count * elementSize, 1), alignment: 64)
     }
 
-    /// Whether `weight` is the tensor this was converted from (the same memory, offset and shape).
-    func isConverted(from weight: Tensor) -> Bool {
+    /// Whether `weight` is the tensor this was converted from or stands for (the same memory, offset and shape).
+    public func isConverted(from weight: Tensor) -> Bool {
         weight.storage === source.storage && weight.offset == source.offset && weight.shape == source.shape
+    }
+
+    /// The stored values as little-endian bytes: `rows × depth` bfloat16 bit patterns or int8 values.
+    public var bytes: Data {
+        let count = rows * depth
+        guard precision == .bf16 else { return Data(bytes: values, count: count) }
+        #if _endian(little)
+        return Data(bytes: values, count: count * 2)
+        #else
+        let halves = values.assumingMemoryBound(to: UInt16.self)
+        return Data((0..<count).flatMap { withUnsafeBytes(of: halves[$0].littleEndian, Array.init) })
+        #endif
     }
 
     /// The weight as f32 (`[rows, depth]`): bf16 widened, int8 values times their row's scale.

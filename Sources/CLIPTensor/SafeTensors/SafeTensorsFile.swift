@@ -78,7 +78,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
         return try withExtendedLifetime(file) { try body(bytes) }
     }
 
-    private func rawBytes(_ name: String) throws -> UnsafeRawBufferPointer {
+    /// The stored bytes of `name`, valid while this file lives.
+    func rawBytes(_ name: String) throws -> UnsafeRawBufferPointer {
         let entry = try entry(name)
         return UnsafeRawBufferPointer(start: file.bytes.map { $0 + dataStart + entry.byteRange.lowerBound },
                                       count: entry.byteRange.count)

@@ -8,6 +8,14 @@ import Foundation
 /// try SafeTensorsWriter.write(["weight": w, "bias": b], to: "model.safetensors")
 /// ```
 public enum SafeTensorsWriter {
+    /// One tensor to write.
+    public enum Entry {
+        /// f32 values stored as F32, F16 or BF16.
+        case values(Tensor, as: SafeTensorsDType)
+        /// Little-endian bytes already in `dtype`, of `shape`.
+        case bytes(Data, dtype: SafeTensorsDType, shape: [Int])
+    }
+
     /// Writes `tensors` (sorted by name, contiguous, header padded to 8 bytes as the reference
     /// writer does) with every element stored as `dtype` (F32, F16 or BF16).
     ///
@@ -15,20 +23,33 @@ public enum SafeTensorsWriter {
     /// is flushed to disk and then renamed over the destination.
     public static func write(_ tensors: [String: Tensor], as dtype: SafeTensorsDType = .float32,
                              metadata: [String: String] = [:], to path: String) throws {
-        guard [.float32, .float16, .bfloat16].contains(dtype) else {
-            throw TensorError.invalidArgument(reason: "safetensors writer stores F32, F16 or BF16, not \(dtype.rawValue)")
-        }
-        if tensors.keys.contains("__metadata__") {
+        try write(entries: tensors.mapValues { .values($0, as: dtype) }, metadata: metadata, to: path)
+    }
+
+    /// Writes `entries`, each in its own type, as `write(_:as:metadata:to:)` does.
+    public static func write(entries: [String: Entry], metadata: [String: String] = [:], to path: String) throws {
+        if entries.keys.contains("__metadata__") {
             throw TensorError.invalidArgument(reason: "'__metadata__' cannot be a tensor name")
         }
-        let names = tensors.keys.sorted()
+        let names = entries.keys.sorted()
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
         for name in names {
-            let tensor = tensors[name]!
-            let length = tensor.count * dtype.byteSize
-            header[name] = ["dtype": dtype.rawValue, "shape": tensor.shape, "data_offsets": [offset, offset + length]]
+            let (dtype, shape, length): (SafeTensorsDType, [Int], Int)
+            switch entries[name]! {
+            case .values(let tensor, let type):
+                guard [.float32, .float16, .bfloat16].contains(type) else {
+                    throw TensorError.invalidArgument(reason: "safetensors writer stores values as F32, F16 or BF16, not \(type.rawValue)")
+                }
+                (dtype, shape, length) = (type, tensor.shape, tensor.count * type.byteSize)
+            case .bytes(let data, let type, let dimensions):
+                guard data.count == Shape.count(dimensions) * type.byteSize else {
+                    throw TensorError.invalidArgument(reason: "\(name): \(data.count) bytes for \(type.rawValue) \(dimensions)")
+                }
+                (dtype, shape, length) = (type, dimensions, data.count)
+            }
+            header[name] = ["dtype": dtype.rawValue, "shape": shape, "data_offsets": [offset, offset + length]]
             offset += length
         }
         var headerBytes = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
@@ -40,7 +61,10 @@ public enum SafeTensorsWriter {
             try output.write(contentsOf: Data(bytes: &length, count: 8))
             try output.write(contentsOf: headerBytes)
             for name in names {
-                try output.write(contentsOf: encode(tensors[name]!, as: dtype))
+                switch entries[name]! {
+                case .values(let tensor, let type): try output.write(contentsOf: encode(tensor, as: type))
+                case .bytes(let data, _, _): try output.write(contentsOf: data)
+                }
             }
         }
     }
