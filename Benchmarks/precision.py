@@ -5,8 +5,9 @@ exported towers), all on the same threads, in one run (`make bench`).
 
 Tasks: image batch 1 and 32, text batch 1 at 10 tokens and 64 at 77 tokens. Each side stays loaded;
 rounds alternate between the six contenders with a pause between passes, and each side's best round
-is compared. Also: peak RSS of `clip embed` on one image in int8 against f32 (the same f32
-safetensors file, so int8 memory comes from releasing the mapped f32 weights after quantising).
+is compared. Also: peak RSS of `clip embed` on one image in int8 against f32: from the same f32
+safetensors file (int8 memory comes from releasing the mapped f32 weights after quantising), and from
+the int8 checkpoint that `clip convert --dtype int8` writes (loaded without quantising), with file sizes.
 
 bf16 and int8 run several times faster only on CPUs that multiply them in hardware (AVX-512 BF16,
 VNNI, AMX): the CPU flags are printed first; compare ratios within one run.
@@ -72,15 +73,25 @@ def export_int8(model, torch):
     return paths
 
 
-def peak_rss_of_embed(binary, precision, image, env):
+def peak_rss_of_embed(binary, model, precision, image, env):
     """Peak RSS (MiB) of one `clip embed` process on one image, measured from a fresh interpreter
     (a process's ru_maxrss of children is the largest child it ever waited for)."""
+    architecture = ["--arch", "ViT-B-32"] if model.endswith(".safetensors") else []
     probe = subprocess.run([sys.executable, "-c", (
         "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True); "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"),
-        binary, "embed", "--model", WEIGHTS, "--arch", "ViT-B-32", "--precision", precision, "--image", image, "--text", "a photo of a cat"],
+        binary, "embed", "--model", model, *architecture, "--precision", precision, "--image", image, "--text", "a photo of a cat"],
         env=env, capture_output=True, text=True, check=True)
     return float(probe.stdout.strip())
+
+
+def int8_checkpoint(binary, env):
+    """The bench model written by `clip convert --dtype int8` (once)."""
+    folder = WEIGHTS.replace(".safetensors", "-int8")
+    if not os.path.isdir(folder):
+        subprocess.run([binary, "convert", WEIGHTS, "--arch", "ViT-B-32", "--dtype", "int8", "--output-dir", folder],
+                       env=env, stdout=subprocess.DEVNULL, check=True)
+    return folder
 
 
 def main():
@@ -139,8 +150,13 @@ def main():
         process.wait()
 
     image = os.path.join(HERE, "..", "Tests", "CLIPImageTests", "Fixtures", "images", "odd_97x61.png")
-    f32_peak, int8_peak = (peak_rss_of_embed(args.binary, p, image, env) for p in ("f32", "int8"))
+    f32_peak, int8_peak = (peak_rss_of_embed(args.binary, WEIGHTS, p, image, env) for p in ("f32", "int8"))
     print(f"peak RSS of clip embed (one image): f32 {f32_peak:.0f} MiB, int8 {int8_peak:.0f} MiB ({int8_peak / f32_peak:.2f}x)")
+    stored = int8_checkpoint(args.binary, env)
+    stored_peak = peak_rss_of_embed(args.binary, stored, "int8", image, env)
+    sizes = [os.path.getsize(path) / 2**20 for path in (WEIGHTS, os.path.join(stored, "open_clip_model.safetensors"))]
+    print(f"int8 checkpoint (clip convert --dtype int8): {sizes[1]:.0f} MiB on disk against {sizes[0]:.0f} MiB f32; "
+          f"peak RSS of clip embed {stored_peak:.0f} MiB ({stored_peak / f32_peak:.2f}x f32)")
 
 
 if __name__ == "__main__":

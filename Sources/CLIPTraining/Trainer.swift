@@ -253,6 +253,10 @@ public final class Trainer {
 
     /// One optimizer step over `microBatches`; returns the loss.
     private func step(_ microBatches: [TrainingBatch]) throws -> Float {
+        try withBF16Products(enabled: options.mixedPrecision == .bf16) { try stepInCurrentPrecision(microBatches) }
+    }
+
+    private func stepInCurrentPrecision(_ microBatches: [TrainingBatch]) throws -> Float {
         let model = loaded.model
         optimizer.zeroGradients()
         for (index, attached) in adapters.enumerated() {

@@ -16,6 +16,15 @@ public enum Augmentation: String, Sendable, Codable, CaseIterable {
     case none
 }
 
+/// Lower-precision arithmetic for a training run, as open_clip's `--precision`.
+public enum MixedPrecision: String, Sendable, Codable, CaseIterable {
+    /// `amp_bf16`: every matrix product of the forward and backward passes (linear layers, attention
+    /// projections, convolutions, the final projections) multiplies bf16-rounded operands with f32
+    /// sums, as `torch.autocast(dtype=torch.bfloat16)` on CPU; master weights, gradients, AdamW's
+    /// state, normalisation, softmax, attention's own products and the loss stay f32.
+    case bf16 = "amp_bf16"
+}
+
 /// Settings of a training run, with open_clip's defaults (lr 5e-4, warmup 10,000, weight decay 0.2,
 /// β1 0.9, β2 0.98, ε 1e-6).
 public struct TrainingOptions: Sendable, Codable, Equatable {
@@ -59,6 +68,8 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     public var lora: LoRAOptions?
     /// Write a checkpoint every this many steps (and always at the end).
     public var checkpointEvery: Int?
+    /// Mixed precision; nil trains in f32.
+    public var mixedPrecision: MixedPrecision?
 
     /// Settings with open_clip's defaults and batches of `batchSize`.
     public init(batchSize: Int) { self.batchSize = batchSize }

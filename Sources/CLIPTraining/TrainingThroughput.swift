@@ -23,7 +23,9 @@ public struct TrainingThroughput: Sendable {
 
     /// Runs `warmupSteps` untimed steps, then `steps` timed ones, on `model` with random images and
     /// random token rows of 4 to context − 1 tokens (seeded, so every run sees the same batch).
-    public static func measure(_ model: CLIP, batchSize: Int, steps: Int, warmupSteps: Int) throws -> TrainingThroughput {
+    /// `mixedPrecision` runs each step's products as `TrainingOptions.mixedPrecision` does.
+    public static func measure(_ model: CLIP, batchSize: Int, steps: Int, warmupSteps: Int,
+                               mixedPrecision: MixedPrecision? = nil) throws -> TrainingThroughput {
         guard batchSize >= 2, steps >= 1, warmupSteps >= 0 else {
             throw TrainingError.invalidOption("a training benchmark needs a batch of at least 2, at least one step and no negative warm-up")
         }
@@ -49,10 +51,13 @@ public struct TrainingThroughput: Sendable {
         let optimizer = AdamW(groups: ParameterGroups.openCLIP(model, weightDecay: 0.2), learningRate: 5e-4)
         var losses: [Float] = []
         func step() throws {
-            let image = try model.encodeImage(images, normalize: true)
-            let text = try model.encodeText(tokens, normalize: true)
-            let loss = ContrastiveLoss.clip(imageFeatures: image, textFeatures: text, scale: exp(model.logitScale))
-            loss.backward()
+            let loss = try withBF16Products(enabled: mixedPrecision == .bf16) {
+                let image = try model.encodeImage(images, normalize: true)
+                let text = try model.encodeText(tokens, normalize: true)
+                let loss = ContrastiveLoss.clip(imageFeatures: image, textFeatures: text, scale: exp(model.logitScale))
+                loss.backward()
+                return loss
+            }
             optimizer.step()
             optimizer.zeroGradients()
             model.clampLogitScale()

@@ -21,11 +21,14 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Untimed steps first.")
     var warmupSteps = 3
 
+    @OptionGroup var precision: TrainingPrecisionOptions
+
     @OptionGroup var report: ReportOptions
 
     /// Step times and memory, under the keys the benchmark driver reads.
     struct TrainBenchReport: Report {
         let implementation = "swift-clip"
+        let precision: String
         let batch: Int
         let threads: Int
         let parametersMillions: Double
@@ -37,7 +40,7 @@ struct TrainBenchCommand: ParsableCommand {
         let peakResidentMiB: Double
 
         enum CodingKeys: String, CodingKey {
-            case batch, threads
+            case batch, threads, precision
             case implementation = "impl", parametersMillions = "params_M", stepMillisecondsMedian = "step_ms_median"
             case stepMillisecondsMinimum = "step_ms_min", samplesPerSecond = "samples_per_s", firstLoss = "loss_first"
             case lastLoss = "loss_last", peakResidentMiB = "peak_rss_MiB"
@@ -56,9 +59,10 @@ struct TrainBenchCommand: ParsableCommand {
 
     func run() throws {
         let start = try TrainingStart.prepare(source: source.source, resume: nil, seed: 0) { try loadModel($0) }
-        let measured = try TrainingThroughput.measure(start.loaded.model, batchSize: batchSize, steps: steps, warmupSteps: warmupSteps)
+        let measured = try TrainingThroughput.measure(start.loaded.model, batchSize: batchSize, steps: steps, warmupSteps: warmupSteps,
+                                                  mixedPrecision: precision.mixedPrecision)
         try report.emit(TrainBenchReport(
-            batch: batchSize, threads: ComputeThreads.count, parametersMillions: Double(start.loaded.model.parameterCount) / 1e6,
+            precision: precision.precision.rawValue, batch: batchSize, threads: ComputeThreads.count, parametersMillions: Double(start.loaded.model.parameterCount) / 1e6,
             stepMillisecondsMedian: measured.medianSeconds * 1e3, stepMillisecondsMinimum: measured.fastestSeconds * 1e3,
             samplesPerSecond: measured.samplesPerSecond, firstLoss: measured.firstLoss, lastLoss: measured.lastLoss,
             peakResidentMiB: PeakMemory.residentMiB()))

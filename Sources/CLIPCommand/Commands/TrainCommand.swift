@@ -53,6 +53,7 @@ struct TrainCommand: ParsableCommand {
         options.lockText = fineTuning.lockText
         options.checkpointEvery = checkpoints.saveEvery
         options.lora = fineTuning.lora
+        options.mixedPrecision = checkpoints.precision.mixedPrecision
         return options
     }
 

@@ -119,4 +119,26 @@ struct RunOptions: ParsableArguments {
 
     @Option(help: "Seed for initialisation, shuffling, augmentation and LoRA.")
     var seed: UInt64 = 0
+
+    @OptionGroup var precision: TrainingPrecisionOptions
+}
+
+/// `--precision` of training: f32, or mixed precision as open_clip's `amp_bf16`.
+struct TrainingPrecisionOptions: ParsableArguments {
+    /// The names `--precision` takes (open_clip's `fp32` is accepted for f32).
+    enum Choice: String, ExpressibleByArgument, CaseIterable {
+        case f32, ampBF16 = "amp_bf16"
+
+        init?(argument: String) {
+            self.init(rawValue: argument == "fp32" ? "f32" : argument)
+        }
+    }
+
+    @Option(help: ArgumentHelp(
+        "f32, or amp_bf16: every matrix product forward and backward on bf16-rounded operands with f32 sums, f32 master weights and optimiser state (open_clip's --precision amp_bf16).",
+        valueName: "p"))
+    var precision: Choice = .f32
+
+    /// The trainer's setting.
+    var mixedPrecision: MixedPrecision? { precision == .ampBF16 ? .bf16 : nil }
 }

@@ -67,7 +67,8 @@ struct WindowGeometry {
 /// `[O]`, as `torch.nn.functional.conv2d` with groups = 1 and dilation = 1. Output `[N, O, OH, OW]`.
 ///
 /// With a `packing` cache in bf16 or int8, a convolution that records no gradient multiplies in that
-/// precision, each output pixel's window a row (so int8 quantises per pixel, as per token).
+/// precision, each output pixel's window a row (so int8 quantises per pixel, as per token). Inside
+/// `withBF16Products` it multiplies bf16-rounded operands, forward and backward.
 public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
                    stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), packing: PackedWeightCache? = nil) -> Tensor {
     precondition(input.rank == 4 && weight.rank == 4, "conv2d expects [N, C, H, W] input and [O, C, KH, KW] weight")
@@ -86,22 +87,24 @@ public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
     let columns = UnsafeMutablePointer<Float>.allocate(capacity: patch * pixels)
     defer { columns.deallocate() }
     let recordsGradient = GradMode.isEnabled && (input.requiresGrad || weight.requiresGrad)
-    let converted = recordsGradient ? nil : packing?.lowPrecisionWeight(for: weight.reshaped([outChannels, patch]))
+    let mixed = Autocast.isBF16
+    let (pixelsIn, kernel, offset) = (input.productOperand, weight.productOperand, bias?.productOperand)  // bf16-rounded in mixed precision
+    let converted = recordsGradient || mixed ? nil : packing?.lowPrecisionWeight(for: weight.reshaped([outChannels, patch]))
     let (windows, product) = converted == nil ? (nil, nil) : (Tensor.uninitialized([pixels, patch]), Tensor.uninitialized([pixels, outChannels]))
-    withExtendedLifetime((input, weight, bias, windows, product)) {
+    withExtendedLifetime((pixelsIn, kernel, offset, windows, product)) {
         for n in 0..<images {
-            geometry.im2col(input.pointer + n * imageSize, columns)
+            geometry.im2col(pixelsIn.pointer + n * imageSize, columns)
             let target = out.pointer + n * outChannels * pixels
             if let converted, let windows, let product {
                 permuteCopy(source: columns, sourceStrides: [1, pixels], shape: [pixels, patch], into: windows.pointer)  // [OH·OW, CKK]
                 GEMM.multiply(m: pixels, a: windows.pointer, lowPrecision: converted, beta: 0, c: product.pointer)
                 permuteCopy(source: product.pointer, sourceStrides: [1, outChannels], shape: [outChannels, pixels], into: target)  // [O, OH·OW]
             } else {
-                GEMM.multiply(m: outChannels, n: pixels, k: patch, a: weight.pointer, b: columns, c: target)  // [O, CKK]·[CKK, OH·OW]
+                GEMM.multiply(m: outChannels, n: pixels, k: patch, a: kernel.pointer, b: columns, c: target)  // [O, CKK]·[CKK, OH·OW]
             }
-            if let bias {
+            if let offset {
                 for o in 0..<outChannels {
-                    let value = Vec(repeating: bias.pointer[o])
+                    let value = Vec(repeating: offset.pointer[o])
                     mapVectors(target + o * pixels, target + o * pixels, pixels) { $0 + value }
                 }
             }
@@ -113,17 +116,18 @@ public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
         let gradWeight = weight.requiresGrad ? Tensor.zeros(weight.shape) : nil
         let columns = UnsafeMutablePointer<Float>.allocate(capacity: patch * pixels)
         defer { columns.deallocate() }
-        withExtendedLifetime(g) {
+        let product = mixed ? g.roundedToBF16() : g
+        withExtendedLifetime((product, pixelsIn, kernel)) {
             for n in 0..<images {
-                let gradOut = g.pointer + n * outChannels * pixels
+                let gradOut = product.pointer + n * outChannels * pixels
                 if let gradWeight {
-                    geometry.im2col(input.pointer + n * imageSize, columns)
+                    geometry.im2col(pixelsIn.pointer + n * imageSize, columns)
                     GEMM.multiply(transposeB: true, m: outChannels, n: patch, k: pixels,
                                   a: gradOut, b: columns, beta: 1, c: gradWeight.pointer)  // Σ dOut·colsᵀ
                 }
                 if let gradInput {
                     GEMM.multiply(transposeA: true, m: patch, n: pixels, k: outChannels,
-                                  a: weight.pointer, b: gradOut, c: columns)               // Wᵀ·dOut
+                                  a: kernel.pointer, b: gradOut, c: columns)               // Wᵀ·dOut
                     geometry.col2imAdd(columns, gradInput.pointer + n * imageSize)
                 }
             }

@@ -8,7 +8,8 @@
 ///
 /// With a `packing` cache, products that record no gradient use the weight as the cache holds it:
 /// converted to the cache's bf16 or int8 precision, or in f32 packed once for the few-row kernels
-/// when the product has few rows (see `PackedWeightCache`).
+/// when the product has few rows (see `PackedWeightCache`). Inside `withBF16Products` the products,
+/// forward and backward, multiply bf16-rounded operands instead (mixed-precision training).
 public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, addingTo residual: Tensor? = nil,
                    packing: PackedWeightCache? = nil) -> Tensor {
     precondition(weight.rank == 2, "linear weight must be [out, in], got \(Shape.describe(weight.shape))")
@@ -19,8 +20,10 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, addingTo residual
     let outShape = Array(x.shape.dropLast()) + [outFeatures]
     if let residual { precondition(residual.shape == outShape, "residual \(Shape.describe(residual.shape)) for output \(Shape.describe(outShape))") }
     let out = Tensor.uninitialized(outShape)
-    withExtendedLifetime((x, weight, bias, residual)) {
-        let (target, biasPointer, residualPointer) = (out.pointer, bias?.pointer, residual?.pointer)
+    let mixed = Autocast.isBF16
+    let (input, kernel, offset) = (x.productOperand, weight.productOperand, bias?.productOperand)
+    withExtendedLifetime((input, kernel, offset, residual)) {
+        let (target, biasPointer, residualPointer) = (out.pointer, offset?.pointer, residual?.pointer)
         if bias != nil || residual != nil {
             Parallel.forEachChunk(rows, grain: max(1, elementwiseGrain / max(outFeatures, 1))) { range in
                 for row in range {
@@ -36,7 +39,10 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, addingTo residual
         }
         let beta: Float = bias == nil && residual == nil ? 0 : 1
         let recordsGradient = GradMode.isEnabled && (x.requiresGrad || weight.requiresGrad)
-        if let packing, !recordsGradient, let converted = packing.lowPrecisionWeight(for: weight) {
+        if mixed {
+            GEMM.multiply(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: input.pointer, b: kernel.pointer,
+                          beta: beta, c: out.pointer)  // bf16-rounded [R, I]·[O, I]ᵀ, f32 sums
+        } else if let packing, !recordsGradient, let converted = packing.lowPrecisionWeight(for: weight) {
             GEMM.multiply(m: rows, a: x.pointer, lowPrecision: converted, beta: beta, c: out.pointer)
         } else if let packing, rows <= GEMM.packedRowLimit, !recordsGradient, let packed = packing.packedWeight(for: weight) {
             GEMM.multiply(m: rows, a: x.pointer, packed: packed, beta: beta, c: out.pointer)
@@ -48,17 +54,18 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, addingTo residual
     let inputs = [x, weight] + [bias, residual].compactMap { $0 }
     return out.recordingGradient(of: inputs) { g in
         var grads: [Tensor?] = []
-        withExtendedLifetime(g) {
+        let product = mixed ? g.roundedToBF16() : g
+        withExtendedLifetime((g, product, input, kernel)) {
             if x.requiresGrad {
                 let gradX = Tensor.uninitialized(x.shape)
-                GEMM.multiply(m: rows, n: inFeatures, k: outFeatures, a: g.pointer, b: weight.pointer, c: gradX.pointer)  // dY·W
+                GEMM.multiply(m: rows, n: inFeatures, k: outFeatures, a: product.pointer, b: kernel.pointer, c: gradX.pointer)  // dY·W
                 grads.append(gradX)
             } else {
                 grads.append(nil)
             }
             if weight.requiresGrad {
                 let gradW = Tensor.uninitialized(weight.shape)
-                GEMM.multiply(transposeA: true, m: outFeatures, n: inFeatures, k: rows, a: g.pointer, b: x.pointer, c: gradW.pointer)  // dYᵀ·X
+                GEMM.multiply(transposeA: true, m: outFeatures, n: inFeatures, k: rows, a: product.pointer, b: input.pointer, c: gradW.pointer)  // dYᵀ·X
                 grads.append(gradW)
             } else {
                 grads.append(nil)

@@ -26,43 +26,55 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
                      "batched matmul needs equal leading axes: \(Shape.describe(a.shape)) and \(Shape.describe(b.shape))")
     }
     let out = Tensor.uninitialized(batchShape + [m, n])
-    withExtendedLifetime((a, b)) {
+    let mixed = Autocast.isBF16
+    let (left, right) = (a.productOperand, b.productOperand)
+    withExtendedLifetime((left, right)) {
         if b.rank == 2 && !transposeA {
             GEMM.multiply(transposeB: transposeB, m: batch * m, n: n, k: k,
-                          a: a.pointer, b: b.pointer, c: out.pointer)  // [B·M, K] · [K, N]
+                          a: left.pointer, b: right.pointer, c: out.pointer)  // [B·M, K] · [K, N]
         } else {
             batchedGEMM(batch: batch, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                        a: a.pointer, strideA: m * k, b: b.pointer, strideB: b.rank == 2 ? 0 : k * n,
+                        a: left.pointer, strideA: m * k, b: right.pointer, strideB: b.rank == 2 ? 0 : k * n,
                         c: out.pointer)
         }
     }
     return out.recordingGradient(of: [a, b]) { g in
-        // C = op(A)·op(B):  dop(A) = dC·op(B)ᵀ,  dop(B) = op(A)ᵀ·dC.
-        var gradA: Tensor? = nil
-        if a.requiresGrad {
-            if !transposeA {
-                gradA = matmul(g, b, transposeB: !transposeB)
-            } else if b.rank == 2 {
-                gradA = matmul(g, b, transposeB: !transposeB).permutedLastTwo()  // (dC·op(B)ᵀ)ᵀ
-            } else {
-                gradA = matmul(b, g, transposeA: transposeB, transposeB: true)
-            }
-        }
-        var gradB: Tensor? = nil
-        if b.requiresGrad {
-            if b.rank == 2 {
-                // Fold the batch: Σ over matrices of op(A)ᵀ·dC is one GEMM over [B·M, …].
-                let foldedG = g.reshaped([batch * m, n])
-                let foldedA = transposeA ? a.permutedLastTwo().reshaped([batch * m, k]) : a.reshaped([batch * m, k])
-                gradB = transposeB ? matmul(foldedG, foldedA, transposeA: true)
-                                   : matmul(foldedA, foldedG, transposeA: true)
-            } else {
-                gradB = transposeB ? matmul(g, a, transposeA: true, transposeB: transposeA)
-                                   : matmul(a, g, transposeA: !transposeA)
-            }
-        }
-        return [gradA, gradB]
+        withBF16Products(enabled: mixed) { matmulGradients(g, left, right, requiring: (a.requiresGrad, b.requiresGrad),
+                                                           transposeA: transposeA, transposeB: transposeB) }
     }
+}
+
+/// The gradients of `op(a)·op(b)` for the output gradient `g`; `requiring` says which are wanted.
+private func matmulGradients(_ g: Tensor, _ a: Tensor, _ b: Tensor, requiring: (a: Bool, b: Bool),
+                             transposeA: Bool, transposeB: Bool) -> [Tensor?] {
+    let (m, k) = transposeA ? (a.shape[a.rank - 1], a.shape[a.rank - 2]) : (a.shape[a.rank - 2], a.shape[a.rank - 1])
+    let n = transposeB ? b.shape[b.rank - 2] : b.shape[b.rank - 1]
+    let batch = Shape.count(Array(a.shape[..<(a.rank - 2)]))
+    // C = op(A)·op(B):  dop(A) = dC·op(B)ᵀ,  dop(B) = op(A)ᵀ·dC.
+    var gradA: Tensor? = nil
+    if requiring.a {
+        if !transposeA {
+            gradA = matmul(g, b, transposeB: !transposeB)
+        } else if b.rank == 2 {
+            gradA = matmul(g, b, transposeB: !transposeB).permutedLastTwo()  // (dC·op(B)ᵀ)ᵀ
+        } else {
+            gradA = matmul(b, g, transposeA: transposeB, transposeB: true)
+        }
+    }
+    var gradB: Tensor? = nil
+    if requiring.b {
+        if b.rank == 2 {
+            // Fold the batch: Σ over matrices of op(A)ᵀ·dC is one GEMM over [B·M, …].
+            let foldedG = g.reshaped([batch * m, n])
+            let foldedA = transposeA ? a.permutedLastTwo().reshaped([batch * m, k]) : a.reshaped([batch * m, k])
+            gradB = transposeB ? matmul(foldedG, foldedA, transposeA: true)
+                               : matmul(foldedA, foldedG, transposeA: true)
+        } else {
+            gradB = transposeB ? matmul(g, a, transposeA: true, transposeB: transposeA)
+                               : matmul(a, g, transposeA: !transposeA)
+        }
+    }
+    return [gradA, gradB]
 }
 
 /// Batched matrix product of `[…, M, K]` and `[…, K, N]` with equal leading axes.
