@@ -253,10 +253,6 @@ public final class Trainer {
 
     /// One optimizer step over `microBatches`; returns the loss.
     private func step(_ microBatches: [TrainingBatch]) throws -> Float {
-        try withBF16Products(enabled: options.mixedPrecision == .bf16) { try stepInCurrentPrecision(microBatches) }
-    }
-
-    private func stepInCurrentPrecision(_ microBatches: [TrainingBatch]) throws -> Float {
         let model = loaded.model
         optimizer.zeroGradients()
         for (index, attached) in adapters.enumerated() {
@@ -294,9 +290,14 @@ public final class Trainer {
         return lossValue
     }
 
+    /// The batch's normalised features; in mixed precision their products (forward, and backward
+    /// when it comes) multiply in bf16, while the loss on them stays f32 as its logits need: at a
+    /// logit scale of 100, bf16's 8 bits would blur logits by about 0.4.
     private func features(_ batch: TrainingBatch) throws -> (Tensor, Tensor) {
         let model = loaded.model
-        return (try model.encodeImage(batch.images, normalize: true), try model.encodeText(batch.tokens, normalize: true))
+        return try withBF16Products(enabled: options.mixedPrecision == .bf16) {
+            (try model.encodeImage(batch.images, normalize: true), try model.encodeText(batch.tokens, normalize: true))
+        }
     }
 
     private func lossOf(_ image: Tensor, _ text: Tensor, _ teacherFeatures: (Tensor, Tensor)?) -> Tensor {

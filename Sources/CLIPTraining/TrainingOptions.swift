@@ -18,10 +18,11 @@ public enum Augmentation: String, Sendable, Codable, CaseIterable {
 
 /// Lower-precision arithmetic for a training run, as open_clip's `--precision`.
 public enum MixedPrecision: String, Sendable, Codable, CaseIterable {
-    /// `amp_bf16`: every matrix product of the forward and backward passes (linear layers, attention
-    /// projections, convolutions, the final projections) multiplies bf16-rounded operands with f32
-    /// sums, as `torch.autocast(dtype=torch.bfloat16)` on CPU; master weights, gradients, AdamW's
-    /// state, normalisation, softmax, attention's own products and the loss stay f32.
+    /// `amp_bf16`: every matrix product of the two towers, forward and backward (linear layers,
+    /// attention projections, convolutions, the final projections), multiplies bf16-rounded operands
+    /// with f32 sums, as `torch.autocast(dtype=torch.bfloat16)` on CPU; master weights, gradients,
+    /// AdamW's state, normalisation, softmax, attention's own products and the loss (its logits
+    /// product included, unlike autocast) stay f32.
     case bf16 = "amp_bf16"
 }
 

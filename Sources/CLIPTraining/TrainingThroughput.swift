@@ -51,13 +51,11 @@ public struct TrainingThroughput: Sendable {
         let optimizer = AdamW(groups: ParameterGroups.openCLIP(model, weightDecay: 0.2), learningRate: 5e-4)
         var losses: [Float] = []
         func step() throws {
-            let loss = try withBF16Products(enabled: mixedPrecision == .bf16) {
-                let image = try model.encodeImage(images, normalize: true)
-                let text = try model.encodeText(tokens, normalize: true)
-                let loss = ContrastiveLoss.clip(imageFeatures: image, textFeatures: text, scale: exp(model.logitScale))
-                loss.backward()
-                return loss
+            let (image, text) = try withBF16Products(enabled: mixedPrecision == .bf16) {
+                (try model.encodeImage(images, normalize: true), try model.encodeText(tokens, normalize: true))
             }
+            let loss = ContrastiveLoss.clip(imageFeatures: image, textFeatures: text, scale: exp(model.logitScale))
+            loss.backward()
             optimizer.step()
             optimizer.zeroGradients()
             model.clampLogitScale()
