@@ -43,12 +43,13 @@ struct InfoCommand: ParsableCommand {
         let vocabSize: Int
         let activation: String
         let dtype: String
+        let precision: String
         let vision: Vision
         let textTower: Text
         let weights: String
 
         enum CodingKeys: String, CodingKey {
-            case layout, architecture, parameters, mean, std, activation, dtype, vision, weights
+            case layout, architecture, parameters, mean, std, activation, dtype, precision, vision, weights
             case textTower = "text"
             case embedDim = "embed_dim", imageSize = "image_size", contextLength = "context_length", vocabSize = "vocab_size"
         }
@@ -65,6 +66,7 @@ struct InfoCommand: ParsableCommand {
             image tower:  \(tower), \(imageSize)×\(imageSize) input
             text tower:   width \(textTower.width), \(textTower.layers) layers, \(textTower.heads) heads, context \(contextLength), vocabulary \(vocabSize)
             activation:   \(activation)
+            precision:    \(precision)
             mean / std:   \(mean) / \(std)
             """
         }
@@ -81,6 +83,7 @@ struct InfoCommand: ParsableCommand {
             mean: loaded.preprocessor.mean, std: loaded.preprocessor.standardDeviation,
             contextLength: configuration.text.contextLength, vocabSize: configuration.text.vocabSize,
             activation: configuration.activation.rawValue, dtype: loaded.storedTypes.joined(separator: ","),
+            precision: loaded.model.computePrecision.rawValue,
             vision: .init(type: vision.isResNet ? "modified_resnet" : "vit", width: vision.width, layers: vision.layers,
                           heads: vision.heads, patchSize: vision.patchSize),
             textTower: .init(width: configuration.text.width, layers: configuration.text.layers, heads: configuration.text.heads),
