@@ -16,8 +16,8 @@ struct StoredPrecisionTests {
     }
 
     static func converted(_ name: String, to dtype: SafeTensorsDType) throws -> String {
-        let folder = temporaryPath("clip-stored-\(name.replacingOccurrences(of: "/", with: "_"))-\(dtype.rawValue)").path
-        try? FileManager.default.removeItem(atPath: folder)
+        // Each caller its own folder: the suite's tests run concurrently.
+        let folder = temporaryPath("clip-stored-\(name.replacingOccurrences(of: "/", with: "_"))-\(dtype.rawValue)-\(UUID().uuidString)").path
         try ModelExporter.write(try source(name), layout: .openCLIP, to: folder, dtype: dtype)
         return folder
     }
@@ -73,8 +73,7 @@ struct StoredPrecisionTests {
         let folder = try Self.converted("vit_gelu/open_clip", to: .int8)
         let loaded = try CLIPLoader.load(path: folder)
         #expect(ExportDType.auto.storage(for: loaded) == .int8)
-        let again = temporaryPath("clip-stored-int8-again").path
-        try? FileManager.default.removeItem(atPath: again)
+        let again = temporaryPath("clip-stored-int8-again-\(UUID().uuidString)").path
         try ModelExporter.write(loaded, layout: .openCLIP, to: again, dtype: .int8)
         let first = try Data(contentsOf: URL(fileURLWithPath: folder + "/open_clip_model.safetensors"))
         let second = try Data(contentsOf: URL(fileURLWithPath: again + "/open_clip_model.safetensors"))
@@ -126,7 +125,7 @@ struct StoredPrecisionTests {
         for (label, scale, message) in cases {
             var broken = entries
             broken[scaleName] = scale
-            let path = temporaryPath("clip-stored-bad-\(label).safetensors").path
+            let path = temporaryPath("clip-stored-bad-\(label)-\(UUID().uuidString).safetensors").path
             try SafeTensorsWriter.write(entries: broken, to: path)
             let reopened = try SafeTensorsFile(path: path)
             do {
