@@ -55,4 +55,16 @@ struct HEIFDecoderTests {
             try ImageDecoder(maximumPixels: 1_000).decode(data, source: "big.heic")
         }
     }
+
+    @Test("an overlay declaring 97×61 that composes a 62442×19362 canvas is refused before libheif allocates it")
+    func oversizedOverlayCanvas() throws {
+        // Found by the image decoder's fuzz target (Fuzz/regressions/FuzzImageDecoder): 3.6 GB allocated.
+        let data = try Data(contentsOf: ReferenceData.fixturesDirectory().appendingPathComponent("images/overlay_canvas_62442x19362.heic"))
+        do {
+            _ = try ImageDecoder(maximumPixels: 4_000_000).decode(data, source: "overlay.heic")
+            Issue.record("the overlay decoded")
+        } catch let error as ImageError {
+            #expect("\(error)".contains("62442x19362"), "\(error)")
+        }
+    }
 }

@@ -17,8 +17,11 @@ enum HEIFDecoder {
         try check(heif_context_get_primary_image_handle(context, &handle), source: source, data: data)
         guard let handle else { throw ImageError.corrupt(path: source, reason: "the file has no primary image") }
         defer { heif_image_handle_release(handle) }
-        try ImageDecoder.checkSize(width: Int(heif_image_handle_get_width(handle)), height: Int(heif_image_handle_get_height(handle)),
-                                   source: source, limit: limit)
+        let (declaredWidth, declaredHeight) = (Int(heif_image_handle_get_width(handle)), Int(heif_image_handle_get_height(handle)))
+        try ImageDecoder.checkSize(width: declaredWidth, height: declaredHeight, source: source, limit: limit)
+        // An overlay or grid item can declare a small size and compose a far larger canvas, which
+        // libheif checks only against its per-side limit: that limit becomes the declared longest side.
+        heif_context_set_maximum_image_size_limit(context, Int32(min(max(declaredWidth, declaredHeight), maximumSide(for: limit))))
         let hasAlpha = heif_image_handle_has_alpha_channel(handle) != 0
         var image: OpaquePointer?
         try check(heif_decode_image(handle, &image, heif_colorspace_RGB, hasAlpha ? heif_chroma_interleaved_RGBA : heif_chroma_interleaved_RGB, nil),
@@ -38,6 +41,13 @@ enum HEIFDecoder {
             for y in 0..<height { (out.baseAddress! + y * width * channels).update(from: plane + y * Int(stride), count: width * channels) }
         }
         return PixelImage(mode: hasAlpha ? .rgba : .rgb, width: width, height: height, samples: samples)
+    }
+
+    /// The longest side accepted under a limit of `limit` pixels: four times the side of a square of
+    /// that area (40,000 pixels at the default 100 megapixels), so that a canvas of that side squared
+    /// stays within 16 times the limit.
+    static func maximumSide(for limit: Int) -> Int {
+        min(4 * Int(Double(max(limit, 1)).squareRoot().rounded(.up)), 1 << 28)
     }
 
     private static func check(_ error: heif_error, source: String, data: UnsafeBufferPointer<UInt8>) throws {
