@@ -60,7 +60,7 @@ final class TensorStorage: @unchecked Sendable {
 
     /// The first element; deferred values are computed on the first call.
     var base: UnsafeMutablePointer<Float> {
-        deferred?.fillOnce(memory, count: count)
+        deferred?.fillOnce(memory)
         return memory
     }
 
@@ -115,7 +115,7 @@ private final class DeferredValues: @unchecked Sendable {
         return pending
     }
 
-    func fillOnce(_ memory: UnsafeMutablePointer<Float>, count: Int) {
+    func fillOnce(_ memory: UnsafeMutablePointer<Float>) {
         lock.lock()
         defer { lock.unlock() }
         guard pending else { return }
