@@ -10,13 +10,12 @@ latency ratios (robust to the machine's slow moments). The PyTorch side uses the
 
     python3 Benchmarks/model.py --binary .build/release/clip [--rounds 6] [--threads 2] [--tasks image1,text1@10]
 """
-import argparse
 import os
 import statistics
 import sys
 import time
 
-from vit_b32 import bench_request, clip_environment, random_model, start_clip_bench
+from vit_b32 import bench_arguments, bench_request, clip_environment, random_model, selected_tasks, start_clip_bench
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEERS = os.path.join(HERE, "..", "..", "shared", "bench", "peers")
@@ -24,12 +23,7 @@ TASKS = [("image", 1, 0), ("image", 32, 0), ("text", 1, 77), ("text", 64, 77), (
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", required=True)
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--tasks", default="", help="comma-separated subset, e.g. image1,text1@10")
-    args = parser.parse_args()
+    args = bench_arguments(6, "image1,text1@10")
     sys.path.insert(0, PEERS)
     from common import time_fn  # noqa: E402
     torch, model = random_model(args.threads)
@@ -49,8 +43,7 @@ def main():
     print(f"ViT-B/32, random weights, {args.threads} threads, {args.rounds} alternating rounds per task (3 timed passes each)")
     print("task                     swift-clip items/s  ms     PyTorch items/s  ms     throughput ratio  latency ratio  (paired median)")
     peak = 0.0
-    selected = [t for t in TASKS if not args.tasks or f"{t[0]}{t[1]}" + (f"@{t[2]}" if t[0] == "text" else "") in args.tasks.split(",")]
-    for kind, batch, tokens in selected:
+    for kind, batch, tokens in selected_tasks(TASKS, args.tasks):
         mine, theirs = [], []
         fn = torch_task(kind, batch, tokens)
         for _ in range(args.rounds):

@@ -15,13 +15,12 @@ VNNI, AMX): the CPU flags are printed first; compare ratios within one run.
     pip install open_clip_torch onnx onnxruntime onnxscript safetensors numpy
     python3 Benchmarks/precision.py --binary .build/release/clip [--rounds 4] [--threads 2] [--tasks image32,text1@10]
 """
-import argparse
 import os
 import subprocess
 import sys
 import time
 
-from vit_b32 import WEIGHTS, bench_request, clip_environment, random_model, start_clip_bench
+from vit_b32 import WEIGHTS, bench_arguments, bench_request, clip_environment, random_model, selected_tasks, start_clip_bench
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEERS = os.path.join(HERE, "..", "..", "shared", "bench", "peers")
@@ -95,12 +94,7 @@ def int8_checkpoint(binary, env):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", required=True)
-    parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--tasks", default="", help="comma-separated subset, e.g. image32,text1@10")
-    args = parser.parse_args()
+    args = bench_arguments(4, "image32,text1@10")
     sys.path.insert(0, PEERS)
     from common import time_fn  # noqa: E402
     import numpy as np
@@ -128,8 +122,7 @@ def main():
     header = ["swift f32", "swift bf16", "swift int8", "torch f32", "torch bf16", "ORT int8"]
     print(f"{'task (ms, best round)':<24}" + "".join(f"{h:>12}" for h in header)
           + "   f32/torch  bf16/torch-bf16  int8/ORT-int8  int8/torch-f32")
-    selected = [t for t in TASKS if not args.tasks or f"{t[0]}{t[1]}" + (f"@{t[2]}" if t[0] == "text" else "") in args.tasks.split(",")]
-    for kind, batch, tokens in selected:
+    for kind, batch, tokens in selected_tasks(TASKS, args.tasks):
         times = {name: [] for name in header}
         functions = peers(kind, batch, tokens)
         for _ in range(args.rounds):

@@ -1,10 +1,27 @@
 """The ViT-B/32 both sides of the model benchmarks run: open_clip's random initialisation (seed 0),
 saved once as safetensors for `clip bench`, and `clip bench --serve` driven over a pipe."""
+import argparse
 import json
 import os
 import subprocess
 
 WEIGHTS = os.path.join("/tmp", "swift-clip-bench-ViT-B-32.safetensors")
+
+
+def bench_arguments(default_rounds, example):
+    """The model benchmarks' command line: --binary, --rounds, --threads and --tasks (`example` a subset)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--rounds", type=int, default=default_rounds)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--tasks", default="", help=f"comma-separated subset, e.g. {example}")
+    return parser.parse_args()
+
+
+def selected_tasks(tasks, subset):
+    """The (kind, batch, tokens) tasks that `subset` (--tasks: image32,text1@10, …) names; all when it is empty."""
+    names = subset.split(",")
+    return [t for t in tasks if not subset or f"{t[0]}{t[1]}" + (f"@{t[2]}" if t[0] == "text" else "") in names]
 
 
 def random_model(threads):

@@ -93,15 +93,27 @@ public final class LowPrecisionWeight: @unchecked Sendable {
     public func dequantized() -> Tensor {
         let out = Tensor.uninitialized([rows, depth])
         withExtendedLifetime(out) {
-            if precision == .bf16 {
-                clip_f32_from_bf16(values.assumingMemoryBound(to: UInt16.self), out.pointer, rows * depth)
-            } else {
-                let int8 = values.assumingMemoryBound(to: Int8.self)
-                for row in 0..<rows {
-                    for column in 0..<depth { out.pointer[row * depth + column] = Float(int8[row * depth + column]) * scales[row] }
-                }
-            }
+            Self.widen(values, precision: precision, scales: scales, rows: rows, depth: depth, into: out.pointer)
         }
         return out
+    }
+
+    /// Writes the f32 form of `rows × depth` stored values into `target`: bf16 bits widened, int8
+    /// values times their row's scale. In parallel over rows.
+    static func widen(_ values: UnsafeRawPointer, precision: ComputePrecision, scales: [Float], rows: Int, depth: Int,
+                      into target: UnsafeMutablePointer<Float>) {
+        let (source, output) = (UncheckedSendable(values), UncheckedSendable(target))
+        Parallel.forEachChunk(rows, grain: max(1, elementwiseGrain / max(depth, 1))) { range in
+            let first = range.lowerBound * depth
+            if precision == .bf16 {
+                clip_f32_from_bf16(source.value.assumingMemoryBound(to: UInt16.self) + first, output.value + first, range.count * depth)
+                return
+            }
+            let int8 = source.value.assumingMemoryBound(to: Int8.self)
+            for row in range {
+                let scale = scales[row]
+                for column in 0..<depth { output.value[row * depth + column] = Float(int8[row * depth + column]) * scale }
+            }
+        }
     }
 }

@@ -1,4 +1,3 @@
-import CGEMMKernels
 import Foundation
 
 /// A weight that a checkpoint stores in bf16, or in int8 with per-row scales (as
@@ -49,19 +48,7 @@ extension SafeTensorsFile {
     private func storedBFloat16(_ entry: Entry, rows: Int, depth: Int) throws -> StoredLowPrecisionWeight? {
         let bytes = try rawBytes(entry.name)
         guard let base = bytes.baseAddress, Int(bitPattern: base) % 2 == 0 else { return nil }
-        let bits = UncheckedSendable(base.assumingMemoryBound(to: UInt16.self))
-        let count = rows * depth
-        let tensor = Tensor.deferred(entry.shape) { [self] target in
-            withExtendedLifetime(self) {
-                let output = UncheckedSendable(target)
-                Parallel.forEachChunk(count, grain: elementwiseGrain) { range in
-                    clip_f32_from_bf16(bits.value + range.lowerBound, output.value + range.lowerBound, range.count)
-                }
-            }
-        }
-        let weight = LowPrecisionWeight(borrowing: base, precision: .bf16, scales: [],
-                                        standingFor: tensor.reshaped([rows, depth]), owner: self)
-        return StoredLowPrecisionWeight(tensor: tensor, lowPrecision: weight)
+        return stored(base, shape: entry.shape, precision: .bf16, scales: [], rows: rows, depth: depth)
     }
 
     private func storedInt8(_ entry: Entry, rows: Int, depth: Int) throws -> StoredLowPrecisionWeight {
@@ -75,20 +62,20 @@ extension SafeTensorsFile {
         guard scales.allSatisfy({ $0.isFinite && $0 >= 0 }) else { throw invalid("'\(scaleName)' holds a negative or non-finite scale") }
         let bytes = try rawBytes(entry.name)
         guard let base = bytes.baseAddress, rows * depth > 0 else { throw invalid("an int8 weight must not be empty") }
-        let values = UncheckedSendable(base.assumingMemoryBound(to: Int8.self))
-        let tensor = Tensor.deferred(entry.shape) { [self] target in
+        return stored(base, shape: entry.shape, precision: .int8, scales: scales, rows: rows, depth: depth)
+    }
+
+    /// The stored values at `base` borrowed as a low-precision weight, standing for a deferred f32
+    /// tensor of `shape` that widens them when read.
+    private func stored(_ base: UnsafeRawPointer, shape: [Int], precision: ComputePrecision, scales: [Float],
+                        rows: Int, depth: Int) -> StoredLowPrecisionWeight {
+        let values = UncheckedSendable(base)
+        let tensor = Tensor.deferred(shape) { [self] target in
             withExtendedLifetime(self) {
-                let stored = values.value
-                let output = UncheckedSendable(target)
-                Parallel.forEachChunk(rows, grain: max(1, elementwiseGrain / max(depth, 1))) { range in
-                    for row in range {
-                        let scale = scales[row]
-                        for column in 0..<depth { output.value[row * depth + column] = Float(stored[row * depth + column]) * scale }
-                    }
-                }
+                LowPrecisionWeight.widen(values.value, precision: precision, scales: scales, rows: rows, depth: depth, into: target)
             }
         }
-        let weight = LowPrecisionWeight(borrowing: base, precision: .int8, scales: scales,
+        let weight = LowPrecisionWeight(borrowing: base, precision: precision, scales: scales,
                                         standingFor: tensor.reshaped([rows, depth]), owner: self)
         return StoredLowPrecisionWeight(tensor: tensor, lowPrecision: weight)
     }
