@@ -14,6 +14,11 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case invalidContextLength(Int)
     /// An id outside the vocabulary was given to `decode`.
     case unknownTokenID(Int)
+    /// A `tokenizer.json` (or SentencePiece model) that cannot be used: `field` is the JSON path of the
+    /// part at fault (`model.merges[12]`, `normalizer.normalizers[0].type`).
+    case invalidTokenizerFile(path: String, field: String, reason: String)
+    /// Text that the tokenizer's model cannot encode (an unknown piece and no unknown token).
+    case unencodableText(reason: String)
 
     /// The message shown to the user.
     public var description: String {
@@ -26,6 +31,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
         case let .invalidContextLength(length):
             return "context length \(length) is outside 2…\(CLIPTokenizer.maximumContextLength) (start and end tokens, and the limit)"
         case let .unknownTokenID(id): return "token id \(id) is not in the vocabulary"
+        case let .invalidTokenizerFile(path, field, reason): return "\(path): \(field): \(reason)"
+        case let .unencodableText(reason): return "cannot tokenize the text: \(reason)"
         }
     }
 }

@@ -1,0 +1,143 @@
+import CLIPFileSystem
+import Foundation
+
+/// A tokenizer defined by a Hugging Face `tokenizer.json` (the `tokenizers` library's format, shipped
+/// with SigLIP, SigLIP 2, Chinese-CLIP and XLM-R models), producing the same ids as `tokenizers`.
+///
+/// Text passes through the file's added tokens, `normalizer`, `pre_tokenizer`, `model` (WordPiece,
+/// Unigram, BPE with byte fallback, WordLevel) and `post_processor`; `encode(_:length:)` then
+/// truncates and pads as transformers' `truncation=True, padding="max_length"` does.
+///
+/// ```swift
+/// let tokenizer = try HuggingFaceTokenizer(contentsOf: "siglip/tokenizer.json")
+/// let ids = try tokenizer.encode("a photo of a cat", length: 64)   // 64 ids, padded
+/// ```
+///
+/// Immutable after loading, so it is safe to share between threads.
+public final class HuggingFaceTokenizer: @unchecked Sendable {
+    // @unchecked: NSRegularExpression (in patterns) is documented thread-safe for matching.
+
+    /// Where the definition came from (for messages).
+    public let source: String
+    let addedTokens: AddedTokens
+    let normalizer: TextNormalizer?
+    let preTokenizer: TextPreTokenizer?
+    let model: any SubwordModel
+    let postProcessor: PostProcessor?
+    /// The id the file pads with (its `padding.pad_id`), if it says.
+    public let paddingID: Int?
+    /// The length the file truncates or pads to (`truncation.max_length`, or fixed padding), if any.
+    public let fileLength: Int?
+    let truncatesLeft: Bool
+    let padsLeft: Bool
+
+    /// Files larger than this are refused (the largest published `tokenizer.json`, Gemma's, is 34 MB).
+    public static let maximumFileSize = 256 << 20
+
+    /// Reads `tokenizer.json` at `path`.
+    public convenience init(contentsOf path: String) throws {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > Self.maximumFileSize {
+            throw TokenizerError.unreadableFile(path: path, reason: "\(size) bytes exceed the limit of \(Self.maximumFileSize) for a tokenizer.json")
+        }
+        let data: Data
+        do { data = try UserFile.read(path) } catch {
+            throw TokenizerError.unreadableFile(path: path, reason: error.reason)
+        }
+        try self.init(data: data, source: path)
+    }
+
+    /// Parses a `tokenizer.json` document; `source` names it in errors.
+    public init(data: Data, source: String) throws {
+        let root: JSONValue
+        do {
+            root = try JSONValue.parse([UInt8](data))
+        } catch let error as JSONValue.SyntaxError {
+            throw TokenizerError.invalidTokenizerFile(path: source, field: "byte \(error.offset)", reason: error.reason)
+        }
+        let file = JSONField(root: root, file: source)
+        self.source = source
+        _ = try file.members()
+        model = try SubwordModels.parse(file["model"])
+        addedTokens = try AddedTokens(file["added_tokens"])
+        normalizer = try TextNormalizer.parse(file["normalizer"])
+        preTokenizer = try TextPreTokenizer.parse(file["pre_tokenizer"])
+        postProcessor = try PostProcessor.parse(file["post_processor"])
+        let truncation = file["truncation"], padding = file["padding"]
+        paddingID = try padding.isNull ? nil : padding["pad_id"].int(default: 0)
+        var length = try truncation.isNull ? nil : truncation["max_length"].int(in: 1...Self.maximumLength)
+        if !padding.isNull, !padding["strategy"]["Fixed"].isNull {
+            length = try padding["strategy"]["Fixed"].int(in: 1...Self.maximumLength)
+        }
+        fileLength = length
+        truncatesLeft = try !truncation.isNull && truncation["direction"].optionalString() == "Left"
+        padsLeft = try !padding.isNull && padding["direction"].optionalString() == "Left"
+    }
+
+    /// The longest sequence `encode(_:length:)` produces.
+    public static let maximumLength = 1 << 20
+
+    /// Ids per text that the post-processor adds (`[CLS]` and `[SEP]`: 2).
+    public var specialTokenCount: Int { postProcessor?.addedCount ?? 0 }
+
+    /// The ids of `text`, with the post-processor's special tokens unless told otherwise; no
+    /// truncation or padding.
+    public func encode(_ text: String, addingSpecialTokens: Bool = true) throws -> [Int] {
+        let ids = try encodeWithoutSpecialTokens(text)
+        return addingSpecialTokens ? (postProcessor?(ids) ?? ids) : ids
+    }
+
+    /// Exactly `length` ids: the text's ids truncated so that they fit with the special tokens, the
+    /// special tokens added, then padding with `paddingID` (the file's, else `padding`).
+    public func encode(_ text: String, length: Int, padding: Int? = nil) throws -> [Int] {
+        let added = specialTokenCount
+        guard length > added, length <= Self.maximumLength else {
+            throw TokenizerError.invalidContextLength(length)
+        }
+        var ids = try encodeWithoutSpecialTokens(text)
+        if ids.count > length - added {
+            ids = truncatesLeft ? Array(ids.suffix(length - added)) : Array(ids.prefix(length - added))
+        }
+        ids = postProcessor?(ids) ?? ids
+        let pad = Array(repeating: padding ?? paddingID ?? 0, count: length - ids.count)
+        return padsLeft ? pad + ids : ids + pad
+    }
+
+    /// The id of a token (added tokens first), if it has one.
+    public func id(of token: String) -> Int? {
+        let scalars = Array(token.unicodeScalars)
+        return addedTokens.tokens.last(where: { $0.content == scalars })?.id ?? model.id(of: token)
+    }
+
+    /// The token of `id`, if any.
+    public func token(of id: Int) -> String? {
+        if let added = addedTokens.tokens.last(where: { $0.id == id }) { return String(String.UnicodeScalarView(added.content)) }
+        return model.token(of: id)
+    }
+
+    /// The size of the id space: the model's vocabulary and the added tokens.
+    public var vocabularySize: Int {
+        max(model.vocabularySize, (addedTokens.tokens.map(\.id).max() ?? -1) + 1)
+    }
+
+    private func encodeWithoutSpecialTokens(_ text: String) throws -> [Int] {
+        var ids: [Int] = []
+        for segment in addedTokens.splitRaw(Array(text.unicodeScalars)) {
+            switch segment {
+            case let .token(id):
+                ids.append(id)
+            case let .text(scalars, offset):
+                var normalized = NormalizedText(segment: scalars, offset: offset)
+                if let normalizer { normalized = normalizer(normalized) }
+                for (piece, token) in addedTokens.splitNormalized(normalized) {
+                    if let token { ids.append(token); continue }
+                    guard let piece else { continue }
+                    let pieces = preTokenizer.map { $0([piece]) } ?? [piece]
+                    for piece in pieces where !piece.isEmpty {
+                        ids += try model.encode(piece.text)
+                    }
+                }
+            }
+        }
+        return ids
+    }
+}
