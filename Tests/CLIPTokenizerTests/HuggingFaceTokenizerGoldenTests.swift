@@ -67,3 +67,38 @@ struct HuggingFaceTokenizerGoldenTests {
         }
     }
 }
+
+@Suite("Other tokenizer files match their libraries")
+struct TokenizerFileGoldenTests {
+    struct SentencePieceRow: Decodable { let text: String; let ids: [Int] }
+
+    @Test("a SentencePiece .model encodes every golden text as the sentencepiece library does")
+    func sentencePieceModel() throws {
+        let tokenizer = try SentencePieceTokenizer(
+            contentsOf: TokenizerJSONFixtures.folder.appendingPathComponent("unigram_t5/spiece.model").path)
+        let url = TokenizerJSONFixtures.folder.appendingPathComponent("spiece_golden.jsonl.gz")
+        let rows = try String(decoding: Gzip.decompress(Data(contentsOf: url), path: url.path), as: UTF8.self)
+            .split(separator: "\n").map { try JSONDecoder().decode(SentencePieceRow.self, from: Data($0.utf8)) }
+        #expect(rows.count >= 100)
+        var failures: [String] = []
+        for row in rows {
+            let ids = try tokenizer.encode(row.text)
+            if ids != row.ids { failures.append("\(row.text.debugDescription): \(ids) vs \(row.ids)") }
+        }
+        #expect(failures.isEmpty, "\(failures.count) differ, e.g. \(failures.prefix(4))")
+        #expect(tokenizer.id(of: "</s>") == 1)
+    }
+
+    @Test("BERT's vocab.txt gives the ids of the tokenizer.json built from it")
+    func bertVocabulary() throws {
+        let tokenizer = try HuggingFaceTokenizer(
+            bertVocabulary: TokenizerJSONFixtures.folder.appendingPathComponent("wordpiece/vocab.txt").path)
+        let rows = try TokenizerJSONGoldenRow.load().filter { $0.tokenizer == "wordpiece" }
+        var failures: [String] = []
+        for row in rows {
+            let fixed = try tokenizer.encode(row.text, length: row.length)
+            if try tokenizer.encode(row.text) != row.ids || fixed != row.fixed { failures.append(row.text.debugDescription) }
+        }
+        #expect(failures.isEmpty, "\(failures.count) of \(rows.count) differ, e.g. \(failures.prefix(4))")
+    }
+}

@@ -47,7 +47,7 @@ public final class HuggingFaceTokenizer: @unchecked Sendable {
     }
 
     /// Parses a `tokenizer.json` document; `source` names it in errors.
-    public init(data: Data, source: String) throws {
+    public convenience init(data: Data, source: String) throws {
         let root: JSONValue
         do {
             root = try JSONValue.parse([UInt8](data))
@@ -55,22 +55,53 @@ public final class HuggingFaceTokenizer: @unchecked Sendable {
             throw TokenizerError.invalidTokenizerFile(path: source, field: "byte \(error.offset)", reason: error.reason)
         }
         let file = JSONField(root: root, file: source)
-        self.source = source
         _ = try file.members()
-        model = try SubwordModels.parse(file["model"])
-        addedTokens = try AddedTokens(file["added_tokens"])
-        normalizer = try TextNormalizer.parse(file["normalizer"])
-        preTokenizer = try TextPreTokenizer.parse(file["pre_tokenizer"])
-        postProcessor = try PostProcessor.parse(file["post_processor"])
         let truncation = file["truncation"], padding = file["padding"]
-        paddingID = try padding.isNull ? nil : padding["pad_id"].int(default: 0)
         var length = try truncation.isNull ? nil : truncation["max_length"].int(in: 1...Self.maximumLength)
         if !padding.isNull, !padding["strategy"]["Fixed"].isNull {
             length = try padding["strategy"]["Fixed"].int(in: 1...Self.maximumLength)
         }
-        fileLength = length
-        truncatesLeft = try !truncation.isNull && truncation["direction"].optionalString() == "Left"
-        padsLeft = try !padding.isNull && padding["direction"].optionalString() == "Left"
+        self.init(source: source, model: try SubwordModels.parse(file["model"]), addedTokens: try AddedTokens(file["added_tokens"]),
+                  normalizer: try TextNormalizer.parse(file["normalizer"]), preTokenizer: try TextPreTokenizer.parse(file["pre_tokenizer"]),
+                  postProcessor: try PostProcessor.parse(file["post_processor"]),
+                  paddingID: try padding.isNull ? nil : padding["pad_id"].int(default: 0), fileLength: length,
+                  truncatesLeft: try !truncation.isNull && truncation["direction"].optionalString() == "Left",
+                  padsLeft: try !padding.isNull && padding["direction"].optionalString() == "Left")
+    }
+
+    /// BERT's WordPiece tokenizer from a `vocab.txt` (Chinese-CLIP ships only that), as
+    /// transformers' `BertTokenizerFast` builds it: BERT normalisation (lower-casing and accent
+    /// stripping when `lowercase`), BERT pre-tokenisation, `[CLS] … [SEP]`, `[PAD]` padding.
+    public convenience init(bertVocabulary path: String, lowercase: Bool = true) throws {
+        let lines = try TextInput.lines(of: TextInput.readUTF8File(path))
+        guard !lines.isEmpty else { throw TokenizerError.invalidVocabulary(path: path, reason: "the vocabulary is empty") }
+        let model = WordPieceModel(vocabularyLines: lines)
+        func required(_ token: String) throws -> Int {
+            guard let id = model.id(of: token) else { throw TokenizerError.invalidVocabulary(path: path, reason: "\(token) is not in the vocabulary") }
+            return id
+        }
+        let specials = try ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"].map { token in
+            AddedTokens.Token(id: try required(token), content: Array(token.unicodeScalars), singleWord: false, leftStrip: false,
+                              rightStrip: false, normalized: false, special: true)
+        }
+        self.init(source: path, model: model, addedTokens: AddedTokens(specials),
+                  normalizer: .bert(cleanText: true, handleChineseCharacters: true, stripAccents: lowercase, lowercase: lowercase),
+                  preTokenizer: .bert, postProcessor: .around(prefix: [specials[2].id], suffix: [specials[3].id]),
+                  paddingID: specials[0].id, fileLength: nil, truncatesLeft: false, padsLeft: false)
+    }
+
+    init(source: String, model: any SubwordModel, addedTokens: AddedTokens, normalizer: TextNormalizer?, preTokenizer: TextPreTokenizer?,
+         postProcessor: PostProcessor?, paddingID: Int?, fileLength: Int?, truncatesLeft: Bool, padsLeft: Bool) {
+        self.source = source
+        self.model = model
+        self.addedTokens = addedTokens
+        self.normalizer = normalizer
+        self.preTokenizer = preTokenizer
+        self.postProcessor = postProcessor
+        self.paddingID = paddingID
+        self.fileLength = fileLength
+        self.truncatesLeft = truncatesLeft
+        self.padsLeft = padsLeft
     }
 
     /// The longest sequence `encode(_:length:)` produces.

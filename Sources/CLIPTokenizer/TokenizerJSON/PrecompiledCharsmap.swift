@@ -100,32 +100,12 @@ struct PrecompiledCharsmap {
         return NormalizedText(out, origins: origins, originalStart: text.originalStart)
     }
 
-    /// SentencePiece's own normalisation (`normalize_string`): the longest prefix with a rule is
-    /// replaced, else one scalar is copied, until the text is consumed.
-    func normalizeLongestPrefix(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        let bytes = Array(String(String.UnicodeScalarView(text)).utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var start = 0
-        while start < bytes.count {
-            if let (length, replacement) = longestPrefixReplacement(bytes, from: start) {
-                out += replacement
-                start += length
-            } else {
-                let width = UTF8.width(startingWithByte: bytes[start])
-                out += bytes[start..<min(bytes.count, start + width)]
-                start += width
-            }
-        }
-        return Array(String(decoding: out, as: UTF8.self).unicodeScalars)
-    }
-
-    private func longestPrefixReplacement(_ bytes: [UInt8], from start: Int) -> (Int, [UInt8])? {
+    /// The longest prefix of `bytes` that has a rule: its length in bytes and its
+    /// replacement (SentencePiece's `NormalizePrefix`).
+    func longestPrefixReplacement(_ bytes: ArraySlice<UInt8>) -> (Int, [UInt8])? {
         var position = Self.offset(units[0])
         var result: (Int, [UInt8])?
-        var index = start
-        while index < bytes.count {
-            let byte = bytes[index]
+        for (length, byte) in zip(1..., bytes) {
             if byte == 0 { break }
             position ^= Int(byte)
             guard position >= 0, position < units.count else { break }
@@ -134,9 +114,8 @@ struct PrecompiledCharsmap {
             position ^= Self.offset(unit)
             guard position >= 0, position < units.count else { break }
             if Self.hasLeaf(unit), let replacement = replacement(at: Self.value(units[position])) {
-                result = (index - start + 1, replacement)
+                result = (length, replacement)
             }
-            index += 1
         }
         return result
     }
