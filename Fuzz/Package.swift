@@ -25,6 +25,7 @@ let package = Package(
         fuzzTarget("FuzzTokenizer", ["CLIPTokenizer"]),
         fuzzTarget("FuzzVocabulary", ["CLIPTokenizer"]),
         fuzzTarget("FuzzTable", ["CLIPTokenizer"]),
+        fuzzTarget("FuzzTokenizerFile", ["CLIPTokenizer"]),
         fuzzTarget("FuzzWebDataset", ["CLIPTraining"]),
         fuzzTarget("FuzzVectorFile", ["CLIPSearch"]),
         fuzzTarget("FuzzIndexCatalogue", ["CLIPSearch"]),

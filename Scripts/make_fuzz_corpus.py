@@ -126,6 +126,63 @@ def hnsw_graph(m, links, levels, upper, entry):
     return body, body + struct.pack("<I", zlib.crc32(body))
 
 
+def tokenizer_files(fixtures):
+    """tokenizer.json seeds under libFuzzer's 64 KB input limit: the small fixtures whole, the Unigram
+    ones with a shortened vocabulary and their Precompiled normaliser kept (cut to its first rules),
+    and a SentencePiece model rebuilt with only a few pieces."""
+    folder("FuzzTokenizerFile")
+    for kind in ("wordpiece", "bpe_gemma"):
+        with open(os.path.join(fixtures, kind, "tokenizer.json"), "rb") as file:
+            data = json.load(file)
+        data["model"]["vocab"] = dict(list(data["model"]["vocab"].items())[:600])
+        kept = set(data["model"]["vocab"])
+        if "merges" in data["model"]:
+            data["model"]["merges"] = [m for m in data["model"]["merges"]
+                                       if m[0] in kept and m[1] in kept and m[0] + m[1] in kept][:300]
+        write("FuzzTokenizerFile", kind + ".json", json.dumps(data, ensure_ascii=False).encode())
+    with open(os.path.join(fixtures, "unigram_xlmr", "tokenizer.json"), "rb") as file:
+        data = json.load(file)
+    data["model"]["vocab"] = data["model"]["vocab"][:400]
+    charsmap = data["normalizer"]["normalizers"][0]
+    write("FuzzTokenizerFile", "unigram_no_charsmap.json",
+          json.dumps({**data, "normalizer": data["normalizer"]["normalizers"][1]}, ensure_ascii=False).encode())
+    blob = base64.b64decode(charsmap["precompiled_charsmap"])
+    trie_size = struct.unpack("<I", blob[:4])[0]
+    write("FuzzTokenizerFile", "precompiled_header.json", json.dumps({
+        "model": {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0.0], ["\u2581a", -1.0]]},
+        "normalizer": {"type": "Precompiled", "precompiled_charsmap": base64.b64encode(blob[:4 + min(trie_size, 4096)] + b"a\0").decode()},
+    }).encode())
+    with open(os.path.join(fixtures, "unigram_t5", "spiece.model"), "rb") as file:
+        model = file.read()
+    write("FuzzTokenizerFile", "spiece_identity.model", sentencepiece_without_charsmap(model))
+
+
+def sentencepiece_without_charsmap(model):
+    """The model's top-level protobuf fields with the normaliser's compiled rules left out."""
+    def varint(data, position):
+        value, shift = 0, 0
+        while True:
+            byte = data[position]
+            position += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return value, position
+    out = bytearray()
+    position = 0
+    while position < len(model):
+        start = position
+        key, position = varint(model, position)
+        assert key & 7 == 2, "every top-level field of a ModelProto is a message"
+        length, position = varint(model, position)
+        position += length
+        if key >> 3 != 3:
+            out += model[start:position]
+    name = b"identity"
+    spec = bytes([0x0A, len(name)]) + name
+    return bytes(out) + bytes([0x1A, len(spec)]) + spec
+
+
 def main():
     folder("FuzzImageDecoder")
     copy("FuzzImageDecoder", ["Tests/CLIPImageTests/Fixtures/images/*"])
@@ -171,6 +228,7 @@ def main():
           json.dumps(vocab).encode() + SEPARATOR + merges.encode() + SEPARATOR + json.dumps(config).encode())
 
     folder("FuzzTable")
+    tokenizer_files(os.path.join(ROOT, "Tests", "CLIPTokenizerTests", "Fixtures", "tokenizer_json"))
     write("FuzzTable", "tsv", b"filepath\ttitle\na.png\ta cat\nb.png\t\"quoted\ttab\"\n")
     write("FuzzTable", "csv", b"\x01filepath,label\r\n\"a,b.png\",\"he said \"\"hi\"\"\"\r\nc.png,2\r\n")
 

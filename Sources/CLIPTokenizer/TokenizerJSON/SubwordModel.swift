@@ -13,6 +13,7 @@ protocol SubwordModel: Sendable {
 enum SubwordModels {
     /// The model described by the `model` section.
     static func parse(_ field: JSONField) throws -> any SubwordModel {
+        guard !field.isNull else { throw field.fail("missing") }
         // Files written before `type` was added to the model section are BPE when they have merges.
         let type = field["type"].isNull ? (field["merges"].isNull ? "WordPiece" : "BPE") : try field["type"].string()
         switch type {

@@ -26,11 +26,15 @@ struct WordPieceModel: SubwordModel {
     }
 
     func encode(_ piece: String) throws -> [Int] {
-        guard let unknown = vocabulary.id(unknownToken) else {
-            throw TokenizerError.unencodableText(reason: "the WordPiece vocabulary lacks its unknown token \(unknownToken)")
+        // The unknown token is looked up only when needed, as `tokenizers` does.
+        func unknown() throws -> [Int] {
+            guard let id = vocabulary.id(unknownToken) else {
+                throw TokenizerError.unencodableText(reason: "the WordPiece vocabulary lacks its unknown token \(unknownToken)")
+            }
+            return [id]
         }
         let scalars = Array(piece.unicodeScalars)
-        guard scalars.count <= maxInputCharactersPerWord else { return [unknown] }
+        guard scalars.count <= maxInputCharactersPerWord else { return try unknown() }
         // UTF-8 offset of each scalar boundary, so candidates are byte slices.
         let bytes = Array(piece.utf8)
         var boundaries = [0]
@@ -49,7 +53,7 @@ struct WordPieceModel: SubwordModel {
                 }
                 end -= 1
             }
-            guard let match else { return [unknown] }
+            guard let match else { return try unknown() }
             result.append(match)
             start = end
         }
