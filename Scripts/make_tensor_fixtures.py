@@ -93,6 +93,7 @@ CASES = {
                    lambda x, w, b: F.layer_norm(x, (20,), w, b, eps=1e-5)),
     "gelu": ([randn(5, 40) * 3], lambda a: F.gelu(a)),
     "quick_gelu": ([randn(5, 40) * 3], lambda a: a * torch.sigmoid(1.702 * a)),
+    "gelu_tanh": ([randn(5, 40) * 3], lambda a: F.gelu(a, approximate="tanh")),
     "l2_normalize": ([randn(4, 9)], lambda a: F.normalize(a, dim=-1)),
     "attention": ([randn(2, 3, 5, 8), randn(2, 3, 6, 8), randn(2, 3, 6, 4)],
                   lambda q, k, v: F.scaled_dot_product_attention(q, k, v)),

@@ -19,7 +19,7 @@ public final class CLIP: Module {
     public let configuration: CLIPConfiguration
     /// The image tower (`visual.…` keys).
     public let visual: any ImageEncoder
-    /// The text tower, whose keys sit at the top of the state dict.
+    /// The text tower, whose keys sit at the top of the state dict (under `text.` for custom-text models).
     @ModuleInfo(key: "") var text: TextTransformer
     /// ln(1/τ); training initialises it to ln(1/0.07) (open_clip's `init_logit_scale`).
     @Parameter(key: "logit_scale") public var logitScale: Tensor   // []
@@ -31,11 +31,15 @@ public final class CLIP: Module {
     /// A model of `configuration` with zero weights; load weights or initialise it.
     public init(_ configuration: CLIPConfiguration) {
         self.configuration = configuration
+        let visionActivation = configuration.vision.activation ?? configuration.activation
         if configuration.vision.isResNet {
             visual = ModifiedResNet(configuration.vision, embedDim: configuration.embedDim)
+        } else if configuration.vision.pooling == .attentionPool {
+            visual = SigLIPVisionTransformer(configuration.vision, activation: visionActivation)
         } else {
-            visual = VisionTransformer(configuration.vision, embedDim: configuration.embedDim, activation: configuration.activation)
+            visual = VisionTransformer(configuration.vision, embedDim: configuration.embedDim, activation: visionActivation)
         }
+        if configuration.customText { _text = ModuleInfo(key: "text") }
         super.init()
         text = TextTransformer(configuration.text, embedDim: configuration.embedDim, activation: configuration.activation)
         logitScale = Tensor(Float(configuration.initLogitScale ?? _log(1 / 0.07)))
@@ -58,10 +62,11 @@ public final class CLIP: Module {
         return normalize ? l2Normalize(features) : features
     }
 
-    /// `exp(logit_scale) · cos(image, text)`: `[N, M]` logits per image.
+    /// `exp(logit_scale) · cos(image, text)`, plus `logit_bias` when the model has one (SigLIP):
+    /// `[N, M]` logits per image. See `configuration.scoring` for how they become scores.
     public func logits(imageFeatures: Tensor, textFeatures: Tensor) -> Tensor {
-        let scale = exp(logitScale)
-        return matmul(l2Normalize(imageFeatures), l2Normalize(textFeatures), transposeB: true) * scale
+        let scaled = matmul(l2Normalize(imageFeatures), l2Normalize(textFeatures), transposeB: true) * exp(logitScale)
+        return logitBias.map { scaled + $0 } ?? scaled
     }
 }
 

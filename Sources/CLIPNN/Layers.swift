@@ -6,6 +6,8 @@ public enum Activation: String, Sendable, Codable {
     case quickGELU = "quick_gelu"
     /// Exact erf GELU: open_clip's default.
     case gelu
+    /// GELU with the tanh approximation (transformers' `gelu_pytorch_tanh`: SigLIP, SigLIP 2).
+    case geluTanh = "gelu_tanh"
     case relu
 
     /// Applies the activation elementwise.
@@ -13,6 +15,7 @@ public enum Activation: String, Sendable, Codable {
         switch self {
         case .quickGELU: return CLIPTensor.quickGELU(x)
         case .gelu: return CLIPTensor.gelu(x)
+        case .geluTanh: return CLIPTensor.geluTanh(x)
         case .relu: return CLIPTensor.relu(x)
         }
     }
@@ -209,13 +212,13 @@ public final class ResidualAttentionBlock: Module {
     /// The MLP.
     public let mlp: MLP
 
-    /// A block of `width`, with zero weights.
-    public init(width: Int, heads: Int, mlpWidth: Int, activation: Activation) {
+    /// A block of `width`, with zero weights; its LayerNorms add `epsilon` to the variance.
+    public init(width: Int, heads: Int, mlpWidth: Int, activation: Activation, epsilon: Float = 1e-5) {
         mlp = MLP(width: width, hiddenWidth: mlpWidth, activation: activation)
         super.init()
-        norm1 = LayerNorm(width)
+        norm1 = LayerNorm(width, epsilon: epsilon)
         attention = MultiHeadAttention(width: width, heads: heads)
-        norm2 = LayerNorm(width)
+        norm2 = LayerNorm(width, epsilon: epsilon)
     }
 
     /// `[B, L, D] → [B, L, D]`; `causal` masks attention to later tokens.
@@ -241,9 +244,11 @@ public final class Transformer: Module {
     @ModuleInfo(key: "resblocks") public var blocks: [ResidualAttentionBlock]
 
     /// `layers` blocks of `width`, with zero weights.
-    public init(width: Int, layers: Int, heads: Int, mlpWidth: Int, activation: Activation) {
+    public init(width: Int, layers: Int, heads: Int, mlpWidth: Int, activation: Activation, epsilon: Float = 1e-5) {
         super.init()
-        blocks = (0..<layers).map { _ in ResidualAttentionBlock(width: width, heads: heads, mlpWidth: mlpWidth, activation: activation) }
+        blocks = (0..<layers).map { _ in
+            ResidualAttentionBlock(width: width, heads: heads, mlpWidth: mlpWidth, activation: activation, epsilon: epsilon)
+        }
     }
 
     /// `[B, L, D] → [B, L, D]` through every block.

@@ -55,6 +55,7 @@ let opCases: [OpCase] = [
     OpCase(name: "layer_norm") { layerNorm($0[0], weight: $0[1], bias: $0[2]) },
     OpCase(name: "gelu") { gelu($0[0]) },
     OpCase(name: "quick_gelu") { quickGELU($0[0]) },
+    OpCase(name: "gelu_tanh") { geluTanh($0[0]) },
     OpCase(name: "l2_normalize") { l2Normalize($0[0]) },
     OpCase(name: "attention") { scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2]) },
     OpCase(name: "attention_causal") { scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], causal: true) },

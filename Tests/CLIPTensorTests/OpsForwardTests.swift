@@ -48,6 +48,14 @@ struct OpsForwardTests {
         #expect(abs(Double(y) - expected) <= 1e-6 + 1e-6 * abs(expected))
     }
 
+    @Test("tanh GELU matches 0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))", arguments: [Float(-20), -3, -0.5, 0, 0.5, 3, 20])
+    func geluTanhValue(_ x: Float) {
+        let y = geluTanh(Tensor([x])).item()
+        let u = (2 / Double.pi).squareRoot() * (Double(x) + 0.044715 * pow(Double(x), 3))
+        let expected = 0.5 * Double(x) * (1 + tanh(u))
+        #expect(abs(Double(y) - expected) <= 1e-6 + 1e-6 * abs(expected), "geluTanh(\(x)) = \(y), expected \(expected)")
+    }
+
     @Test("exp is accurate across the float range")
     func expAccuracy() {
         let xs: [Float] = stride(from: -100, through: 100, by: 0.37).map { Float($0) }

@@ -17,6 +17,9 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
     public var initLogitScale: Double?
     /// SigLIP models have a learnable `logit_bias` (open_clip's `init_logit_bias`, −10 for SigLIP).
     public var initLogitBias: Double?
+    /// The text tower's keys sit under `text.` (open_clip's `CustomTextCLIP`: SigLIP, XLM-R, …)
+    /// rather than at the top of the state dict.
+    public var customText = false
 
     /// A configuration with these towers.
     public init(embedDim: Int, quickGELU: Bool = false, vision: VisionConfiguration, text: TextConfiguration,
@@ -29,8 +32,12 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
         self.initLogitBias = initLogitBias
     }
 
-    /// The MLP activation of both towers.
+    /// The MLP activation of both towers, unless a tower sets its own.
     public var activation: Activation { quickGELU ? .quickGELU : .gelu }
+
+    /// How image–text scores read: a model with a `logit_bias` (SigLIP-trained) scores each pair by
+    /// `sigmoid(exp(t)·cos + b)`, any other by a softmax over the candidates.
+    public var scoring: Scoring { initLogitBias == nil ? .softmax : .sigmoid }
 
     enum CodingKeys: String, CodingKey {
         case embedDim = "embed_dim", quickGELU = "quick_gelu", vision = "vision_cfg", text = "text_cfg"
@@ -49,6 +56,32 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
     }
 }
 
+/// How a model turns image–text logits into scores.
+public enum Scoring: String, Sendable, Codable {
+    /// A softmax over the candidate texts (CLIP's contrastive training).
+    case softmax
+    /// An independent probability per pair, `sigmoid(logit)` (SigLIP's pairwise training).
+    case sigmoid
+}
+
+/// How an image tower pools its tokens into one feature.
+public enum VisionPooling: String, Sendable, Codable {
+    /// The class token (CLIP's ViT).
+    case classToken = "tok"
+    /// Multi-head attention by one learned query over every token, then an MLP (SigLIP's MAP head).
+    case attentionPool = "map"
+}
+
+/// Which token a text tower pools.
+public enum TextPooling: String, Sendable, Codable {
+    /// The first position of the largest id (CLIP's end token).
+    case argmax
+    /// The last position (SigLIP, whose text is padded to a fixed length).
+    case last
+    /// The first position (BERT's [CLS]).
+    case first
+}
+
 /// The image tower: a ViT when `patchSize` is set, else a ModifiedResNet with four stage depths.
 public struct VisionConfiguration: Codable, Sendable, Equatable {
     /// The input side in pixels.
@@ -65,6 +98,13 @@ public struct VisionConfiguration: Codable, Sendable, Equatable {
     public var mlpWidthOverride: Int?
     /// The ViT patch side; nil for a ModifiedResNet.
     public var patchSize: Int?
+    /// How the ViT pools: the class token (CLIP) or attention pooling (SigLIP, whose tower then has
+    /// no class token and no pre-norm, and timm's key names).
+    public var pooling = VisionPooling.classToken
+    /// Added to the variance in every LayerNorm (1e-5 in CLIP, 1e-6 in SigLIP).
+    public var normEpsilon = 1e-5
+    /// The MLP activation when it differs from the model's.
+    public var activation: Activation?
 
     /// A vision configuration with these values.
     public init(imageSize: Int, layers: [Int], width: Int, headWidth: Int = 64, mlpRatio: Double = 4, patchSize: Int?,
@@ -132,6 +172,17 @@ public struct TextConfiguration: Codable, Sendable, Equatable {
     public var mlpRatio: Double
     /// An MLP width given outright (Hugging Face's `intermediate_size`), overriding the ratio.
     public var mlpWidthOverride: Int?
+    /// Tokens attend only to earlier tokens (CLIP); SigLIP's text tower attends both ways.
+    public var causal = true
+    /// The token pooled into the text feature.
+    public var pooling = TextPooling.argmax
+    /// The projection is a linear layer with a bias (`text_projection.weight` `[E, W]` and `.bias`)
+    /// rather than a bare `[W, E]` matrix.
+    public var projectionBias = false
+    /// Added to the variance in every LayerNorm.
+    public var normEpsilon = 1e-5
+    /// The MLP activation when it differs from the model's.
+    public var activation: Activation?
 
     /// A text configuration with these values.
     public init(contextLength: Int = 77, vocabSize: Int = 49408, width: Int, heads: Int, layers: Int,

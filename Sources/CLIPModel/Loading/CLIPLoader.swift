@@ -72,6 +72,7 @@ public enum CLIPLoader {
         var architectureName: String? = nil
         var preprocessor: ImagePreprocessor? = nil
         var vocabulary = try BPEVocabulary.bundled()
+        var isSigLIP = false
         switch layout {
         case .openCLIP:
             let configPath = sibling(CheckpointLayout.FileName.openCLIPConfiguration)
@@ -79,7 +80,11 @@ public enum CLIPLoader {
             configuration = try CLIPConfiguration.openCLIP(json: data, source: configPath)
             preprocessor = try openCLIPPreprocessing(data, imageSize: configuration.vision.imageSize, source: configPath)
         case .huggingFace:
-            configuration = try HuggingFaceCheckpoint.configuration(path: sibling(CheckpointLayout.FileName.huggingFaceConfiguration))
+            let configPath = sibling(CheckpointLayout.FileName.huggingFaceConfiguration)
+            let root = try JSONConfigurationFile.object(path: configPath)
+            isSigLIP = (root["model_type"] as? String) == "siglip"
+            configuration = isSigLIP ? try SigLIPHuggingFaceCheckpoint.configuration(root, path: configPath)
+                : try HuggingFaceCheckpoint.configuration(path: configPath)
             preprocessor = try HuggingFaceCheckpoint.preprocessing(path: sibling(CheckpointLayout.FileName.huggingFacePreprocessor),
                                                                    imageSize: configuration.vision.imageSize)
             if FileManager.default.fileExists(atPath: sibling(CheckpointLayout.FileName.huggingFaceVocabulary)),
@@ -117,7 +122,10 @@ public enum CLIPLoader {
         } catch let error as TensorError {
             throw ModelError.unreadableWeights(error)
         }
-        if layout == .huggingFace { tensors = try HuggingFaceCheckpoint.remap(tensors, path: weightsPath) }
+        if layout == .huggingFace {
+            tensors = isSigLIP ? try SigLIPHuggingFaceCheckpoint.remap(tensors, path: weightsPath)
+                : try HuggingFaceCheckpoint.remap(tensors, path: weightsPath)
+        }
 
         let model = CLIP(configuration)
         do { try model.load(tensors) } catch let error as ModuleError { throw ModelError.weightMismatch(path: weightsPath, error) }

@@ -54,6 +54,12 @@ enum HuggingFaceCheckpoint {
         var preprocessor = ImagePreprocessor(size: imageSize)
         if let crop = root["crop_size"] as? Int { preprocessor.size = crop }
         if let crop = (root["crop_size"] as? [String: Any])?["height"] as? Int { preprocessor.size = crop }
+        // SigLIP's processor resizes both sides to `size` and does not crop.
+        if root["crop_size"] == nil, root["do_center_crop"] as? Bool != true,
+           let size = root["size"] as? [String: Any], let height = size["height"] as? Int, size["width"] as? Int == height {
+            preprocessor.size = height
+            preprocessor.resizeMode = .squash
+        }
         if let mean = root["image_mean"] as? [Double], mean.count == 3 { preprocessor.mean = mean.map(Float.init) }
         if let std = root["image_std"] as? [Double], std.count == 3 { preprocessor.standardDeviation = std.map(Float.init) }
         switch root["resample"] as? Int {

@@ -1,4 +1,4 @@
-// GELU and QuickGELU with fused backward passes.
+// GELU (exact and tanh-approximated) and QuickGELU with fused backward passes.
 
 /// An elementwise activation whose backward needs its input.
 private func activation(_ x: Tensor, _ forward: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
@@ -20,4 +20,10 @@ public func gelu(_ x: Tensor) -> Tensor {
 /// QuickGELU, `x · σ(1.702 x)`: the activation of OpenAI's CLIP models.
 public func quickGELU(_ x: Tensor) -> Tensor {
     activation(x, ActivationKernels.quickGELU, ActivationKernels.quickGELUBackward)
+}
+
+/// GELU with PyTorch's tanh approximation, `0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))`, as
+/// `torch.nn.GELU(approximate="tanh")` (transformers' `gelu_pytorch_tanh`: SigLIP).
+public func geluTanh(_ x: Tensor) -> Tensor {
+    activation(x, ActivationKernels.geluTanh, ActivationKernels.geluTanhBackward)
 }

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Tiny random models of the families beyond OpenAI's CLIP, with the reference's outputs, for
+CLIPModelTests.
+
+Families (each saved in the layout it is published in):
+- `siglip_hf`: transformers' `SiglipModel` (`config.json`, `model.safetensors`,
+  `preprocessor_config.json`): ViT without class token or pre-norm, attention-pooling head,
+  non-causal text tower pooled at the last position with a biased head, tanh GELU, LayerNorm eps 1e-6.
+
+Every parameter is re-drawn at random (not the library's initialisation, which leaves biases at zero)
+so no path is trivially zero. Text inputs are random ids of the model's vocabulary, as many as its
+fixed context length (SigLIP is trained on padded text and attends to the padding).
+
+Writes Tests/CLIPModelTests/Fixtures/families/<family>/ and families/expected.safetensors with, per
+family, `<family>/images`, `/tokens` (float, integral values), `/image_features` and `/text_features`
+(L2-normalised), `/logits_per_image` (scale · cos + bias, before the sigmoid).
+
+    pip install torch transformers safetensors
+    python Scripts/make_family_fixtures.py
+"""
+import json
+import os
+import shutil
+
+import torch
+from safetensors.torch import save_file
+from transformers import SiglipConfig, SiglipModel
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "..", "Tests", "CLIPModelTests", "Fixtures", "families")
+
+
+def randomize(model, generator):
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if name.endswith("logit_scale"):
+                parameter.fill_(2.3)
+            elif name.endswith("logit_bias"):
+                parameter.fill_(-1.5)
+            elif "norm" in name and name.endswith("weight"):
+                parameter.copy_(1 + 0.1 * torch.randn(parameter.shape, generator=generator))
+            else:
+                parameter.copy_(0.2 * torch.randn(parameter.shape, generator=generator))
+
+
+def siglip_hf(expected, generator):
+    folder = os.path.join(OUT, "siglip_hf")
+    config = SiglipConfig(
+        text_config=dict(vocab_size=500, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=2,
+                         max_position_embeddings=12, pad_token_id=1, bos_token_id=None, eos_token_id=1),
+        vision_config=dict(hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=2, image_size=32,
+                           patch_size=8))
+    model = SiglipModel(config).eval()
+    randomize(model, generator)
+    model.save_pretrained(folder, safe_serialization=True)
+    with open(os.path.join(folder, "preprocessor_config.json"), "w") as file:
+        json.dump({"do_normalize": True, "do_rescale": True, "do_resize": True, "image_mean": [0.5, 0.5, 0.5],
+                   "image_processor_type": "SiglipImageProcessor", "image_std": [0.5, 0.5, 0.5], "processor_class": "SiglipProcessor",
+                   "resample": 3, "rescale_factor": 1 / 255, "size": {"height": 32, "width": 32}}, file, indent=2)
+    images = torch.randn(2, 3, 32, 32, generator=generator)
+    tokens = torch.randint(0, 500, (3, 12), generator=generator)
+    tokens[0, 5:] = 1   # a short text padded with the end token, as SigLIP's tokenizer pads
+    with torch.no_grad():
+        output = model(input_ids=tokens, pixel_values=images)
+    expected.update({
+        "siglip_hf/images": images,
+        "siglip_hf/tokens": tokens.float(),
+        "siglip_hf/image_features": output.image_embeds,
+        "siglip_hf/text_features": output.text_embeds,
+        "siglip_hf/logits_per_image": output.logits_per_image,
+    })
+
+
+def main():
+    if os.path.isdir(OUT):
+        shutil.rmtree(OUT)
+    os.makedirs(OUT)
+    generator = torch.Generator().manual_seed(20261202)
+    expected = {}
+    siglip_hf(expected, generator)
+    save_file({name: tensor.contiguous() for name, tensor in expected.items()}, os.path.join(OUT, "expected.safetensors"))
+    print(f"wrote {len(expected)} tensors to {OUT}")
+
+
+if __name__ == "__main__":
+    main()

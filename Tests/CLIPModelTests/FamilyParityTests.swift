@@ -1,0 +1,50 @@
+@testable import CLIPModel
+import CLIPTensor
+import CLIPTestSupport
+import Foundation
+import Testing
+
+/// The model families beyond OpenAI's CLIP, made by Scripts/make_family_fixtures.py.
+@Suite("SigLIP and the other families match their references")
+struct FamilyParityTests {
+    static var fixtures: URL { ReferenceData.fixturesDirectory().appendingPathComponent("families") }
+    static let expected = try! SafeTensorsFile(path: fixtures.appendingPathComponent("expected.safetensors").path)
+
+    /// As `ModelParityTests.featureTolerance`: float32 products in another order than torch's move
+    /// normalised features by a few 1e-7.
+    static let featureTolerance: Float = 1e-5
+    /// Logits relative to their size: scores are `exp(t)·cos + b` and 1e-5 relative covers the
+    /// features' rounding at any scale.
+    static let relativeLogitTolerance: Float = 1e-5
+
+    @Test("normalised features and logits equal the reference", arguments: ["siglip_hf"])
+    func parity(_ family: String) throws {
+        let loaded = try CLIPLoader.load(path: Self.fixtures.appendingPathComponent(family).path)
+        let images = try Self.expected.tensor("\(family)/images")
+        let tokens = try Self.expected.tensor("\(family)/tokens")
+        let ids = (0..<tokens.shape[0]).map { row in (0..<tokens.shape[1]).map { Int(tokens[row, $0]) } }
+        let (imageFeatures, textFeatures) = try withNoGrad {
+            (try loaded.model.encodeImage(images, normalize: true), try loaded.model.encodeText(ids, normalize: true))
+        }
+        let imageDifference = maxDifference(imageFeatures, try Self.expected.tensor("\(family)/image_features"))
+        let textDifference = maxDifference(textFeatures, try Self.expected.tensor("\(family)/text_features"))
+        #expect(imageDifference.value <= Self.featureTolerance, "image features: \(imageDifference)")
+        #expect(textDifference.value <= Self.featureTolerance, "text features: \(textDifference)")
+        let logits = withNoGrad { loaded.model.logits(imageFeatures: imageFeatures, textFeatures: textFeatures) }
+        let expectedLogits = try Self.expected.tensor("\(family)/logits_per_image")
+        let scale = expectedLogits.scalars.map(abs).max() ?? 1
+        let logitDifference = maxDifference(logits, expectedLogits)
+        #expect(logitDifference.value <= Self.relativeLogitTolerance * max(scale, 1), "logits: \(logitDifference)")
+    }
+
+    @Test("a SigLIP model scores with the sigmoid and keeps its text tower under text.")
+    func sigLIPShape() throws {
+        let loaded = try CLIPLoader.load(path: Self.fixtures.appendingPathComponent("siglip_hf").path)
+        #expect(loaded.model.configuration.scoring == .sigmoid)
+        let names = Set(loaded.model.namedParameters().map(\.name))
+        #expect(names.contains("text.text_projection.bias"))
+        #expect(names.contains("visual.trunk.attn_pool.latent"))
+        #expect(loaded.preprocessor.resizeMode == .squash)
+        #expect(loaded.preprocessor.mean == [0.5, 0.5, 0.5])
+    }
+}
