@@ -17,8 +17,13 @@ multilingual corpus, the way each family's tokenizer is made:
 added, no truncation or padding), `plain` (the same without special tokens) and `fixed` (truncated
 and padded with `pad_id` to `length`, as open_clip's HFTokenizer asks: `truncation=True, padding="max_length"`).
 `spiece_golden.jsonl.gz` holds `sentencepiece`'s own `encode(text)` for `spiece.model`.
+`model_golden.jsonl.gz` holds what the models' own tokenizers make of the texts at a fixed length:
+`siglip` (transformers' `SiglipTokenizer` over `spiece.model`: canonicalised, `</s>` appended, padded
+with `</s>`), `open_clip_canonicalize` and `open_clip_whitespace` (open_clip's `HFTokenizer` over
+`unigram_t5/`, whose `tokenizer_config.json` names the pad token, with those `clean` modes) and
+`bert` (transformers' `BertTokenizer` over `wordpiece/vocab.txt`, as Chinese-CLIP loads it).
 
-    pip install tokenizers sentencepiece transformers protobuf
+    pip install tokenizers sentencepiece transformers protobuf open_clip_torch ftfy
     python Scripts/make_tokenizer_json_fixtures.py
 """
 import gzip
@@ -209,6 +214,26 @@ def xlmr_tokenizer(model_file):
     return tokenizer
 
 
+def model_golden_rows(unigram_folder, wordpiece_folder, length=16):
+    """The ids the models' own tokenizer classes give, padded and truncated to `length`."""
+    from open_clip.tokenizer import HFTokenizer
+    from transformers import BertTokenizer, SiglipTokenizer
+    tokenizers = {
+        "siglip": lambda texts: SiglipTokenizer(vocab_file=os.path.join(unigram_folder, "spiece.model"))(
+            texts, padding="max_length", max_length=length, truncation=True).input_ids,
+        "open_clip_canonicalize": lambda texts: HFTokenizer(unigram_folder, context_length=length, clean="canonicalize")(texts).tolist(),
+        "open_clip_whitespace": lambda texts: HFTokenizer(unigram_folder, context_length=length, clean="whitespace")(texts).tolist(),
+        "bert": lambda texts: BertTokenizer(vocab=os.path.join(wordpiece_folder, "vocab.txt"))(
+            texts, padding="max_length", max_length=length, truncation=True).input_ids,
+    }
+    texts = golden_texts()
+    rows = []
+    for name, tokenize in tokenizers.items():
+        for text, ids in zip(texts, tokenize(texts)):
+            rows.append({"tokenizer": name, "text": text, "length": length, "ids": list(ids)})
+    return rows
+
+
 def write_golden(rows, name):
     with gzip.open(os.path.join(FIXTURES, name), "wt", encoding="utf-8", compresslevel=9) as file:
         for row in rows:
@@ -264,8 +289,13 @@ def main():
 
         processor = spm.SentencePieceProcessor(model_file=unigram_model)
         spiece_rows = [{"text": text, "ids": processor.encode(text)} for text in golden_texts()]
+        with open(os.path.join(FIXTURES, "unigram_t5", "tokenizer_config.json"), "w") as file:
+            json.dump({"tokenizer_class": "PreTrainedTokenizerFast", "pad_token": "</s>", "eos_token": "</s>",
+                       "unk_token": "<unk>", "model_max_length": 64}, file, indent=2)
+        model_rows = model_golden_rows(os.path.join(FIXTURES, "unigram_t5"), os.path.join(FIXTURES, "wordpiece"))
     write_golden(rows, "golden.jsonl.gz")
     write_golden(spiece_rows, "spiece_golden.jsonl.gz")
+    write_golden(model_rows, "model_golden.jsonl.gz")
     print(f"wrote {len(rows)} tokenizer.json rows and {len(spiece_rows)} sentencepiece rows to {FIXTURES}")
 
 

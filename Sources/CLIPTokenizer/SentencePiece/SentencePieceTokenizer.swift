@@ -100,26 +100,40 @@ public final class SentencePieceTokenizer: Sendable {
 
     /// The ids of `text`, without control pieces (no BOS or EOS).
     public func encode(_ text: String) throws -> [Int] {
-        let normalized = normalize(text)
         var ids: [Int] = []
-        var previousWasUnknown = false
-        for (piece, id) in segment(normalized) {
-            let isUnknown = id == unknownID
-            if isUnknown && model.byteFallback {
-                guard let bytes = TokenVocabulary.byteFallback(piece, ids: byteIDs) else {
+        for piece in pieces(text) {
+            if piece.id == unknownID && model.byteFallback {
+                guard let bytes = TokenVocabulary.byteFallback(piece.bytes, ids: byteIDs) else {
                     throw TokenizerError.unencodableText(reason: "\(source) lacks a byte piece for byte fallback")
                 }
                 ids += bytes
-            } else if !(isUnknown && previousWasUnknown) {
-                ids.append(id)
+            } else {
+                ids.append(piece.id)
             }
-            previousWasUnknown = isUnknown
         }
         return ids
     }
 
+    /// The pieces of `text` with their ids, consecutive unknown pieces merged into one (as the
+    /// library's `encode(text, out_type=str)` lists them; byte fallback not applied).
+    /// `addDummyPrefix` overrides the model's setting (transformers turns it off for SigLIP).
+    func pieces(_ text: String, addDummyPrefix: Bool? = nil) -> [(bytes: [UInt8], id: Int)] {
+        var result: [(bytes: [UInt8], id: Int)] = []
+        for (piece, id) in segment(normalize(text, addDummyPrefix: addDummyPrefix ?? model.addDummyPrefix)) {
+            if id == unknownID, !model.byteFallback, let last = result.last, last.id == unknownID {
+                result[result.count - 1].bytes += piece
+            } else {
+                result.append((piece, id))
+            }
+        }
+        return result
+    }
+
+    /// The id of a piece given as UTF-8 bytes (`piece_to_id`): the unknown id when absent.
+    func id(bytes: [UInt8]) -> Int { segmentable.id(bytes: bytes) ?? reserved.id(bytes: bytes) ?? unknownID }
+
     /// SentencePiece's `Normalizer::Normalize`, as UTF-8 bytes.
-    func normalize(_ text: String) -> [UInt8] {
+    func normalize(_ text: String, addDummyPrefix: Bool) -> [UInt8] {
         var input = Array(text.utf8)[...]
         let space = model.escapeWhitespaces ? Array("\u{2581}".utf8) : [UInt8(ascii: " ")]
         if model.removeExtraWhitespaces {
@@ -128,7 +142,7 @@ public final class SentencePieceTokenizer: Sendable {
         guard !input.isEmpty else { return [] }
         var out: [UInt8] = []
         out.reserveCapacity(input.count * 3)
-        if !model.treatWhitespaceAsSuffix && model.addDummyPrefix { out += space }
+        if !model.treatWhitespaceAsSuffix && addDummyPrefix { out += space }
         var previousIsSpace = model.removeExtraWhitespaces
         while let (piece, length) = normalizedPrefix(input) {
             var piece = piece[...]
@@ -145,7 +159,7 @@ public final class SentencePieceTokenizer: Sendable {
         if model.removeExtraWhitespaces {
             while out.count >= space.count, out.suffix(space.count).elementsEqual(space) { out.removeLast(space.count) }
         }
-        if model.treatWhitespaceAsSuffix && model.addDummyPrefix { out += space }
+        if model.treatWhitespaceAsSuffix && addDummyPrefix { out += space }
         return out
     }
 

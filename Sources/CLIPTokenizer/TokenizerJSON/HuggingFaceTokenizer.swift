@@ -145,6 +145,16 @@ public final class HuggingFaceTokenizer: @unchecked Sendable {
         return model.token(of: id)
     }
 
+    /// The model's type as `tokenizer.json` names it (`WordPiece`, `Unigram`, `BPE`, `WordLevel`).
+    public var modelType: String {
+        switch model {
+        case is WordPieceModel: return "WordPiece"
+        case is UnigramModel: return "Unigram"
+        case is BytePairModel: return "BPE"
+        default: return "WordLevel"
+        }
+    }
+
     /// The size of the id space: the model's vocabulary and the added tokens.
     public var vocabularySize: Int {
         max(model.vocabularySize, (addedTokens.tokens.map(\.id).max() ?? -1) + 1)
