@@ -7,6 +7,11 @@ Families (each saved in the layout it is published in):
   `preprocessor_config.json`): ViT without class token or pre-norm, attention-pooling head,
   non-causal text tower pooled at the last position with a biased head, tanh GELU, LayerNorm eps 1e-6.
 
+The SigLIP directory carries the tokenizer fixture's `spiece.model` (its vocabulary sizes the text
+tower) so that commands run on it end to end; `siglip_hf/zero_shot_*` holds transformers' sigmoid
+probabilities for a committed image against "a photo of a {}." prompts, through `SiglipProcessor`
+(Pillow bicubic resize of both sides, mean and std 0.5, the tokenizer padded to the context length).
+
 Every parameter is re-drawn at random (not the library's initialisation, which leaves biases at zero)
 so no path is trivially zero. Text inputs are random ids of the model's vocabulary, as many as its
 fixed context length (SigLIP is trained on padded text and attends to the padding).
@@ -23,11 +28,15 @@ import os
 import shutil
 
 import torch
+from PIL import Image
 from safetensors.torch import save_file
-from transformers import SiglipConfig, SiglipModel
+from transformers import AutoImageProcessor, SiglipConfig, SiglipModel, SiglipTokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "Tests", "CLIPModelTests", "Fixtures", "families")
+SPIECE = os.path.join(HERE, "..", "Tests", "CLIPTokenizerTests", "Fixtures", "tokenizer_json", "unigram_t5", "spiece.model")
+IMAGE = os.path.join(HERE, "..", "Tests", "CLIPImageTests", "Fixtures", "images", "odd_97x61.png")
+ZERO_SHOT_CLASSES = ["cat", "dog", "red car"]
 
 
 def randomize(model, generator):
@@ -45,8 +54,10 @@ def randomize(model, generator):
 
 def siglip_hf(expected, generator):
     folder = os.path.join(OUT, "siglip_hf")
+    tokenizer = SiglipTokenizer(vocab_file=SPIECE)
+    vocabulary = tokenizer.sp_model.get_piece_size()
     config = SiglipConfig(
-        text_config=dict(vocab_size=500, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=2,
+        text_config=dict(vocab_size=vocabulary, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=2,
                          max_position_embeddings=12, pad_token_id=1, bos_token_id=None, eos_token_id=1),
         vision_config=dict(hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=2, image_size=32,
                            patch_size=8))
@@ -57,8 +68,9 @@ def siglip_hf(expected, generator):
         json.dump({"do_normalize": True, "do_rescale": True, "do_resize": True, "image_mean": [0.5, 0.5, 0.5],
                    "image_processor_type": "SiglipImageProcessor", "image_std": [0.5, 0.5, 0.5], "processor_class": "SiglipProcessor",
                    "resample": 3, "rescale_factor": 1 / 255, "size": {"height": 32, "width": 32}}, file, indent=2)
+    shutil.copy(SPIECE, os.path.join(folder, "spiece.model"))
     images = torch.randn(2, 3, 32, 32, generator=generator)
-    tokens = torch.randint(0, 500, (3, 12), generator=generator)
+    tokens = torch.randint(0, vocabulary, (3, 12), generator=generator)
     tokens[0, 5:] = 1   # a short text padded with the end token, as SigLIP's tokenizer pads
     with torch.no_grad():
         output = model(input_ids=tokens, pixel_values=images)
@@ -68,6 +80,19 @@ def siglip_hf(expected, generator):
         "siglip_hf/image_features": output.image_embeds,
         "siglip_hf/text_features": output.text_embeds,
         "siglip_hf/logits_per_image": output.logits_per_image,
+    })
+    # The Pillow backend (transformers 4's SiglipImageProcessor); transformers 5 defaults to torchvision,
+    # whose antialiased bicubic differs from Pillow's by up to one 8-bit level.
+    processor = AutoImageProcessor.from_pretrained(folder, backend="pil")
+    pixels = torch.from_numpy(processor(images=Image.open(IMAGE), return_tensors="np").pixel_values)
+    prompts = tokenizer([f"a photo of a {name}." for name in ZERO_SHOT_CLASSES], padding="max_length", max_length=12,
+                        truncation=True, return_tensors="pt").input_ids
+    with torch.no_grad():
+        zero_shot = model(input_ids=prompts, pixel_values=pixels)
+    expected.update({
+        "siglip_hf/zero_shot_pixels": pixels,
+        "siglip_hf/zero_shot_tokens": prompts.float(),
+        "siglip_hf/zero_shot_probabilities": torch.sigmoid(zero_shot.logits_per_image),
     })
 
 

@@ -45,7 +45,8 @@ public struct ClassifierCache: Sendable {
            let decoded = try? JSONDecoder().decode([String].self, from: Data(names.utf8)), decoded == classNames,
            let scale = stored.metadata["logit_scale"].flatMap(Float.init),
            let weights = try? stored.tensor("weights", upcast: true).copied(),
-           let classifier = try? ZeroShotClassifier(classNames: classNames, weights: weights, logitScale: scale) {
+           let classifier = try? ZeroShotClassifier(classNames: classNames, weights: weights, logitScale: scale,
+                                                    logitBias: stored.metadata["logit_bias"].flatMap(Float.init)) {
             return (classifier, true)
         }
         let classifier = try ZeroShotClassifier(loaded: loaded, classNames: classNames, templates: templates, progress: progress)
@@ -53,7 +54,8 @@ public struct ClassifierCache: Sendable {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let names = String(decoding: try JSONEncoder().encode(classNames), as: UTF8.self)
             try SafeTensorsWriter.write(["weights": classifier.weights],
-                                        metadata: ["classes": names, "templates": templates.name, "logit_scale": "\(classifier.logitScale)"],
+                                        metadata: ["classes": names, "templates": templates.name, "logit_scale": "\(classifier.logitScale)"]
+                                            .merging(classifier.logitBias.map { ["logit_bias": "\($0)"] } ?? [:]) { first, _ in first },
                                         to: file.path)
         } catch {
             throw EvaluationError.cache(path: file.path, reason: "cannot store the classifier: \(FailureReason.of(error))")

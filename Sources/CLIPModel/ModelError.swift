@@ -25,6 +25,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case exportFailed(path: String, reason: String)
     /// An image file that could not be read or decoded.
     case unreadableImage(path: String, reason: String)
+    /// A model directory without the tokenizer file its family needs.
+    case missingTokenizer(path: String, expected: String)
 
     /// The message shown to the user.
     public var description: String {
@@ -39,6 +41,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         case let .sequenceTooLong(length, context): return "\(length) tokens exceed the model's context length \(context)"
         case let .exportFailed(path, reason): return "\(path): cannot write the model: \(reason)"
         case let .unreadableImage(path, reason): return "\(path): \(reason)"
+        case let .missingTokenizer(path, expected): return "\(path): no tokenizer: expected \(expected)"
         case let .imageSizeMismatch(expected, found):
             return "images of shape [\(found.map(String.init).joined(separator: ", "))] do not fit a model for \(expected)×\(expected) input"
         }

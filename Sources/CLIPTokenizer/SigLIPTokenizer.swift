@@ -11,7 +11,8 @@ public final class SigLIPTokenizer: TextTokenizer {
     private let cleaner: TextCleaner
     private let lowercase: Bool
     private let endID: Int
-    private let padID: Int
+    /// The id rows are padded with (`</s>`, as SigLIP pads).
+    public let padID: Int
     private let specials: [(text: [Unicode.Scalar], id: Int)]
     private let unknownPieceCount: Int
 

@@ -9,8 +9,10 @@ public protocol TextTokenizer: Sendable {
     var contextLength: Int { get }
     /// One row of `contextLength` ids per text, in order.
     func tokenize(_ texts: [String]) throws -> [[Int]]
-    /// What kind of tokenizer this is, for reports (`"CLIP BPE"`, `"tokenizer.json Unigram"`).
+    /// What kind of tokenizer this is, for reports (`"CLIP byte-level BPE"`, `"tokenizer.json Unigram"`).
     var kind: String { get }
+    /// The id rows are padded with.
+    var padID: Int { get }
 }
 
 extension CLIPTokenizer: TextTokenizer {
@@ -18,4 +20,5 @@ extension CLIPTokenizer: TextTokenizer {
     public func tokenize(_ texts: [String]) -> [[Int]] { tokenize(texts, contextLength: nil) }
 
     public var kind: String { "CLIP byte-level BPE" }
+    public var padID: Int { vocabulary.padID }
 }

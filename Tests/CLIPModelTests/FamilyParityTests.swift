@@ -47,4 +47,32 @@ struct FamilyParityTests {
         #expect(loaded.preprocessor.resizeMode == .squash)
         #expect(loaded.preprocessor.mean == [0.5, 0.5, 0.5])
     }
+
+    /// transformers' `SiglipProcessor` output for a committed image and three prompts.
+    static var zeroShotImage: String {
+        ReferenceData.fixturesDirectory().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("CLIPImageTests/Fixtures/images/odd_97x61.png").path
+    }
+
+    @Test("SigLIP zero-shot end to end: tokens, pixels and sigmoid probabilities equal transformers'")
+    func sigLIPZeroShot() throws {
+        let loaded = try CLIPLoader.load(path: Self.fixtures.appendingPathComponent("siglip_hf").path)
+        let classes = ["cat", "dog", "red car"]
+        let tokens = try Self.expected.tensor("siglip_hf/zero_shot_tokens")
+        let expectedIDs = (0..<tokens.shape[0]).map { row in (0..<tokens.shape[1]).map { Int(tokens[row, $0]) } }
+        #expect(try loaded.makeTokenizer().tokenize(classes.map { "a photo of a \($0)." }) == expectedIDs)
+        #expect(try loaded.makeTokenizer().kind == "SentencePiece Unigram (SigLIP)")
+
+        let classifier = try ZeroShotClassifier(loaded: loaded, classNames: classes, templates: .simple)
+        #expect(classifier.scoring == .sigmoid)
+        let features = try loaded.imageFeatures([Self.zeroShotImage])
+        let predictions = try classifier.predict(imageFeatures: Tensor(shape: [1, features[0].count], scalars: features[0]), topK: 3)[0]
+        let expected = try Self.expected.tensor("siglip_hf/zero_shot_probabilities").scalars
+        for prediction in predictions {
+            // Pixels go through Pillow-exact resampling; the rest is float32 rounding (see featureTolerance).
+            #expect(abs(prediction.score - expected[prediction.classIndex]) <= Self.featureTolerance,
+                    "\(prediction.label): \(prediction.score) vs \(expected[prediction.classIndex])")
+        }
+        #expect(predictions.map(\.classIndex) == ZeroShotClassifier.topIndices(expected, 3))
+    }
 }

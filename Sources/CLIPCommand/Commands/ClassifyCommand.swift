@@ -10,9 +10,10 @@ struct ClassifyCommand: ParsableCommand {
         commandName: "classify",
         abstract: "Zero-shot classify images into any classes. Output: one JSON object per image, in input order.",
         discussion: """
-        Each line is {"image": PATH, "predictions": [{"label": L, "score": P}, …]} with softmax probabilities, \
-        best first; an image that cannot be read gives {"error": REASON, "image": PATH}, the others carry on, and \
-        the exit status is 1.
+        Each line is {"image": PATH, "predictions": [{"label": L, "score": P}, …], "scoring": S}, best first. \
+        S is "softmax" (probabilities over the classes, CLIP) or "sigmoid" (each class's own probability, SigLIP \
+        models, which need not sum to 1). An image that cannot be read gives {"error": REASON, "image": PATH}, the \
+        others carry on, and the exit status is 1.
         """)
 
     @OptionGroup var model: ModelOptions
@@ -39,6 +40,7 @@ struct ClassifyCommand: ParsableCommand {
 
         let image: String
         let predictions: [Prediction]?
+        let scoring: String?
         let error: String?
     }
 
@@ -60,9 +62,10 @@ struct ClassifyCommand: ParsableCommand {
         try store?.save()
         let failures = Dictionary(extracted.failures.map { ($0.path, $0.reason) }, uniquingKeysWith: { first, _ in first })
         let records = try zip(images, extracted.features).map { path, features -> Record in
-            guard let features else { return Record(image: path, predictions: nil, error: failures[path] ?? "unreadable") }
+            guard let features else { return Record(image: path, predictions: nil, scoring: nil, error: failures[path] ?? "unreadable") }
             let predictions = try classifier.predict(imageFeatures: Tensor(shape: [1, features.count], scalars: features), topK: topK)[0]
-            return Record(image: path, predictions: predictions.map { Record.Prediction(label: $0.label, score: $0.score) }, error: nil)
+            return Record(image: path, predictions: predictions.map { Record.Prediction(label: $0.label, score: $0.score) },
+                          scoring: classifier.scoring.rawValue, error: nil)
         }
         try output.emit(records)
         if !extracted.failures.isEmpty {

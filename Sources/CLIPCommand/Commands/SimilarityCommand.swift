@@ -3,11 +3,12 @@ import CLIPModel
 import CLIPTensor
 import Foundation
 
-/// `clip similarity`: for each image, the softmax over the texts of exp(logit_scale) · cosine.
+/// `clip similarity`: for each image, the softmax over the texts of exp(logit_scale) · cosine, or each
+/// text's own sigmoid probability for a SigLIP model.
 struct SimilarityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "similarity",
-        abstract: "For each image, the probability of each text (softmax over the texts of the model's logits).")
+        abstract: "For each image, the probability of each text (softmax over the texts of the model's logits; each pair's sigmoid for SigLIP models).")
 
     @OptionGroup var model: ModelOptions
 
@@ -28,10 +29,12 @@ struct SimilarityCommand: ParsableCommand {
 
         let texts: [String]
         let logitScale: Float
+        /// "softmax" or "sigmoid": how the probabilities were made.
+        let scoring: String
         let images: [Row]
 
         enum CodingKeys: String, CodingKey {
-            case texts, images
+            case texts, images, scoring
             case logitScale = "logit_scale"
         }
 
@@ -59,11 +62,12 @@ struct SimilarityCommand: ParsableCommand {
         let probabilities = withNoGrad {
             let logits = loaded.model.logits(imageFeatures: Tensor(shape: [images.count, width], scalars: imageFeatures.flatMap { $0 }),
                                              textFeatures: Tensor(shape: [texts.count, width], scalars: textFeatures.flatMap { $0 }))
-            return softmax(logits).scalars
+            return loaded.model.configuration.scoring == .sigmoid ? sigmoid(logits).scalars : softmax(logits).scalars
         }
         let rows = images.enumerated().map { index, path in
             SimilarityReport.Row(image: path, probabilities: Array(probabilities[(index * texts.count)..<((index + 1) * texts.count)]))
         }
-        try report.emit(SimilarityReport(texts: texts, logitScale: loaded.model.logitScale.item(), images: rows))
+        try report.emit(SimilarityReport(texts: texts, logitScale: loaded.model.logitScale.item(),
+                                         scoring: loaded.model.configuration.scoring.rawValue, images: rows))
     }
 }

@@ -21,10 +21,21 @@ public struct LoadedModel: @unchecked Sendable {
     public let vocabulary: BPEVocabulary
     /// Element types of the floating-point tensors on disk ("F32", "F16", …).
     public let storedTypes: [String]
+    /// The tokenizer of a model that does not use CLIP's BPE (SigLIP, …); nil for CLIP models.
+    public let textTokenizer: (any TextTokenizer)?
+    /// Why a non-CLIP model has no tokenizer (its directory lacks the file), reported when one is needed.
+    let missingTokenizer: ModelError?
 
     /// A loaded model from its parts.
     public init(model: CLIP, layout: CheckpointLayout, weightsPath: String, architectureName: String?,
-                preprocessor: ImagePreprocessor, vocabulary: BPEVocabulary, storedTypes: [String]) {
+                preprocessor: ImagePreprocessor, vocabulary: BPEVocabulary, storedTypes: [String],
+                textTokenizer: (any TextTokenizer)? = nil) {
+        self.init(model: model, layout: layout, weightsPath: weightsPath, architectureName: architectureName, preprocessor: preprocessor,
+                  vocabulary: vocabulary, storedTypes: storedTypes, textTokenizer: textTokenizer, missingTokenizer: nil)
+    }
+
+    init(model: CLIP, layout: CheckpointLayout, weightsPath: String, architectureName: String?, preprocessor: ImagePreprocessor,
+         vocabulary: BPEVocabulary, storedTypes: [String], textTokenizer: (any TextTokenizer)?, missingTokenizer: ModelError?) {
         self.model = model
         self.layout = layout
         self.weightsPath = weightsPath
@@ -32,11 +43,15 @@ public struct LoadedModel: @unchecked Sendable {
         self.preprocessor = preprocessor
         self.vocabulary = vocabulary
         self.storedTypes = storedTypes
+        self.textTokenizer = textTokenizer
+        self.missingTokenizer = missingTokenizer
     }
 
-    /// A tokenizer for this model's vocabulary and context length.
-    public func makeTokenizer() throws -> CLIPTokenizer {
-        try CLIPTokenizer(vocabulary: vocabulary, contextLength: model.configuration.text.contextLength)
+    /// The model's tokenizer at its context length: the family's own, else CLIP's BPE over `vocabulary`.
+    public func makeTokenizer() throws -> any TextTokenizer {
+        if let textTokenizer { return textTokenizer }
+        if let missingTokenizer { throw missingTokenizer }
+        return try CLIPTokenizer(vocabulary: vocabulary, contextLength: model.configuration.text.contextLength)
     }
 }
 
@@ -130,9 +145,19 @@ public enum CLIPLoader {
         let model = CLIP(configuration)
         do { try model.load(tensors) } catch let error as ModuleError { throw ModelError.weightMismatch(path: weightsPath, error) }
         model.useStoredWeights(lowPrecisionWeights)
+        var textTokenizer: (any TextTokenizer)?
+        var missingTokenizer: ModelError?
+        if isSigLIP {
+            do {
+                textTokenizer = try FamilyTokenizers.sigLIP(directory: directory.path, contextLength: configuration.text.contextLength)
+            } catch let error as ModelError {
+                missingTokenizer = error
+            }
+        }
         return LoadedModel(model: model, layout: layout, weightsPath: weightsPath, architectureName: architectureName,
                            preprocessor: preprocessor ?? ImagePreprocessor(size: configuration.vision.imageSize),
-                           vocabulary: vocabulary, storedTypes: storedTypes.sorted())
+                           vocabulary: vocabulary, storedTypes: storedTypes.sorted(), textTokenizer: textTokenizer,
+                           missingTokenizer: missingTokenizer)
     }
 
     /// open_clip's `preprocess_cfg` (mean, std, interpolation, resize mode) with the model's image size.

@@ -5,7 +5,8 @@ import Foundation
 /// Zero-shot classification, the reference recipe (open_clip `build_zero_shot_classifier`): every
 /// class name is put in every template, each prompt is encoded and L2-normalised, the prompts of a
 /// class are averaged and the mean is L2-normalised again. Images are scored by cosine similarity
-/// times the model's `exp(logit_scale)`; probabilities are the softmax over classes.
+/// times the model's `exp(logit_scale)` (plus `logit_bias` for SigLIP models); scores are the softmax
+/// over classes, or for a SigLIP model each class's own sigmoid probability (they need not sum to 1).
 ///
 /// ```swift
 /// let classifier = try ZeroShotClassifier(loaded: model, classNames: ["cat", "dog"], templates: .standard)
@@ -18,7 +19,7 @@ public struct ZeroShotClassifier: Sendable {
         public let classIndex: Int
         /// The class's name.
         public let label: String
-        /// Softmax probability over all classes.
+        /// The softmax probability over all classes, or the class's sigmoid probability (see `scoring`).
         public let score: Float
     }
 
@@ -26,17 +27,23 @@ public struct ZeroShotClassifier: Sendable {
     public let classNames: [String]
     /// `[C, D]`, one L2-normalised row per class.
     public let weights: Tensor
-    /// The model's `logit_scale` (the log of the softmax temperature's inverse).
+    /// The model's `exp(logit_scale)`, the factor on cosine similarities.
     public let logitScale: Float
+    /// The model's `logit_bias`, for SigLIP models.
+    public let logitBias: Float?
+
+    /// Softmax over the classes, or each class's sigmoid for a model with a logit bias.
+    public var scoring: Scoring { logitBias == nil ? .softmax : .sigmoid }
 
     /// A classifier from stored weights (`[C, E]`, one normalised row per class).
-    public init(classNames: [String], weights: Tensor, logitScale: Float) throws {
+    public init(classNames: [String], weights: Tensor, logitScale: Float, logitBias: Float? = nil) throws {
         guard weights.rank == 2, weights.shape[0] == classNames.count else {
             throw ZeroShotError.invalidClassNames(reason: "\(classNames.count) names for classifier weights of shape \(weights.shape)")
         }
         self.classNames = classNames
         self.weights = weights
         self.logitScale = logitScale
+        self.logitBias = logitBias
     }
 
     /// Builds the classifier weights with `loaded`'s text tower. `progress` is told how many classes are done.
@@ -66,7 +73,7 @@ public struct ZeroShotClassifier: Sendable {
             progress?(classes.upperBound)
         }
         try self.init(classNames: classNames, weights: Tensor(shape: [classNames.count, width], scalars: rows),
-                      logitScale: exp(loaded.model.logitScale.scalars[0]))
+                      logitScale: exp(loaded.model.logitScale.scalars[0]), logitBias: loaded.model.logitBias?.scalars[0])
     }
 
     static func validate(_ classNames: [String]) throws {
@@ -80,18 +87,25 @@ public struct ZeroShotClassifier: Sendable {
         }
     }
 
-    /// `[N, C]` logits: `exp(logit_scale) · normalise(image) · weightsᵀ`.
+    /// `[N, C]` logits: `exp(logit_scale) · normalise(image) · weightsᵀ (+ logit_bias)`.
     public func logits(imageFeatures: Tensor) throws -> Tensor {
         guard imageFeatures.rank == 2, imageFeatures.shape[1] == weights.shape[1] else {
             throw ZeroShotError.featureSizeMismatch(expected: weights.shape[1], found: imageFeatures.shape.last ?? 0)
         }
-        return withNoGrad { matmul(l2Normalize(imageFeatures), weights, transposeB: true) * logitScale }
+        return withNoGrad {
+            let scaled = matmul(l2Normalize(imageFeatures), weights, transposeB: true) * logitScale
+            return logitBias.map { scaled + $0 } ?? scaled
+        }
     }
 
-    /// The `topK` most likely classes of each image, best first, with softmax probabilities.
+    /// `[N, C]` scores of `logits` under `scoring`.
+    public func scores(logits: Tensor) -> Tensor {
+        withNoGrad { scoring == .sigmoid ? sigmoid(logits) : softmax(logits, axis: -1) }
+    }
+
+    /// The `topK` best-scoring classes of each image, best first, with their scores.
     public func predict(imageFeatures: Tensor, topK: Int) throws -> [[Prediction]] {
-        let scores = try logits(imageFeatures: imageFeatures)
-        let probabilities = withNoGrad { softmax(scores, axis: -1) }.scalars
+        let probabilities = scores(logits: try logits(imageFeatures: imageFeatures)).scalars
         let classes = classNames.count
         let k = min(max(topK, 1), classes)
         return (0..<imageFeatures.shape[0]).map { row in

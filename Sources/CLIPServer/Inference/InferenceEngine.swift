@@ -61,7 +61,7 @@ public final class InferenceEngine: @unchecked Sendable {
     /// Told about every forward pass (on the engine's thread).
     public var onBatch: (@Sendable (BatchRecord) -> Void)?
 
-    private let tokenizer: CLIPTokenizer
+    private let tokenizer: any TextTokenizer
     private let condition = NSCondition()
     private var textQueue: [(request: PendingRequest, index: Int)] = []
     private var imageQueue: [(request: PendingRequest, index: Int)] = []
@@ -111,7 +111,7 @@ public final class InferenceEngine: @unchecked Sendable {
 
     /// Runs `body` on the engine's thread, between batches, with the model and its tokenizer to
     /// itself (for work that is not a plain embedding, such as building a zero-shot classifier).
-    public func perform<T: Sendable>(_ body: @escaping @Sendable (LoadedModel, CLIPTokenizer) throws -> T) async throws -> T {
+    public func perform<T: Sendable>(_ body: @escaping @Sendable (LoadedModel, any TextTokenizer) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             defer { condition.unlock() }
@@ -196,11 +196,11 @@ public final class InferenceEngine: @unchecked Sendable {
             let vectors: [[Float]]
             var tokenCounts = [Int](repeating: 0, count: items.count)
             if text {
-                let tokens = items.map { item -> [Int] in
+                let tokens = try items.map { item -> [Int] in
                     guard case let .text(value) = item.request.inputs[item.index] else { return [] }
-                    return tokenizer.tokenize(value)
+                    return try tokenizer.tokenize([value])[0]
                 }
-                tokenCounts = tokens.map { ids in (ids.lastIndex { $0 != loaded.vocabulary.padID } ?? -1) + 1 }
+                tokenCounts = tokens.map { ids in (ids.lastIndex { $0 != tokenizer.padID } ?? -1) + 1 }
                 vectors = try rows(withNoGrad { try loaded.model.encodeText(tokens, normalize: true) })
             } else {
                 let size = loaded.preprocessor.size

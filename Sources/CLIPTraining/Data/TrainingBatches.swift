@@ -31,13 +31,13 @@ public struct TrainingBatches: Sendable {
     /// The inference transform, whose size and filter augmentation uses too.
     public let preprocessor: ImagePreprocessor
     /// The model's tokenizer.
-    public let tokenizer: CLIPTokenizer
+    public let tokenizer: any TextTokenizer
     /// The image decoder.
     public let decoder = ImageDecoder()
 
     /// Batches of `options.batchSize` samples of `data`, shuffled per `options.shuffle` from
     /// `options.seed` and augmented per `options.augmentation`.
-    public init(data: CaptionedImages, options: TrainingOptions, preprocessor: ImagePreprocessor, tokenizer: CLIPTokenizer) throws {
+    public init(data: CaptionedImages, options: TrainingOptions, preprocessor: ImagePreprocessor, tokenizer: any TextTokenizer) throws {
         guard options.batchSize >= 1, options.batchSize <= data.samples.count else {
             throw TrainingError.invalidOption("batch size \(options.batchSize) needs 1…\(data.samples.count) (the dataset's size)")
         }
@@ -84,7 +84,7 @@ public struct TrainingBatches: Sendable {
                 switch result {
                 case let .success(values):
                     pixels += values
-                    tokens.append(tokenizer.tokenize(data.samples[index].caption))
+                    tokens.append(try tokenizer.tokenize([data.samples[index].caption])[0])
                 case let .failure(reason):
                     skipped.append("\(data.samples[index].name): \(reason)")
                 }

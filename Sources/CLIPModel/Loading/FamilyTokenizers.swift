@@ -1,0 +1,33 @@
+import CLIPTokenizer
+import Foundation
+
+/// The tokenizers of the model families that do not use CLIP's BPE, found in their directories.
+enum FamilyTokenizers {
+    /// A Hugging Face SigLIP directory: `spiece.model` read as transformers' `SiglipTokenizer` does
+    /// (lower-casing unless `tokenizer_config.json` sets `do_lower_case` false), else a
+    /// `tokenizer.json` padded with its declared pad token.
+    static func sigLIP(directory: String, contextLength: Int) throws -> any TextTokenizer {
+        let spiece = (directory as NSString).appendingPathComponent("spiece.model")
+        let json = (directory as NSString).appendingPathComponent(CheckpointLayout.FileName.huggingFaceTokenizer)
+        if FileManager.default.fileExists(atPath: spiece) {
+            let model = try SentencePieceTokenizer(contentsOf: spiece)
+            return try SigLIPTokenizer(model: model, contextLength: contextLength, lowercase: lowercase(directory: directory) ?? true)
+        }
+        if FileManager.default.fileExists(atPath: json) {
+            let tokenizer = try HuggingFaceTokenizer(contentsOf: json)
+            guard let padID = PaddedTokenizer.declaredPadID(directory: directory, tokenizer: tokenizer) else {
+                throw ModelError.invalidConfiguration(path: json, reason: "no pad token is declared (tokenizer_config.json pad_token or the padding section)")
+            }
+            return try PaddedTokenizer(tokenizer: tokenizer, contextLength: contextLength, padID: padID)
+        }
+        throw ModelError.missingTokenizer(path: directory, expected: "spiece.model or tokenizer.json")
+    }
+
+    /// `do_lower_case` of `tokenizer_config.json`, if the file says.
+    static func lowercase(directory: String) -> Bool? {
+        let path = (directory as NSString).appendingPathComponent(CheckpointLayout.FileName.huggingFaceTokenizerConfiguration)
+        guard let data = FileManager.default.contents(atPath: path),
+              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return root["do_lower_case"] as? Bool
+    }
+}
