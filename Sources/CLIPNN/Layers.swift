@@ -99,6 +99,25 @@ public final class Conv2d: Module {
     }
 }
 
+/// The weights of a convolution with a bias, `[out, in, k, k]` and `[out]`, for patch embeddings
+/// (kernel = stride), which their towers apply as one matrix product over all patches (timm's
+/// `patch_embed.proj`).
+public final class Conv2dWithBias: Module {
+    /// `[out, in, k, k]`.
+    @Parameter public var weight: Tensor
+    /// `[out]`.
+    @Parameter public var bias: Tensor
+    /// The weight converted for bf16 or int8 inference, when the layer computes in one.
+    public let packing = PackedWeightCache()
+
+    /// A convolution with square kernels, with zero weights.
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int) {
+        super.init()
+        weight = Tensor.zeros([outChannels, inChannels, kernelSize, kernelSize])
+        bias = Tensor.zeros([outChannels])
+    }
+}
+
 /// Batch normalisation with running statistics (inference mode), NCHW; ε = 1e-5.
 public final class BatchNorm2d: Module {
     /// The gain, `[channels]`.

@@ -24,6 +24,8 @@ extension Module {
                 return WeightedLayer(name: prefix + "in_proj_weight", cache: layer.inProjectionPacking, weight: layer.inProjectionWeight)
             case let layer as Conv2d:
                 return WeightedLayer(name: prefix + "weight", cache: layer.packing, weight: layer.weight.reshaped([layer.weight.shape[0], -1]))
+            case let layer as Conv2dWithBias:
+                return WeightedLayer(name: prefix + "weight", cache: layer.packing, weight: layer.weight.reshaped([layer.weight.shape[0], -1]))
             default:
                 return nil
             }

@@ -6,7 +6,7 @@ import Foundation
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "Describe a model: layout, architecture, parameter count, sizes, preprocessing, dtype.")
+        abstract: "Describe a model: family, layout, architecture, parameter count, sizes, tokenizer, scoring, preprocessing, dtype.")
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var report: ReportOptions
@@ -32,6 +32,7 @@ struct InfoCommand: ParsableCommand {
             let heads: Int
         }
 
+        let family: String
         let layout: String
         let architecture: String
         let parameters: Int
@@ -46,25 +47,30 @@ struct InfoCommand: ParsableCommand {
         let precision: String
         let vision: Vision
         let textTower: Text
+        let tokenizer: String
+        let scoring: String
         let weights: String
 
         enum CodingKeys: String, CodingKey {
-            case layout, architecture, parameters, mean, std, activation, dtype, precision, vision, weights
+            case family, layout, architecture, parameters, mean, std, activation, dtype, precision, vision, weights, tokenizer, scoring
             case textTower = "text"
             case embedDim = "embed_dim", imageSize = "image_size", contextLength = "context_length", vocabSize = "vocab_size"
         }
 
         var text: String {
-            let tower = vision.type == "vit"
-                ? "ViT, width \(vision.width), \(vision.layers[0]) layers, \(vision.heads) heads, patch \(vision.patchSize ?? 0)"
-                : "ModifiedResNet, width \(vision.width), layers \(vision.layers.map(String.init).joined(separator: "-")), \(vision.heads) heads"
+            let tower = vision.type == "modified_resnet"
+                ? "ModifiedResNet, width \(vision.width), layers \(vision.layers.map(String.init).joined(separator: "-")), \(vision.heads) heads"
+                : "\(vision.type == "vit_map" ? "ViT with attention pooling" : "ViT"), width \(vision.width), \(vision.layers[0]) layers, \(vision.heads) heads, patch \(vision.patchSize ?? 0)"
             return """
+            family:       \(family)
             weights:      \(weights) (\(layout), \(dtype.isEmpty ? "in memory" : dtype))
             architecture: \(architecture)
             parameters:   \(parameters)
             embedding:    \(embedDim)
             image tower:  \(tower), \(imageSize)×\(imageSize) input
             text tower:   width \(textTower.width), \(textTower.layers) layers, \(textTower.heads) heads, context \(contextLength), vocabulary \(vocabSize)
+            tokenizer:    \(tokenizer)
+            scoring:      \(scoring)
             activation:   \(activation)
             precision:    \(precision)
             mean / std:   \(mean) / \(std)
@@ -76,17 +82,22 @@ struct InfoCommand: ParsableCommand {
         let loaded = try model.load()
         let configuration = loaded.model.configuration
         let vision = configuration.vision
+        let tokenizer: String
+        do { tokenizer = try loaded.makeTokenizer().kind } catch { tokenizer = "unavailable: \(error)" }
         try report.emit(InfoReport(
+            family: configuration.family.rawValue,
             layout: loaded.layout.rawValue,
             architecture: loaded.architectureName ?? (loaded.layout == .stateDict && model.arch == nil ? "inferred" : "from configuration"),
             parameters: loaded.model.parameterCount, embedDim: configuration.embedDim, imageSize: vision.imageSize,
             mean: loaded.preprocessor.mean, std: loaded.preprocessor.standardDeviation,
             contextLength: configuration.text.contextLength, vocabSize: configuration.text.vocabSize,
-            activation: configuration.activation.rawValue, dtype: loaded.storedTypes.joined(separator: ","),
+            activation: (vision.activation ?? configuration.activation).rawValue, dtype: loaded.storedTypes.joined(separator: ","),
             precision: loaded.model.computePrecision.rawValue,
-            vision: .init(type: vision.isResNet ? "modified_resnet" : "vit", width: vision.width, layers: vision.layers,
+            vision: .init(type: vision.isResNet ? "modified_resnet" : vision.pooling == .attentionPool ? "vit_map" : "vit",
+                          width: vision.width, layers: vision.layers,
                           heads: vision.heads, patchSize: vision.patchSize),
             textTower: .init(width: configuration.text.width, layers: configuration.text.layers, heads: configuration.text.heads),
+            tokenizer: tokenizer, scoring: configuration.scoring.rawValue,
             weights: loaded.weightsPath))
     }
 }

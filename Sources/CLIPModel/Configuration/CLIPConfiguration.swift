@@ -35,6 +35,9 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
     /// The MLP activation of both towers, unless a tower sets its own.
     public var activation: Activation { quickGELU ? .quickGELU : .gelu }
 
+    /// The model family the architecture belongs to.
+    public var family: ModelFamily { vision.pooling == .attentionPool ? .sigLIP : .clip }
+
     /// How image–text scores read: a model with a `logit_bias` (SigLIP-trained) scores each pair by
     /// `sigmoid(exp(t)·cos + b)`, any other by a softmax over the candidates.
     public var scoring: Scoring { initLogitBias == nil ? .softmax : .sigmoid }
@@ -54,6 +57,14 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
         vision = try container.decode(VisionConfiguration.self, forKey: .vision)
         text = try container.decode(TextConfiguration.self, forKey: .text)
     }
+}
+
+/// The published model families: their towers, tokenizers and scoring differ.
+public enum ModelFamily: String, Sendable, Codable {
+    /// OpenAI's CLIP and open_clip's models of its architecture (ViT or ModifiedResNet, BPE text tower).
+    case clip
+    /// Google's SigLIP and SigLIP 2 (attention-pooled ViT, SentencePiece or Gemma text tower, sigmoid scores).
+    case sigLIP = "siglip"
 }
 
 /// How a model turns image–text logits into scores.

@@ -10,11 +10,11 @@ import CLIPTensor
 ///   in hardware, else in f32.
 public enum PrecisionPolicy {
     /// Whether an int8 model keeps the layer whose weight is `name` in higher precision:
-    /// the image tower's first layer (the patch embedding, or a ResNet's first stem convolution),
-    /// whose inputs are raw pixels with three channels: little work, and per-pixel int8 steps
-    /// of normalised colour are coarse.
+    /// the image tower's first layer (the patch embedding, SigLIP's included, or a ResNet's first
+    /// stem convolution), whose inputs are raw pixels with three channels: little work, and
+    /// per-pixel int8 steps of normalised colour are coarse.
     public static func keepsHigherPrecision(_ name: String) -> Bool {
-        name == "visual.conv1.weight"
+        name == "visual.conv1.weight" || name == "visual.trunk.patch_embed.proj.weight"
     }
 
     /// The precision of the layer whose weight is `name` when the model computes in `precision`.

@@ -78,19 +78,6 @@ final class PatchEmbedding: Module {
     }
 }
 
-/// The weights of a patch convolution with bias, `[out, in, k, k]` and `[out]` (applied by `PatchEmbedding`).
-final class Conv2dWithBias: Module {
-    @Parameter var weight: Tensor
-    @Parameter var bias: Tensor
-    let packing = PackedWeightCache()
-
-    init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int) {
-        super.init()
-        weight = Tensor.zeros([outChannels, inChannels, kernelSize, kernelSize])
-        bias = Tensor.zeros([outChannels])
-    }
-}
-
 /// timm's pre-norm block: `x + attn(norm1(x))`, then `x + mlp(norm2(x))`.
 final class TimmBlock: Module {
     @ModuleInfo(key: "norm1") var norm1: LayerNorm
