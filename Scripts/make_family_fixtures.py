@@ -12,6 +12,14 @@ tower) so that commands run on it end to end; `siglip_hf/zero_shot_*` holds tran
 probabilities for a committed image against "a photo of a {}." prompts, through `SiglipProcessor`
 (Pillow bicubic resize of both sides, mean and std 0.5, the tokenizer padded to the context length).
 
+- `siglip_open_clip`: open_clip's `CustomTextCLIP` as its Hub export writes it (`open_clip_config.json`
+  with `model_cfg` and `preprocess_cfg`, `open_clip_model.safetensors`, and the tokenizer files its
+  `hf_tokenizer_name` points at): a timm SigLIP trunk (`timm_pool: "map"`, `timm_proj: "none"`) and a
+  text tower with `no_causal_mask`, `pool_type: "last"`, `proj_bias`, eps 1e-6 and tanh GELU (SigLIP 2's
+  settings). timm has no model this small, so the script registers `vit_pico_patch8_siglip_32` with timm
+  and also writes its sizes into `vision_cfg` (`width`, `layers`, `head_width`, `patch_size`, `mlp_ratio`),
+  which open_clip ignores for timm models and swift-clip reads for names it does not know.
+
 Every parameter is re-drawn at random (not the library's initialisation, which leaves biases at zero)
 so no path is trivially zero. Text inputs are random ids of the model's vocabulary, as many as its
 fixed context length (SigLIP is trained on padded text and attends to the padding).
@@ -20,7 +28,7 @@ Writes Tests/CLIPModelTests/Fixtures/families/<family>/ and families/expected.sa
 family, `<family>/images`, `/tokens` (float, integral values), `/image_features` and `/text_features`
 (L2-normalised), `/logits_per_image` (scale · cos + bias, before the sigmoid).
 
-    pip install torch transformers safetensors
+    pip install torch transformers safetensors open_clip_torch timm
     python Scripts/make_family_fixtures.py
 """
 import json
@@ -96,6 +104,62 @@ def siglip_hf(expected, generator):
     })
 
 
+def register_pico_vit():
+    from timm.models import register_model
+    from timm.models.vision_transformer import VisionTransformer
+
+    @register_model
+    def vit_pico_patch8_siglip_32(pretrained=False, **kwargs):
+        for registry_only in ("pretrained_cfg", "pretrained_cfg_overlay", "cache_dir"):
+            kwargs.pop(registry_only, None)
+        return VisionTransformer(**{**dict(img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2, mlp_ratio=1.5,
+                                           class_token=False, global_pool="map"), **kwargs})
+
+
+def siglip_open_clip(expected, generator):
+    import open_clip
+    from open_clip.model import CustomTextCLIP
+    register_pico_vit()
+    folder = os.path.join(OUT, "siglip_open_clip")
+    os.makedirs(folder)
+    tokenizer_source = os.path.join(os.path.dirname(SPIECE))
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(os.path.join(tokenizer_source, name), os.path.join(folder, name))
+    with open(os.path.join(folder, "tokenizer.json")) as file:
+        vocabulary = len(json.load(file)["model"]["vocab"])
+    model_cfg = {
+        "embed_dim": 32, "init_logit_bias": -10, "custom_text": True,
+        "vision_cfg": {"image_size": 32, "timm_model_name": "vit_pico_patch8_siglip_32", "timm_model_pretrained": False,
+                       "timm_pool": "map", "timm_proj": "none",
+                       "width": 32, "layers": 2, "head_width": 16, "patch_size": 8, "mlp_ratio": 1.5},
+        "text_cfg": {"context_length": 12, "vocab_size": vocabulary, "hf_tokenizer_name": "timm/ViT-pico-SigLIP2",
+                     "tokenizer_kwargs": {"clean": "canonicalize"}, "width": 32, "heads": 2, "layers": 2, "mlp_ratio": 1.5,
+                     "no_causal_mask": True, "proj_bias": True, "pool_type": "last", "norm_kwargs": {"eps": 1e-6},
+                     "act_kwargs": {"approximate": "tanh"}},
+    }
+    model = CustomTextCLIP(**{key: value for key, value in model_cfg.items() if key != "custom_text"}).eval()
+    randomize(model, generator)
+    preprocess_cfg = {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "interpolation": "bicubic", "resize_mode": "squash"}
+    with open(os.path.join(folder, "open_clip_config.json"), "w") as file:
+        json.dump({"model_cfg": model_cfg, "preprocess_cfg": preprocess_cfg}, file, indent=2)
+    save_file({name: tensor.contiguous() for name, tensor in model.state_dict().items()},
+              os.path.join(folder, "open_clip_model.safetensors"))
+    images = torch.randn(2, 3, 32, 32, generator=generator)
+    tokenizer = open_clip.tokenizer.HFTokenizer(folder, context_length=12, clean="canonicalize")
+    tokens = tokenizer(["a photo of a dog", "Two cats, sitting on a mat!", "一只猫"])
+    with torch.no_grad():
+        image_features = model.encode_image(images, normalize=True)
+        text_features = model.encode_text(tokens, normalize=True)
+        logits = model.logit_scale.exp() * image_features @ text_features.T + model.logit_bias
+    expected.update({
+        "siglip_open_clip/images": images,
+        "siglip_open_clip/tokens": tokens.float(),
+        "siglip_open_clip/image_features": image_features,
+        "siglip_open_clip/text_features": text_features,
+        "siglip_open_clip/logits_per_image": logits,
+    })
+
+
 def main():
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
@@ -103,6 +167,7 @@ def main():
     generator = torch.Generator().manual_seed(20261202)
     expected = {}
     siglip_hf(expected, generator)
+    siglip_open_clip(expected, generator)
     save_file({name: tensor.contiguous() for name, tensor in expected.items()}, os.path.join(OUT, "expected.safetensors"))
     print(f"wrote {len(expected)} tensors to {OUT}")
 

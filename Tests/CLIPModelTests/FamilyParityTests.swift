@@ -17,7 +17,7 @@ struct FamilyParityTests {
     /// features' rounding at any scale.
     static let relativeLogitTolerance: Float = 1e-5
 
-    @Test("normalised features and logits equal the reference", arguments: ["siglip_hf"])
+    @Test("normalised features and logits equal the reference", arguments: ["siglip_hf", "siglip_open_clip"])
     func parity(_ family: String) throws {
         let loaded = try CLIPLoader.load(path: Self.fixtures.appendingPathComponent(family).path)
         let images = try Self.expected.tensor("\(family)/images")
@@ -46,6 +46,17 @@ struct FamilyParityTests {
         #expect(names.contains("visual.trunk.attn_pool.latent"))
         #expect(loaded.preprocessor.resizeMode == .squash)
         #expect(loaded.preprocessor.mean == [0.5, 0.5, 0.5])
+    }
+
+    @Test("an open_clip SigLIP directory tokenizes with its tokenizer.json as open_clip's HFTokenizer does")
+    func openCLIPSigLIPTokenizer() throws {
+        let loaded = try CLIPLoader.load(path: Self.fixtures.appendingPathComponent("siglip_open_clip").path)
+        let tokens = try Self.expected.tensor("siglip_open_clip/tokens")
+        let expected = (0..<tokens.shape[0]).map { row in (0..<tokens.shape[1]).map { Int(tokens[row, $0]) } }
+        #expect(try loaded.makeTokenizer().tokenize(["a photo of a dog", "Two cats, sitting on a mat!", "一只猫"]) == expected)
+        #expect(loaded.model.configuration.family == .sigLIP)
+        #expect(loaded.model.configuration.text.activation == .geluTanh)
+        #expect(loaded.model.configuration.vision.activation == .gelu)
     }
 
     /// transformers' `SiglipProcessor` output for a committed image and three prompts.

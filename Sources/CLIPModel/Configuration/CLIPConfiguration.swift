@@ -145,7 +145,7 @@ public struct VisionConfiguration: Codable, Sendable, Equatable {
     /// value is refused rather than silently ignored.
     static var unsupportedOptions: [String: Any] { [
         "ls_init_value": NSNull(), "attentional_pool": false, "no_ln_pre": false, "final_ln_after_pool": false,
-        "pool_type": "tok", "pos_embed_type": "learnable", "timm_model_name": NSNull(), "qk_norm": false,
+        "pool_type": "tok", "pos_embed_type": "learnable", "qk_norm": false,
         "scaled_cosine_attn": false, "scale_heads": false, "scale_attn_inner": false, "scale_attn": false,
         "scale_fc": false, "block_type": NSNull(), "act_kwargs": NSNull(), "norm_kwargs": NSNull(),
     ] }
@@ -194,6 +194,11 @@ public struct TextConfiguration: Codable, Sendable, Equatable {
     public var normEpsilon = 1e-5
     /// The MLP activation when it differs from the model's.
     public var activation: Activation?
+    /// open_clip's `hf_tokenizer_name`: the text is tokenized by that Hugging Face tokenizer
+    /// (`tokenizer.json` beside the weights) rather than CLIP's BPE.
+    public var tokenizerName: String?
+    /// open_clip's `tokenizer_kwargs.clean` for that tokenizer (`whitespace`, `lower`, `canonicalize`).
+    public var tokenizerCleaning: String?
 
     /// A text configuration with these values.
     public init(contextLength: Int = 77, vocabSize: Int = 49408, width: Int, heads: Int, layers: Int,
@@ -211,10 +216,9 @@ public struct TextConfiguration: Codable, Sendable, Equatable {
     public var mlpWidth: Int { mlpWidthOverride ?? Int(Double(width) * mlpRatio) }
 
     static var unsupportedOptions: [String: Any] { [
-        "ls_init_value": NSNull(), "embed_cls": false, "no_causal_mask": false, "final_ln_after_pool": false,
-        "pool_type": "argmax", "proj_bias": false, "proj_type": "linear", "hf_model_name": NSNull(),
+        "ls_init_value": NSNull(), "embed_cls": false, "final_ln_after_pool": false, "proj_type": "linear",
         "qk_norm": false, "scaled_cosine_attn": false, "scale_heads": false, "scale_attn_inner": false,
-        "scale_attn": false, "scale_fc": false, "block_type": NSNull(), "act_kwargs": NSNull(), "norm_kwargs": NSNull(),
+        "scale_attn": false, "scale_fc": false, "block_type": NSNull(),
     ] }
 
     enum CodingKeys: String, CodingKey {
@@ -260,12 +264,11 @@ extension CLIPConfiguration {
         if let nested = root["model_cfg"] as? [String: Any] { root = nested }   // open_clip_config.json
         try checkOptions(root["vision_cfg"], VisionConfiguration.unsupportedOptions, "vision_cfg", source)
         try checkOptions(root["text_cfg"], TextConfiguration.unsupportedOptions, "text_cfg", source)
-        if root["custom_text"] as? Bool == true {
-            throw ModelError.invalidConfiguration(path: source, reason: "custom_text models are not supported")
-        }
+        if let vision = root["vision_cfg"] as? [String: Any] { root["vision_cfg"] = try timmVisionSection(vision, source: source) }
         do {
-            let configuration = try JSONDecoder().decode(CLIPConfiguration.self,
+            var configuration = try JSONDecoder().decode(CLIPConfiguration.self,
                                                          from: JSONSerialization.data(withJSONObject: root))
+            try configuration.applyFamilyOptions(root: root, source: source)
             try configuration.validate(source: source)
             return configuration
         } catch let error as ModelError {

@@ -147,12 +147,14 @@ public enum CLIPLoader {
         model.useStoredWeights(lowPrecisionWeights)
         var textTokenizer: (any TextTokenizer)?
         var missingTokenizer: ModelError?
-        if isSigLIP {
-            do {
+        do {
+            if isSigLIP {
                 textTokenizer = try FamilyTokenizers.sigLIP(directory: directory.path, contextLength: configuration.text.contextLength)
-            } catch let error as ModelError {
-                missingTokenizer = error
+            } else if configuration.text.tokenizerName != nil {
+                textTokenizer = try FamilyTokenizers.openCLIP(directory: directory.path, text: configuration.text)
             }
+        } catch let error as ModelError {
+            missingTokenizer = error
         }
         return LoadedModel(model: model, layout: layout, weightsPath: weightsPath, architectureName: architectureName,
                            preprocessor: preprocessor ?? ImagePreprocessor(size: configuration.vision.imageSize),

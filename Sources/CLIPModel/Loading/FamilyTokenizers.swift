@@ -23,6 +23,22 @@ enum FamilyTokenizers {
         throw ModelError.missingTokenizer(path: directory, expected: "spiece.model or tokenizer.json")
     }
 
+    /// An open_clip directory whose text tower names a Hugging Face tokenizer (`hf_tokenizer_name`):
+    /// the directory's `tokenizer.json` (open_clip's Hub exports carry it), cleaned with
+    /// `tokenizer_kwargs.clean` and padded with its declared pad token, as open_clip's `HFTokenizer`.
+    static func openCLIP(directory: String, text: TextConfiguration) throws -> any TextTokenizer {
+        let json = (directory as NSString).appendingPathComponent(CheckpointLayout.FileName.huggingFaceTokenizer)
+        guard FileManager.default.fileExists(atPath: json) else {
+            throw ModelError.missingTokenizer(path: directory, expected: "tokenizer.json (of \(text.tokenizerName ?? "the text tower's tokenizer"))")
+        }
+        let tokenizer = try HuggingFaceTokenizer(contentsOf: json)
+        guard let padID = PaddedTokenizer.declaredPadID(directory: directory, tokenizer: tokenizer) else {
+            throw ModelError.invalidConfiguration(path: json, reason: "no pad token is declared (tokenizer_config.json pad_token or the padding section)")
+        }
+        return try PaddedTokenizer(tokenizer: tokenizer, contextLength: text.contextLength, padID: padID,
+                                   cleaning: text.tokenizerCleaning.flatMap(TextCleaning.init(rawValue:)) ?? .whitespace)
+    }
+
     /// `do_lower_case` of `tokenizer_config.json`, if the file says.
     static func lowercase(directory: String) -> Bool? {
         let path = (directory as NSString).appendingPathComponent(CheckpointLayout.FileName.huggingFaceTokenizerConfiguration)
