@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes Sources/CLIPHub/PretrainedTags.swift: open_clip's pretrained tags (`ARCH:TAG`) for the
-architectures swift-clip runs, with the Hub repository each one's weights live in and whether
+architectures swift-clip runs (CLIP's, and SigLIP's with timm towers it knows), with the Hub repository each one's weights live in and whether
 open_clip builds it with QuickGELU. Read from open_clip's own registry, so the table cannot drift
 from the reference by hand.
 
@@ -8,6 +8,7 @@ from the reference by hand.
     python Scripts/make_pretrained_table.py
 """
 import os
+import re
 
 import open_clip
 import open_clip.pretrained as pretrained
@@ -15,13 +16,24 @@ import open_clip.pretrained as pretrained
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "Sources", "CLIPHub", "PretrainedTags.swift")
 # The architectures of CLIPPresets (plain OpenAI-style ViTs and ModifiedResNets), with and without
-# the -quickgelu suffix.
+# the -quickgelu suffix, and the SigLIP architectures.
 ARCHITECTURES = ["RN50", "RN101", "RN50x4", "RN50x16", "RN50x64", "ViT-B-32", "ViT-B-16", "ViT-L-14",
                  "ViT-L-14-336", "ViT-H-14", "ViT-g-14", "ViT-bigG-14"]
+# timm SigLIP towers swift-clip knows by name (TimmVisionModels.swift).
+TIMM_SIGLIP = re.compile(r"^vit_(base|large|so400m|giantopt)_patch\d+_siglip_\d+$")
+
+
+def is_siglip(architecture):
+    """A SigLIP / SigLIP 2 configuration: timm attention-pooled tower, open_clip text tower."""
+    config = open_clip.get_model_config(architecture) or {}
+    vision, text = config.get("vision_cfg", {}), config.get("text_cfg", {})
+    return (TIMM_SIGLIP.match(vision.get("timm_model_name") or "") is not None and vision.get("timm_pool") == "map"
+            and vision.get("timm_proj") == "none" and not text.get("hf_model_name"))
 
 
 def main():
     known = set(ARCHITECTURES) | {a + "-quickgelu" for a in ARCHITECTURES}
+    known |= {architecture for architecture, _ in pretrained.list_pretrained() if is_siglip(architecture)}
     rows = []
     for architecture, tag in pretrained.list_pretrained():
         if architecture not in known:

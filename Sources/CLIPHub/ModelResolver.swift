@@ -38,9 +38,13 @@ public final class ModelResolver: @unchecked Sendable {
     /// Weight files of each layout, in order of preference.
     static let openCLIPWeights = ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"]
     static let huggingFaceWeights = ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"]
-    /// Files a Hugging Face directory may have beside its weights; absent ones are skipped.
+    /// Files a Hugging Face directory may have beside its weights; absent ones are skipped
+    /// (`spiece.model`: SigLIP's SentencePiece model; `vocab.txt`: BERT's vocabulary).
     static let huggingFaceExtras = ["preprocessor_config.json", "vocab.json", "merges.txt", "tokenizer_config.json",
-                                    "special_tokens_map.json", "tokenizer.json"]
+                                    "special_tokens_map.json", "tokenizer.json", "spiece.model", "vocab.txt"]
+    /// Tokenizer files an open_clip directory may carry for a text tower with `hf_tokenizer_name`
+    /// (SigLIP's Hub exports hold them beside the weights); absent ones are skipped.
+    static let openCLIPExtras = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]
 
     /// Resolves a reference as a user writes it (path, `owner/name[@revision]`, `ARCH:TAG`).
     public func resolve(_ text: String) throws -> ResolvedModel {
@@ -81,6 +85,9 @@ public final class ModelResolver: @unchecked Sendable {
         if let config = try optional("open_clip_config.json", at: revision) {
             let folder = config.deletingLastPathComponent()
             _ = try firstOf(Self.openCLIPWeights, at: folder.lastPathComponent)
+            if Self.namesHuggingFaceTokenizer(config) {
+                for extra in Self.openCLIPExtras { _ = try optional(extra, at: folder.lastPathComponent) }
+            }
             return folder
         }
         if let config = try optional("config.json", at: revision) {
@@ -97,6 +104,14 @@ public final class ModelResolver: @unchecked Sendable {
         }
         throw HubError.notAModelRepository(repository: repository, revision: revision,
                                            reason: "it has neither open_clip_config.json nor config.json")
+    }
+
+    /// Whether an `open_clip_config.json` names a Hugging Face tokenizer (`text_cfg.hf_tokenizer_name`).
+    static func namesHuggingFaceTokenizer(_ config: URL) -> Bool {
+        guard let data = try? Data(contentsOf: config),
+              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+        let model = root["model_cfg"] as? [String: Any] ?? root
+        return (model["text_cfg"] as? [String: Any])?["hf_tokenizer_name"] is String
     }
 
     /// The distinct shard files an index lists.

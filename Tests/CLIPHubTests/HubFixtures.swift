@@ -15,6 +15,12 @@ enum HubFixtures {
     }
 
     static var openCLIP: [String: Data] { files("open_clip") }
+    /// The SigLIP fixtures (`siglip_hf`, `siglip_open_clip`) of CLIPModelTests.
+    static func family(_ name: String) -> [String: Data] {
+        let folder = modelFixtures.deletingLastPathComponent().appendingPathComponent("families/\(name)")
+        let names = try! FileManager.default.contentsOfDirectory(atPath: folder.path)
+        return Dictionary(uniqueKeysWithValues: names.map { ($0, try! Data(contentsOf: folder.appendingPathComponent($0))) })
+    }
     static var huggingFace: [String: Data] { files("hugging_face") }
 
     /// Publishes the open_clip files as `repository`'s first commit (tagged `v1`), then a second commit
