@@ -25,6 +25,11 @@ to keep the fixture small), one step at base lr 1e-3 with 2 warmup steps, no cli
 token embedding's gradient and new values are stored for the rows the captions use (`token_rows`);
 the other rows have no gradient and are only decayed.
 
+`siglip_model` is the step with the SigLIP loss on a SigLIP model: open_clip's `CustomTextCLIP` with a
+tiny timm SigLIP tower (registered here as `vit_pico_patch8_siglip_32`, its sizes also written into
+`vision_cfg` for swift-clip) and the SigLIP text tower options (no causal mask, last-token pooling,
+biased projection, eps 1e-6, tanh GELU), initialised by open_clip and timm.
+
 `distill` adds open_clip's `DistillClipLoss` (contrastive + distillation against a second random model,
 stored in `distill/teacher/`) to the CLIP loss.
 
@@ -33,12 +38,13 @@ open_clip_model.safetensors) and step.safetensors (`images`, `tokens`, `loss`, `
 `after/<name>`).
 
     pip install open_clip_torch safetensors
-    python Scripts/make_training_fixtures.py
+    python Scripts/make_training_fixtures.py [fixture …]   # all of them without arguments
 """
 import json
 import math
 import os
 import shutil
+import sys
 
 import torch
 from safetensors.torch import save_file
@@ -71,9 +77,39 @@ def parameter_groups(model):
             {"params": [p for n, p in named if not exclude(n, p) and p.requires_grad], "weight_decay": WEIGHT_DECAY}]
 
 
+SIGLIP_MODEL_CONFIG = {
+    "embed_dim": 32, "init_logit_bias": -10, "custom_text": True,
+    "vision_cfg": {"image_size": 32, "timm_model_name": "vit_pico_patch8_siglip_32", "timm_model_pretrained": False,
+                   "timm_pool": "map", "timm_proj": "none", "width": 32, "layers": 2, "head_width": 16, "patch_size": 8,
+                   "mlp_ratio": 1.5},
+    "text_cfg": {"context_length": 16, "vocab_size": 500, "width": 32, "heads": 2, "layers": 2, "mlp_ratio": 1.5,
+                 "no_causal_mask": True, "proj_bias": True, "pool_type": "last", "norm_kwargs": {"eps": 1e-6},
+                 "act_kwargs": {"approximate": "tanh"}},
+}
+
+
+def siglip_model():
+    from open_clip.model import CustomTextCLIP
+    from timm.models import register_model
+    from timm.models.vision_transformer import VisionTransformer
+
+    @register_model
+    def vit_pico_patch8_siglip_32(pretrained=False, **kwargs):
+        for registry_only in ("pretrained_cfg", "pretrained_cfg_overlay", "cache_dir"):
+            kwargs.pop(registry_only, None)
+        return VisionTransformer(**{**dict(img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2, mlp_ratio=1.5,
+                                           class_token=False, global_pool="map"), **kwargs})
+
+    return CustomTextCLIP(**{key: value for key, value in SIGLIP_MODEL_CONFIG.items() if key != "custom_text"},
+                          init_logit_scale=math.log(10))
+
+
 def one_step(loss_name):
     torch.manual_seed(7)
-    if loss_name == "siglip":
+    if loss_name == "siglip_model":
+        model = siglip_model()
+        loss_fn = SigLipLoss()
+    elif loss_name == "siglip":
         model = CLIP(**CONFIG, init_logit_scale=math.log(10), init_logit_bias=-10)
         loss_fn = SigLipLoss()
     elif loss_name == "distill":
@@ -87,7 +123,7 @@ def one_step(loss_name):
     os.makedirs(folder)
     save_file({k: v.detach().clone().contiguous() for k, v in model.state_dict().items()},
               os.path.join(folder, "open_clip_model.safetensors"))
-    config = dict(CONFIG)
+    config = dict(SIGLIP_MODEL_CONFIG if loss_name == "siglip_model" else CONFIG)
     if loss_name == "siglip":
         config["init_logit_bias"] = -10
     with open(os.path.join(folder, "open_clip_config.json"), "w") as f:
@@ -107,7 +143,7 @@ def one_step(loss_name):
     lr = scheduler(0)
     optimizer.zero_grad()
     out = model(images, tokens)
-    if loss_name == "siglip":
+    if loss_name.startswith("siglip"):
         image_features, text_features, logit_scale, logit_bias = out
         loss = loss_fn(image_features, text_features, logit_scale, logit_bias)
     elif loss_name == "distill":
@@ -264,11 +300,17 @@ def pipeline_step():
 
 
 def main():
-    shutil.rmtree(OUT, ignore_errors=True)
-    for name in ("clip", "siglip", "distill"):
-        one_step(name)
-    lora_step()
-    pipeline_step()
+    wanted = sys.argv[1:] or ["clip", "siglip", "siglip_model", "distill", "lora", "pipeline"]
+    if not sys.argv[1:]:
+        shutil.rmtree(OUT, ignore_errors=True)
+    for name in wanted:
+        shutil.rmtree(os.path.join(OUT, name), ignore_errors=True)
+        if name == "lora":
+            lora_step()
+        elif name == "pipeline":
+            pipeline_step()
+        else:
+            one_step(name)
     total = sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(OUT) for f in files)
     print(f"fixtures: {total // 1024} KB")
 
