@@ -61,18 +61,20 @@ extension CLIP {
     public func attachLowRankAdapters(_ options: LoRAOptions, seed: UInt64) throws -> [AttachedAdapter] {
         try options.validate()
         guard lowRankAdapters.isEmpty else { throw TrainingError.invalidOption("this model already has LoRA adapters") }
-        let blocks = namedModules().compactMap { name, module -> ResidualAttentionBlock? in
-            guard let block = module as? ResidualAttentionBlock else { return nil }
+        let chosen = namedModules().filter { name, module in
+            guard module is ResidualAttentionBlock || module is any LinearLayerBlock else { return false }
             switch options.towers {
-            case .both: return block
-            case .image: return name.hasPrefix("visual.") ? block : nil
-            case .text: return name.hasPrefix("visual.") ? nil : block
+            case .both: return true
+            case .image: return name.hasPrefix("visual.")
+            case .text: return !name.hasPrefix("visual.")
             }
-        }
+        }.map(\.module)
+        let blocks = chosen.compactMap { $0 as? ResidualAttentionBlock }
+        let linearBlocks = chosen.compactMap { $0 as? any LinearLayerBlock }
         if options.towers != .text && configuration.vision.isResNet {
             throw TrainingError.invalidOption("LoRA adapts transformer blocks, and a ModifiedResNet image tower has none (use --lora-towers text)")
         }
-        guard !blocks.isEmpty else { throw TrainingError.invalidOption("the model has no transformer blocks for LoRA") }
+        guard !chosen.isEmpty else { throw TrainingError.invalidOption("the model has no transformer blocks for LoRA") }
         for (_, parameter) in namedParameters() { parameter.wrappedValue.requiresGrad = false }
         var index: UInt64 = 0
         func make(_ inFeatures: Int, _ outFeatures: Int) -> LowRankAdapter {
@@ -91,6 +93,9 @@ extension CLIP {
             mlp.fc.adapter = make(width, mlp.fc.weight.shape[0])
             mlp.projection.adapter = make(mlp.projection.weight.shape[1], width)
         }
+        for block in linearBlocks {
+            for (_, layer) in block.linearLayers { layer.adapter = make(layer.weight.shape[1], layer.weight.shape[0]) }
+        }
         return lowRankAdapters
     }
 
@@ -98,6 +103,14 @@ extension CLIP {
     public var lowRankAdapters: [AttachedAdapter] {
         let parameters = Dictionary(namedParameters().map { ($0.name, $0.parameter) }, uniquingKeysWith: { first, _ in first })
         return namedModules().flatMap { name, module -> [AttachedAdapter] in
+            if let block = module as? any LinearLayerBlock {
+                return block.linearLayers.compactMap { target, layer in
+                    layer.adapter.map {
+                        AttachedAdapter(name: "\(name).\(target)", weightName: "\(name).\(target).weight", adapter: $0,
+                                        weight: parameters["\(name).\(target).weight"]!)
+                    }
+                }
+            }
             guard let block = module as? ResidualAttentionBlock else { return [] }
             let attention = block.attention, mlp = block.mlp
             let candidates: [(String, String, LowRankAdapter?)] = [

@@ -9,6 +9,9 @@ import Foundation
 /// positional embeddings and projection σ W^-½, and PyTorch's layer defaults elsewhere (Linear and
 /// Conv2d weights and biases uniform ±1/√fan-in, attention input projections Xavier-uniform with zero
 /// biases, LayerNorm 1 and 0); `logit_scale` = ln(1/0.07) unless the configuration says otherwise.
+/// A SigLIP model's text tower (under `text.`) starts the same way (its biased projection with zero
+/// bias); its timm image tower as timm starts a ViT: weights and positions σ 0.02 (timm truncates
+/// at ±2σ; here the normal is not truncated), the attention-pool query σ W^-½, biases 0, norms 1 and 0.
 public enum ModelInitializer {
     /// How one parameter starts: each element drawn from a distribution, or a constant.
     public enum InitialValues: Equatable, Sendable {
@@ -42,13 +45,17 @@ public enum ModelInitializer {
         })
     }
 
-    private static func initialValues(of name: String, configuration: CLIPConfiguration, shapes: [String: [Int]]) -> InitialValues {
+    private static func initialValues(of fullName: String, configuration: CLIPConfiguration, shapes: [String: [Int]]) -> InitialValues {
+        if fullName.hasPrefix("visual.trunk.") { return timmInitialValues(of: fullName, configuration: configuration) }
+        let name = configuration.customText && fullName.hasPrefix("text.") ? String(fullName.dropFirst("text.".count)) : fullName
+        if name == "text_projection.weight" { return .normal(std: 1 / Float(configuration.text.width).squareRoot()) }
+        if name == "text_projection.bias" { return .constant(0) }
         let textWidth = Float(configuration.text.width), textLayers = Float(configuration.text.layers)
         let attentionStd = 1 / textWidth.squareRoot()
         let projectionStd = attentionStd / (2 * textLayers).squareRoot()
         let mlpStd = 1 / (2 * textWidth).squareRoot()
         let visionScale = 1 / Float(configuration.vision.width).squareRoot()
-        let shape = shapes[name] ?? []
+        let shape = shapes[fullName] ?? []
         let fanIn = shape.count >= 2 ? shape.dropFirst().reduce(1, *) : max(shape.first ?? 1, 1)
         let isText = !name.hasPrefix("visual.")
         switch true {
@@ -70,8 +77,20 @@ public enum ModelInitializer {
             let fanOut = shape[0] / 3
             return .uniform(bound: (6 / Float(fanIn + fanOut)).squareRoot())
         case name.hasSuffix("in_proj_bias") || name.hasSuffix("attn.out_proj.bias"): return .constant(0)
-        case name.hasSuffix("bias"): return .uniform(bound: 1 / Float(max(biasFanIn(name, shapes) ?? fanIn, 1)).squareRoot())
+        case name.hasSuffix("bias"): return .uniform(bound: 1 / Float(max(biasFanIn(fullName, shapes) ?? fanIn, 1)).squareRoot())
         default: return .uniform(bound: 1 / Float(fanIn).squareRoot())
+        }
+    }
+
+    /// timm's ViT initialisation (`init_weights`), without the truncation.
+    private static func timmInitialValues(of name: String, configuration: CLIPConfiguration) -> InitialValues {
+        let parts = name.split(separator: ".")
+        let isNorm = parts.dropLast().last.map { $0.hasPrefix("norm") } ?? false
+        switch true {
+        case isNorm: return .constant(name.hasSuffix("weight") ? 1 : 0)
+        case name.hasSuffix("bias"): return .constant(0)
+        case name.hasSuffix("attn_pool.latent"): return .normal(std: 1 / Float(configuration.vision.width).squareRoot())
+        default: return .normal(std: 0.02)
         }
     }
 

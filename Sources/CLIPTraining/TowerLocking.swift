@@ -5,12 +5,14 @@ extension CLIP {
     /// Freezes the image tower except its last `unlockedGroups` groups, as open_clip's
     /// `VisionTransformer.lock`: the groups are [conv1, class and positional embeddings, ln_pre],
     /// each residual block but the last, [the last block, ln_post], and proj. A ModifiedResNet can
-    /// only be locked whole (as in open_clip).
+    /// only be locked whole (as in open_clip), and so can SigLIP's timm tower here (open_clip groups
+    /// it with timm's layer matcher, which swift-clip does not reproduce yet).
     public func lockImageTower(unlockedGroups: Int) throws {
         let visualParameters = namedParameters().filter { $0.name.hasPrefix("visual.") }
-        if configuration.vision.isResNet {
+        if configuration.vision.isResNet || configuration.vision.pooling == .attentionPool {
             guard unlockedGroups == 0 else {
-                throw TrainingError.invalidOption("a ModifiedResNet image tower can only be locked whole (--lock-image-unlocked-groups 0)")
+                let tower = configuration.vision.isResNet ? "a ModifiedResNet" : "a timm (SigLIP)"
+                throw TrainingError.invalidOption("\(tower) image tower can only be locked whole (--lock-image-unlocked-groups 0)")
             }
             for (_, parameter) in visualParameters { parameter.wrappedValue.requiresGrad = false }
             return

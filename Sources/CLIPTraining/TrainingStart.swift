@@ -61,14 +61,21 @@ public struct TrainingStart {
 extension LoadedModel {
     /// A model with open_clip's random initialisation, from a preset name (`ViT-B-32`,
     /// `RN50-quickgelu`) or an open_clip config file (a bare `model_cfg` or a whole
-    /// `open_clip_config.json`, whose preprocessing settings are then used too).
+    /// `open_clip_config.json`, whose preprocessing settings are then used too, and whose named
+    /// Hugging Face tokenizer is read from the `tokenizer.json` beside it).
     public static func randomlyInitialized(_ configurationName: String, seed: UInt64) throws -> LoadedModel {
         let configuration: CLIPConfiguration
         var preprocessor: ImagePreprocessor? = nil
+        var tokenizer: (any TextTokenizer)? = nil
+        var tokenizerFiles: [String] = []
         if FileManager.default.fileExists(atPath: configurationName) {
             let data = try UserFile.read(configurationName)
             configuration = try CLIPConfiguration.openCLIP(json: data, source: configurationName)
             preprocessor = try CLIPLoader.openCLIPPreprocessing(data, imageSize: configuration.vision.imageSize, source: configurationName)
+            // A tokenizer named by the configuration (SigLIP's) is the tokenizer.json beside it.
+            let directory = (configurationName as NSString).deletingLastPathComponent
+            tokenizer = try CLIPLoader.namedTokenizer(for: configuration, directory: directory)
+            if tokenizer != nil { tokenizerFiles = CLIPLoader.tokenizerFiles(in: directory) }
         } else {
             configuration = try CLIPPresets.configuration(named: configurationName)
         }
@@ -76,6 +83,7 @@ extension LoadedModel {
         ModelInitializer.initialize(model, seed: seed)
         return LoadedModel(model: model, layout: .openCLIP, weightsPath: "(random initialisation)", architectureName: configurationName,
                            preprocessor: preprocessor ?? ImagePreprocessor(size: configuration.vision.imageSize),
-                           vocabulary: try BPEVocabulary.bundled(), storedTypes: [])
+                           vocabulary: try BPEVocabulary.bundled(), storedTypes: [], textTokenizer: tokenizer,
+                           tokenizerFiles: tokenizerFiles)
     }
 }

@@ -40,10 +40,22 @@ extension CLIPConfiguration {
         func fail(_ reason: String) -> ModelError { .invalidConfiguration(path: source, reason: reason) }
         customText = root["custom_text"] as? Bool ?? false
         let visionSection = root["vision_cfg"] as? [String: Any] ?? [:]
-        if visionSection["timm_model_name"] is String {
+        if let name = visionSection["timm_model_name"] as? String {
+            vision.timmModelName = name
             vision.pooling = .attentionPool
             vision.normEpsilon = 1e-6   // timm's ViT LayerNorm
             vision.activation = .gelu   // timm's default nn.GELU, whatever quick_gelu says
+            // open_clip ignores act_kwargs for timm towers; swift-clip writes it for a tower converted
+            // from transformers' SigLIP, whose activation is the tanh approximation.
+            if let activation = visionSection["act_kwargs"] as? [String: Any] {
+                guard activation.keys.allSatisfy({ $0 == "approximate" }), let approximate = activation["approximate"] as? String,
+                      ["tanh", "none"].contains(approximate) else {
+                    throw fail("vision_cfg.act_kwargs: only approximate \"tanh\" or \"none\" is supported")
+                }
+                vision.activation = approximate == "tanh" ? .geluTanh : .gelu
+            }
+        } else if let activation = visionSection["act_kwargs"], !(activation is NSNull) {
+            throw fail("vision_cfg.act_kwargs = \(activation) is not supported")
         }
         let text = root["text_cfg"] as? [String: Any] ?? [:]
         if let hfModel = text["hf_model_name"], !(hfModel is NSNull) {

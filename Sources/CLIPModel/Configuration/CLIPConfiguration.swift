@@ -116,6 +116,8 @@ public struct VisionConfiguration: Codable, Sendable, Equatable {
     public var normEpsilon = 1e-5
     /// The MLP activation when it differs from the model's.
     public var activation: Activation?
+    /// open_clip's `timm_model_name`, for a timm tower (SigLIP's).
+    public var timmModelName: String?
 
     /// A vision configuration with these values.
     public init(imageSize: Int, layers: [Int], width: Int, headWidth: Int = 64, mlpRatio: Double = 4, patchSize: Int?,
@@ -147,7 +149,7 @@ public struct VisionConfiguration: Codable, Sendable, Equatable {
         "ls_init_value": NSNull(), "attentional_pool": false, "no_ln_pre": false, "final_ln_after_pool": false,
         "pool_type": "tok", "pos_embed_type": "learnable", "qk_norm": false,
         "scaled_cosine_attn": false, "scale_heads": false, "scale_attn_inner": false, "scale_attn": false,
-        "scale_fc": false, "block_type": NSNull(), "act_kwargs": NSNull(), "norm_kwargs": NSNull(),
+        "scale_fc": false, "block_type": NSNull(), "norm_kwargs": NSNull(),
     ] }
 
     /// Decodes open_clip's `vision_cfg` keys (`layers` an integer or a list).

@@ -27,4 +27,13 @@ enum TimmVisionModels {
         }
         return Sizes(width: size.width, layers: size.layers, heads: size.heads, mlpWidth: size.mlpWidth, patchSize: patch)
     }
+
+    /// timm's name for a SigLIP tower of these sizes (`vit_base_patch16_siglip_224`), or a
+    /// descriptive one (`vit_w32d2_patch8_siglip_32`) for sizes timm has no name for.
+    static func name(of vision: VisionConfiguration) -> String {
+        let patch = vision.patchSize ?? 0
+        let size = sigLIPSizes.first { $0.value.width == vision.width && $0.value.layers == vision.layers[0]
+            && $0.value.heads == vision.heads && $0.value.mlpWidth == vision.mlpWidth }?.key
+        return "vit_\(size ?? "w\(vision.width)d\(vision.layers[0])")_patch\(patch)_siglip_\(vision.imageSize)"
+    }
 }

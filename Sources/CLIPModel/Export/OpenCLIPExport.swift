@@ -11,6 +11,9 @@ extension ModelExporter {
         if dtype == .int8 { metadata["quantization"] = "int8 weights, symmetric per row; NAME_scale holds each row's f32 scale" }
         try SafeTensorsWriter.write(entries: stateEntries(loaded, dtype: dtype), metadata: metadata,
                                     to: folder.appendingPathComponent(CheckpointLayout.FileName.openCLIPWeights).path)
+        for file in loaded.tokenizerFiles {
+            try FileManager.default.copyItem(atPath: file, toPath: folder.appendingPathComponent((file as NSString).lastPathComponent).path)
+        }
     }
 
     /// open_clip's model configuration JSON for `configuration`.
@@ -34,7 +37,38 @@ extension ModelExporter {
         ]
         if let scale = configuration.initLogitScale { result["init_logit_scale"] = scale }
         if let bias = configuration.initLogitBias { result["init_logit_bias"] = bias }
+        if configuration.family == .sigLIP { addSigLIPOptions(configuration, to: &result) }
         return result
+    }
+
+    /// A SigLIP model as open_clip configures it: `custom_text`, a timm tower by name (with its
+    /// sizes, which open_clip ignores and swift-clip reads for names it does not know), and the text
+    /// tower's options.
+    static func addSigLIPOptions(_ configuration: CLIPConfiguration, to result: inout [String: Any]) {
+        let vision = configuration.vision, text = configuration.text
+        result["custom_text"] = true
+        result.removeValue(forKey: "quick_gelu")
+        var visionConfig = result["vision_cfg"] as? [String: Any] ?? [:]
+        visionConfig["timm_model_name"] = vision.timmModelName ?? TimmVisionModels.name(of: vision)
+        visionConfig["timm_model_pretrained"] = false
+        visionConfig["timm_pool"] = "map"
+        visionConfig["timm_proj"] = "none"
+        if vision.activation == .geluTanh {
+            // Read by swift-clip only: transformers' SigLIP towers use tanh GELU, timm's exact GELU.
+            visionConfig["act_kwargs"] = ["approximate": "tanh"]
+        }
+        result["vision_cfg"] = visionConfig
+        var textConfig = result["text_cfg"] as? [String: Any] ?? [:]
+        textConfig["no_causal_mask"] = !text.causal
+        textConfig["pool_type"] = text.pooling.rawValue
+        textConfig["proj_bias"] = text.projectionBias
+        textConfig["norm_kwargs"] = ["eps": text.normEpsilon]
+        textConfig["act_kwargs"] = ["approximate": (text.activation ?? configuration.activation) == .geluTanh ? "tanh" : "none"]
+        if let name = text.tokenizerName {
+            textConfig["hf_tokenizer_name"] = name
+            textConfig["tokenizer_kwargs"] = ["clean": text.tokenizerCleaning ?? "whitespace"]
+        }
+        result["text_cfg"] = textConfig
     }
 
     static func openCLIPPreprocessing(_ loaded: LoadedModel) -> [String: Any] {

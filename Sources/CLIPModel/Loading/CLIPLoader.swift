@@ -25,17 +25,22 @@ public struct LoadedModel: @unchecked Sendable {
     public let textTokenizer: (any TextTokenizer)?
     /// Why a non-CLIP model has no tokenizer (its directory lacks the file), reported when one is needed.
     let missingTokenizer: ModelError?
+    /// The files `textTokenizer` was read from (`tokenizer.json` and its configs, `spiece.model`),
+    /// which exports and training checkpoints carry along.
+    public let tokenizerFiles: [String]
 
     /// A loaded model from its parts.
     public init(model: CLIP, layout: CheckpointLayout, weightsPath: String, architectureName: String?,
                 preprocessor: ImagePreprocessor, vocabulary: BPEVocabulary, storedTypes: [String],
-                textTokenizer: (any TextTokenizer)? = nil) {
+                textTokenizer: (any TextTokenizer)? = nil, tokenizerFiles: [String] = []) {
         self.init(model: model, layout: layout, weightsPath: weightsPath, architectureName: architectureName, preprocessor: preprocessor,
-                  vocabulary: vocabulary, storedTypes: storedTypes, textTokenizer: textTokenizer, missingTokenizer: nil)
+                  vocabulary: vocabulary, storedTypes: storedTypes, textTokenizer: textTokenizer, missingTokenizer: nil,
+                  tokenizerFiles: tokenizerFiles)
     }
 
     init(model: CLIP, layout: CheckpointLayout, weightsPath: String, architectureName: String?, preprocessor: ImagePreprocessor,
-         vocabulary: BPEVocabulary, storedTypes: [String], textTokenizer: (any TextTokenizer)?, missingTokenizer: ModelError?) {
+         vocabulary: BPEVocabulary, storedTypes: [String], textTokenizer: (any TextTokenizer)?, missingTokenizer: ModelError?,
+         tokenizerFiles: [String]) {
         self.model = model
         self.layout = layout
         self.weightsPath = weightsPath
@@ -45,6 +50,7 @@ public struct LoadedModel: @unchecked Sendable {
         self.storedTypes = storedTypes
         self.textTokenizer = textTokenizer
         self.missingTokenizer = missingTokenizer
+        self.tokenizerFiles = tokenizerFiles
     }
 
     /// The model's tokenizer at its context length: the family's own, else CLIP's BPE over `vocabulary`.
@@ -148,10 +154,10 @@ public enum CLIPLoader {
         var textTokenizer: (any TextTokenizer)?
         var missingTokenizer: ModelError?
         do {
-            if isSigLIP {
-                textTokenizer = try FamilyTokenizers.sigLIP(directory: directory.path, contextLength: configuration.text.contextLength)
-            } else if configuration.text.tokenizerName != nil {
+            if configuration.text.tokenizerName != nil {
                 textTokenizer = try FamilyTokenizers.openCLIP(directory: directory.path, text: configuration.text)
+            } else if isSigLIP || configuration.customText {
+                textTokenizer = try FamilyTokenizers.sigLIP(directory: directory.path, contextLength: configuration.text.contextLength)
             }
         } catch let error as ModelError {
             missingTokenizer = error
@@ -159,7 +165,8 @@ public enum CLIPLoader {
         return LoadedModel(model: model, layout: layout, weightsPath: weightsPath, architectureName: architectureName,
                            preprocessor: preprocessor ?? ImagePreprocessor(size: configuration.vision.imageSize),
                            vocabulary: vocabulary, storedTypes: storedTypes.sorted(), textTokenizer: textTokenizer,
-                           missingTokenizer: missingTokenizer)
+                           missingTokenizer: missingTokenizer,
+                           tokenizerFiles: textTokenizer == nil ? [] : FamilyTokenizers.files(in: directory.path))
     }
 
     /// open_clip's `preprocess_cfg` (mean, std, interpolation, resize mode) with the model's image size.

@@ -1,6 +1,18 @@
 import CLIPTokenizer
 import Foundation
 
+extension CLIPLoader {
+    /// The tokenizer an open_clip configuration names (`text_cfg.hf_tokenizer_name`), read from the
+    /// `tokenizer.json` in `directory`; nil when the configuration uses CLIP's BPE.
+    public static func namedTokenizer(for configuration: CLIPConfiguration, directory: String) throws -> (any TextTokenizer)? {
+        guard configuration.text.tokenizerName != nil else { return nil }
+        return try FamilyTokenizers.openCLIP(directory: directory, text: configuration.text)
+    }
+
+    /// The tokenizer files present in `directory` (`tokenizer.json` and its configs, `spiece.model`).
+    public static func tokenizerFiles(in directory: String) -> [String] { FamilyTokenizers.files(in: directory) }
+}
+
 /// The tokenizers of the model families that do not use CLIP's BPE, found in their directories.
 enum FamilyTokenizers {
     /// A Hugging Face SigLIP directory: `spiece.model` read as transformers' `SiglipTokenizer` does
@@ -37,6 +49,14 @@ enum FamilyTokenizers {
         }
         return try PaddedTokenizer(tokenizer: tokenizer, contextLength: text.contextLength, padID: padID,
                                    cleaning: text.tokenizerCleaning.flatMap(TextCleaning.init(rawValue:)) ?? .whitespace)
+    }
+
+    /// The tokenizer files a family's tokenizer may be read from, in the order they are looked for.
+    static let fileNames = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "spiece.model"]
+
+    /// Those of `fileNames` present in `directory`, as paths.
+    static func files(in directory: String) -> [String] {
+        fileNames.map { (directory as NSString).appendingPathComponent($0) }.filter { FileManager.default.fileExists(atPath: $0) }
     }
 
     /// `do_lower_case` of `tokenizer_config.json`, if the file says.

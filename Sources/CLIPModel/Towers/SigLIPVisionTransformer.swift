@@ -78,8 +78,15 @@ final class PatchEmbedding: Module {
     }
 }
 
+/// A transformer block whose layers are plain `Linear`s (timm's), listed with their state-dict
+/// names relative to the block, for LoRA.
+public protocol LinearLayerBlock: Module {
+    /// `("attn.qkv", layer)`, … in block order.
+    var linearLayers: [(name: String, layer: Linear)] { get }
+}
+
 /// timm's pre-norm block: `x + attn(norm1(x))`, then `x + mlp(norm2(x))`.
-final class TimmBlock: Module {
+final class TimmBlock: Module, LinearLayerBlock {
     @ModuleInfo(key: "norm1") var norm1: LayerNorm
     @ModuleInfo(key: "attn") var attention: TimmAttention
     @ModuleInfo(key: "norm2") var norm2: LayerNorm
@@ -96,6 +103,10 @@ final class TimmBlock: Module {
     func callAsFunction(_ x: Tensor) -> Tensor {
         let h = attention(norm1(x), addingTo: x)
         return mlp(norm2(h), addingTo: h)
+    }
+
+    var linearLayers: [(name: String, layer: Linear)] {
+        [("attn.qkv", attention.qkv), ("attn.proj", attention.projection), ("mlp.fc1", mlp.fc1), ("mlp.fc2", mlp.fc2)]
     }
 }
 
