@@ -81,6 +81,7 @@ bench: deps
 	python3 Benchmarks/tokenizer.py --binary .build/release/clip-kernel-bench
 	python3 Benchmarks/image.py --binary .build/release/clip-kernel-bench
 	python3 Benchmarks/model.py --binary .build/release/clip
+	python3 Benchmarks/siglip.py --binary .build/release/clip
 	python3 Benchmarks/precision.py --binary .build/release/clip
 	python3 Benchmarks/train.py --binary .build/release/clip
 	python3 Benchmarks/train.py --binary .build/release/clip --precision amp_bf16

@@ -75,8 +75,10 @@ schemas = {
         "labels": {"oneOf": [{"type": "array", "minItems": 1, "items": STRING}, {"type": "string", "description": "comma-separated"}]},
         "templates": {"oneOf": [{"type": "array", "items": STRING}, {"type": "string", "enum": ["default", "simple"]}]},
         "top_k": {"type": "integer", "minimum": 1}, "model": STRING}},
-    "ClassifyResponse": {"type": "object", "required": ["object", "data", "model"], "properties": {
+    "ClassifyResponse": {"type": "object", "required": ["object", "data", "model", "scoring"], "properties": {
         "object": {"type": "string", "enum": ["list"]}, "model": STRING,
+        "scoring": {"type": "string", "enum": ["softmax", "sigmoid"],
+                    "description": "softmax: scores over the labels sum to 1 (CLIP); sigmoid: each label's own probability (SigLIP)."},
         "data": {"type": "array", "items": {"type": "object", "required": ["index", "predictions"], "properties": {
             "index": INTEGER, "predictions": {"type": "array", "items": {
                 "type": "object", "required": ["label", "score"], "properties": {"label": STRING, "score": NUMBER}}}}}}}},
@@ -122,7 +124,12 @@ schemas = {
         "version": STRING, "auth": {"type": "boolean"},
         "models": {"type": "array", "items": {"type": "object", "required": ["id", "reference", "width", "precision"], "properties": {
             "id": STRING, "reference": STRING, "width": INTEGER, "image_size": INTEGER, "context_length": INTEGER,
-            "precision": STRING, "max_batch": INTEGER, "queue_depth": INTEGER}}},
+            "precision": {"type": "string", "enum": ["f32", "bf16", "int8"],
+                          "description": "What the model's linear layers compute in: f32, bf16 or int8 (clip serve --precision)."},
+            "family": {"type": "string", "enum": ["clip", "siglip"], "description": "The model family (clip info's family)."},
+            "scoring": {"type": "string", "enum": ["softmax", "sigmoid"],
+                        "description": "How classification scores read: softmax over the labels (CLIP) or each label's sigmoid (SigLIP)."},
+            "max_batch": INTEGER, "queue_depth": INTEGER}}},
         "indexes": {"type": "array", "items": {"type": "object", "required": ["name", "model", "files"], "properties": {
             "name": STRING, "model": STRING, "files": INTEGER, "failed": INTEGER, "vector_element": STRING, "graph": {"type": "boolean"}}}}}},
 }

@@ -17,8 +17,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Texts per forward pass (0 skips the text tower).")
     var textBatch = 1
 
-    @Option(help: "Tokens per text, start and end tokens included (the rest of the context is padding).")
-    var textTokens = 77
+    @Option(help: "Tokens per text, start and end tokens included (the rest of the context is padding); default: the model's context length.")
+    var textTokens: Int?
 
     @Option(help: "Timed forward passes per tower, after two warm-up passes.")
     var iterations = 10
@@ -93,7 +93,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard imageBatch >= 0, textBatch >= 0, iterations >= 1, textTokens >= 2 else {
+        guard imageBatch >= 0, textBatch >= 0, iterations >= 1, (textTokens ?? 2) >= 2 else {
             throw ValidationError("batches must be ≥ 0, iterations ≥ 1 and text tokens ≥ 2")
         }
     }
@@ -101,6 +101,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let loaded = try model.load()
         let context = loaded.model.configuration.text.contextLength
+        let textTokens = self.textTokens ?? context
         guard textTokens <= context else {
             throw ValidationError("--text-tokens \(textTokens) exceeds the context length \(context)")
         }

@@ -64,4 +64,6 @@ struct ClassifyResponse: Encodable {
     let object = "list"
     let data: [Item]
     let model: String
+    /// "softmax" (scores over the labels sum to 1) or "sigmoid" (each label's own probability, SigLIP).
+    let scoring: String
 }

@@ -48,6 +48,6 @@ extension CLIPService {
         let items = predictions.enumerated().map { index, list in
             ClassifyResponse.Item(index: index, predictions: list.map { .init(label: $0.label, score: $0.score) })
         }
-        return try json(ClassifyResponse(data: items, model: model.id))
+        return try json(ClassifyResponse(data: items, model: model.id, scoring: classifier.scoring.rawValue))
     }
 }

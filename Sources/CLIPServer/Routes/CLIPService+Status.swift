@@ -27,11 +27,13 @@ extension CLIPService {
             let imageSize: Int
             let contextLength: Int
             let precision: String
+            let family: String
+            let scoring: String
             let maximumBatch: Int
             let queueDepth: Int
 
             enum CodingKeys: String, CodingKey {
-                case id, reference, width, precision, imageSize = "image_size", contextLength = "context_length",
+                case id, reference, width, precision, family, scoring, imageSize = "image_size", contextLength = "context_length",
                      maximumBatch = "max_batch", queueDepth = "queue_depth"
             }
         }
@@ -60,6 +62,8 @@ extension CLIPService {
             Info.Model(id: model.id, reference: model.reference, width: model.width, imageSize: model.loaded.preprocessor.size,
                        contextLength: model.loaded.model.configuration.text.contextLength,
                        precision: model.loaded.model.computePrecision.rawValue,
+                       family: model.loaded.model.configuration.family.rawValue,
+                       scoring: model.loaded.model.configuration.scoring.rawValue,
                        maximumBatch: model.engine.limits.maximumBatch, queueDepth: model.engine.queueDepth)
         }
         let indexes = try indexes.map { served in
