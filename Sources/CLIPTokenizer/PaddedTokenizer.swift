@@ -27,8 +27,10 @@ public final class PaddedTokenizer: TextTokenizer {
         cleaner = try TextCleaner()
     }
 
+    /// "tokenizer.json " and the model type (`WordPiece`, `Unigram`, `BPE`).
     public var kind: String { "tokenizer.json \(tokenizer.modelType)" }
 
+    /// Each text cleaned, encoded with the special tokens, truncated and padded to `contextLength`.
     public func tokenize(_ texts: [String]) throws -> [[Int]] {
         try texts.map { text in
             try tokenizer.encode(cleaning.map { cleaner(text, $0) } ?? text, length: contextLength, padding: padID)

@@ -35,8 +35,10 @@ public final class SigLIPTokenizer: TextTokenizer {
         unknownPieceCount = model.pieces(Self.unknownToken, addDummyPrefix: false).count
     }
 
+    /// "SentencePiece Unigram (SigLIP)".
     public var kind: String { "SentencePiece Unigram (SigLIP)" }
 
+    /// Each text as `SiglipTokenizer(text, padding="max_length", truncation=True)` gives it.
     public func tokenize(_ texts: [String]) throws -> [[Int]] {
         texts.map { text in
             var ids = encode(text)

@@ -19,6 +19,8 @@ extension CLIPTokenizer: TextTokenizer {
     /// `tokenize(_:contextLength:)` at the tokenizer's context length.
     public func tokenize(_ texts: [String]) -> [[Int]] { tokenize(texts, contextLength: nil) }
 
+    /// "CLIP byte-level BPE".
     public var kind: String { "CLIP byte-level BPE" }
+    /// The vocabulary's pad id (0 in open_clip's layout, the end token in Hugging Face's).
     public var padID: Int { vocabulary.padID }
 }
