@@ -30,6 +30,9 @@ tiny timm SigLIP tower (registered here as `vit_pico_patch8_siglip_32`, its size
 `vision_cfg` for swift-clip) and the SigLIP text tower options (no causal mask, last-token pooling,
 biased projection, eps 1e-6, tanh GELU), initialised by open_clip and timm.
 
+`siglip_model/lock_groups.json` lists, for each `unlocked_groups` of open_clip's `TimmModel.lock`
+(timm's layer grouping), the image-tower parameters left trainable.
+
 `distill` adds open_clip's `DistillClipLoss` (contrastive + distillation against a second random model,
 stored in `distill/teacher/`) to the CLIP loss.
 
@@ -104,6 +107,17 @@ def siglip_model():
                           init_logit_scale=math.log(10))
 
 
+def write_lock_groups(folder):
+    """open_clip's LiT locking of a timm tower: the trainable `visual.` parameters per unlocked group count."""
+    groups = {}
+    for unlocked in range(0, 5):
+        model = siglip_model()
+        model.visual.lock(unlocked_groups=unlocked)
+        groups[str(unlocked)] = sorted(f"visual.{n}" for n, p in model.visual.named_parameters() if p.requires_grad)
+    with open(os.path.join(folder, "lock_groups.json"), "w") as f:
+        json.dump(groups, f, indent=1)
+
+
 def one_step(loss_name):
     torch.manual_seed(7)
     if loss_name == "siglip_model":
@@ -167,6 +181,8 @@ def one_step(loss_name):
     tensors.update(grads)
     tensors.update({f"after/{n}": p.detach().clone() for n, p in model.named_parameters()})
     save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(folder, "step.safetensors"))
+    if loss_name == "siglip_model":
+        write_lock_groups(folder)
     print(f"{loss_name}: loss {loss.item():.6f}, lr {lr}, grad norm {total_norm.item():.4f}")
 
 

@@ -4,25 +4,36 @@ import CLIPNN
 extension CLIP {
     /// Freezes the image tower except its last `unlockedGroups` groups, as open_clip's
     /// `VisionTransformer.lock`: the groups are [conv1, class and positional embeddings, ln_pre],
-    /// each residual block but the last, [the last block, ln_post], and proj. A ModifiedResNet can
-    /// only be locked whole (as in open_clip), and so can SigLIP's timm tower here (open_clip groups
-    /// it with timm's layer matcher, which swift-clip does not reproduce yet).
+    /// each residual block but the last, [the last block, ln_post], and proj. SigLIP's timm tower is
+    /// grouped as open_clip's `TimmModel.lock` groups it through timm's layer matcher: [patch_embed,
+    /// pos_embed], each block but the last, [the last block, norm], and attn_pool. A ModifiedResNet
+    /// can only be locked whole (as in open_clip).
     public func lockImageTower(unlockedGroups: Int) throws {
         let visualParameters = namedParameters().filter { $0.name.hasPrefix("visual.") }
-        if configuration.vision.isResNet || configuration.vision.pooling == .attentionPool {
+        if configuration.vision.isResNet {
             guard unlockedGroups == 0 else {
-                let tower = configuration.vision.isResNet ? "a ModifiedResNet" : "a timm (SigLIP)"
-                throw TrainingError.invalidOption("\(tower) image tower can only be locked whole (--lock-image-unlocked-groups 0)")
+                throw TrainingError.invalidOption("a ModifiedResNet image tower can only be locked whole (--lock-image-unlocked-groups 0)")
             }
             for (_, parameter) in visualParameters { parameter.wrappedValue.requiresGrad = false }
             return
         }
         let blocks = configuration.vision.layers[0]
         let groupCount = blocks + 2
+        let isTimm = configuration.vision.pooling == .attentionPool
         for (name, parameter) in visualParameters {
-            let group = Self.visionGroup(of: name, blocks: blocks)
+            let group = isTimm ? Self.timmVisionGroup(of: name, blocks: blocks) : Self.visionGroup(of: name, blocks: blocks)
             parameter.wrappedValue.requiresGrad = group >= groupCount - unlockedGroups
         }
+    }
+
+    static func timmVisionGroup(of name: String, blocks: Int) -> Int {
+        let prefix = "visual.trunk.blocks."
+        if name.hasPrefix(prefix), let index = Int(name.dropFirst(prefix.count).prefix { $0 != "." }) {
+            return index < blocks - 1 ? 1 + index : blocks
+        }
+        if name.hasPrefix("visual.trunk.norm.") { return blocks }
+        if name.hasPrefix("visual.trunk.attn_pool.") { return blocks + 1 }
+        return 0   // patch_embed, pos_embed
     }
 
     static func visionGroup(of name: String, blocks: Int) -> Int {
