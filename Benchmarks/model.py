@@ -11,11 +11,9 @@ latency ratios (robust to the machine's slow moments). The PyTorch side uses the
     python3 Benchmarks/model.py --binary .build/release/clip [--rounds 6] [--threads 2] [--tasks image1,text1@10]
 """
 import os
-import statistics
 import sys
-import time
 
-from vit_b32 import bench_arguments, bench_request, clip_environment, random_model, selected_tasks, start_clip_bench
+from vit_b32 import TABLE_HEADER, bench_arguments, clip_environment, compare_tasks, random_model, selected_tasks, start_clip_bench
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEERS = os.path.join(HERE, "..", "..", "shared", "bench", "peers")
@@ -41,24 +39,8 @@ def main():
     ours = start_clip_bench(args.binary, clip_environment(args.threads))
 
     print(f"ViT-B/32, random weights, {args.threads} threads, {args.rounds} alternating rounds per task (3 timed passes each)")
-    print("task                     swift-clip items/s  ms     PyTorch items/s  ms     throughput ratio  latency ratio  (paired median)")
-    peak = 0.0
-    for kind, batch, tokens in selected_tasks(TASKS, args.tasks):
-        mine, theirs = [], []
-        fn = torch_task(kind, batch, tokens)
-        for _ in range(args.rounds):
-            time.sleep(0.3)
-            record = bench_request(ours, kind, batch, tokens)
-            peak = max(peak, record["peak_rss_mib"])
-            mine.append(record["latency_ms_median"])
-            time.sleep(0.3)
-            with torch.inference_mode():
-                theirs.append(time_fn(fn, warmup=2, iters=3)["median_s"] * 1e3)
-        ours_best, theirs_best = min(mine), min(theirs)
-        paired = statistics.median(m / t for m, t in zip(mine, theirs))
-        name = f"{kind} batch {batch}" + (f" @{tokens} tokens" if kind == "text" else "")
-        print(f"{name:<25}{batch / ours_best * 1e3:14.2f} {ours_best:8.1f} {batch / theirs_best * 1e3:14.2f} {theirs_best:8.1f}"
-              f" {theirs_best / ours_best:14.2f} {ours_best / theirs_best:14.2f} {paired:14.2f}")
+    print(TABLE_HEADER)
+    peak = compare_tasks(ours, torch, selected_tasks(TASKS, args.tasks), torch_task, args.rounds, time_fn, warmup=2)
     ours.stdin.close()
     ours.wait()
     print(f"peak RSS of clip bench: {peak:.0f} MiB")

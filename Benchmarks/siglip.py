@@ -12,12 +12,10 @@ model.py, and the best round of each is compared.
     python3 Benchmarks/siglip.py --binary .build/release/clip [--rounds 4] [--threads 2] [--tasks image32,text1@64,image1,text64@64]
 """
 import os
-import statistics
 import subprocess
 import sys
-import time
 
-from vit_b32 import bench_arguments, bench_request, clip_environment, selected_tasks
+from vit_b32 import TABLE_HEADER, bench_arguments, clip_environment, compare_tasks, selected_tasks
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEERS = os.path.join(HERE, "..", "..", "shared", "bench", "peers")
@@ -56,24 +54,8 @@ def main():
     ours = subprocess.Popen([args.binary, "bench", "--model", FOLDER, "--serve", "--iterations", "3"],
                             env=clip_environment(args.threads), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     print(f"SigLIP B/16-224, random weights, {args.threads} threads, {args.rounds} alternating rounds per task (3 timed passes each)")
-    print("task                     swift-clip items/s  ms     PyTorch items/s  ms     throughput ratio  latency ratio  (paired median)")
-    peak = 0.0
-    for kind, batch, tokens in selected_tasks(TASKS, args.tasks):
-        mine, theirs = [], []
-        fn = torch_task(kind, batch, tokens)
-        for _ in range(args.rounds):
-            time.sleep(0.3)
-            record = bench_request(ours, kind, batch, tokens)
-            peak = max(peak, record["peak_rss_mib"])
-            mine.append(record["latency_ms_median"])
-            time.sleep(0.3)
-            with torch.inference_mode():
-                theirs.append(time_fn(fn, warmup=1, iters=3)["median_s"] * 1e3)
-        ours_best, theirs_best = min(mine), min(theirs)
-        paired = statistics.median(m / t for m, t in zip(mine, theirs))
-        name = f"{kind} batch {batch}" + (f" @{tokens} tokens" if kind == "text" else "")
-        print(f"{name:<25}{batch / ours_best * 1e3:14.2f} {ours_best:8.1f} {batch / theirs_best * 1e3:14.2f} {theirs_best:8.1f}"
-              f" {theirs_best / ours_best:14.2f} {ours_best / theirs_best:14.2f} {paired:14.2f}")
+    print(TABLE_HEADER)
+    peak = compare_tasks(ours, torch, selected_tasks(TASKS, args.tasks), torch_task, args.rounds, time_fn, warmup=1)
     ours.stdin.close()
     ours.wait()
     print(f"peak RSS of clip bench: {peak:.0f} MiB")

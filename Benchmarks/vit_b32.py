@@ -56,3 +56,33 @@ def bench_request(process, kind, batch, tokens):
     process.stdin.write(f"{kind} {batch}" + (f" {tokens}" if kind == "text" else "") + "\n")
     process.stdin.flush()
     return json.loads(process.stdout.readline())
+
+
+TABLE_HEADER = ("task                     swift-clip items/s  ms     PyTorch items/s  ms     throughput ratio  latency ratio"
+                "  (paired median)")
+
+
+def compare_tasks(process, torch, tasks, torch_task, rounds, time_fn, warmup):
+    """Each (kind, batch, tokens) task on both sides: `rounds` alternating rounds of `clip bench --serve`
+    (`process`) and PyTorch (`torch_task(kind, batch, tokens)` makes the callable), a pause before each;
+    prints a TABLE_HEADER row per task comparing the best rounds, and returns our peak RSS in MiB."""
+    import statistics
+    import time
+    peak = 0.0
+    for kind, batch, tokens in tasks:
+        mine, theirs = [], []
+        fn = torch_task(kind, batch, tokens)
+        for _ in range(rounds):
+            time.sleep(0.3)
+            record = bench_request(process, kind, batch, tokens)
+            peak = max(peak, record["peak_rss_mib"])
+            mine.append(record["latency_ms_median"])
+            time.sleep(0.3)
+            with torch.inference_mode():
+                theirs.append(time_fn(fn, warmup=warmup, iters=3)["median_s"] * 1e3)
+        ours_best, theirs_best = min(mine), min(theirs)
+        paired = statistics.median(m / t for m, t in zip(mine, theirs))
+        name = f"{kind} batch {batch}" + (f" @{tokens} tokens" if kind == "text" else "")
+        print(f"{name:<25}{batch / ours_best * 1e3:14.2f} {ours_best:8.1f} {batch / theirs_best * 1e3:14.2f} {theirs_best:8.1f}"
+              f" {theirs_best / ours_best:14.2f} {ours_best / theirs_best:14.2f} {paired:14.2f}")
+    return peak

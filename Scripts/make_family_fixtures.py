@@ -16,7 +16,7 @@ probabilities for a committed image against "a photo of a {}." prompts, through 
   with `model_cfg` and `preprocess_cfg`, `open_clip_model.safetensors`, and the tokenizer files its
   `hf_tokenizer_name` points at): a timm SigLIP trunk (`timm_pool: "map"`, `timm_proj: "none"`) and a
   text tower with `no_causal_mask`, `pool_type: "last"`, `proj_bias`, eps 1e-6 and tanh GELU (SigLIP 2's
-  settings). timm has no model this small, so the script registers `vit_pico_patch8_siglip_32` with timm
+  settings). timm has no model this small, so `pico_siglip_tower.py` registers `vit_pico_patch8_siglip_32` with timm
   and also writes its sizes into `vision_cfg` (`width`, `layers`, `head_width`, `patch_size`, `mlp_ratio`),
   which open_clip ignores for timm models and swift-clip reads for names it does not know.
 
@@ -39,6 +39,8 @@ import torch
 from PIL import Image
 from safetensors.torch import save_file
 from transformers import AutoImageProcessor, SiglipConfig, SiglipModel, SiglipTokenizer
+
+import pico_siglip_tower
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "Tests", "CLIPModelTests", "Fixtures", "families")
@@ -104,22 +106,10 @@ def siglip_hf(expected, generator):
     })
 
 
-def register_pico_vit():
-    from timm.models import register_model
-    from timm.models.vision_transformer import VisionTransformer
-
-    @register_model
-    def vit_pico_patch8_siglip_32(pretrained=False, **kwargs):
-        for registry_only in ("pretrained_cfg", "pretrained_cfg_overlay", "cache_dir"):
-            kwargs.pop(registry_only, None)
-        return VisionTransformer(**{**dict(img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2, mlp_ratio=1.5,
-                                           class_token=False, global_pool="map"), **kwargs})
-
-
 def siglip_open_clip(expected, generator):
     import open_clip
     from open_clip.model import CustomTextCLIP
-    register_pico_vit()
+    pico_siglip_tower.register()
     folder = os.path.join(OUT, "siglip_open_clip")
     os.makedirs(folder)
     tokenizer_source = os.path.join(os.path.dirname(SPIECE))
@@ -129,9 +119,7 @@ def siglip_open_clip(expected, generator):
         vocabulary = len(json.load(file)["model"]["vocab"])
     model_cfg = {
         "embed_dim": 32, "init_logit_bias": -10, "custom_text": True,
-        "vision_cfg": {"image_size": 32, "timm_model_name": "vit_pico_patch8_siglip_32", "timm_model_pretrained": False,
-                       "timm_pool": "map", "timm_proj": "none",
-                       "width": 32, "layers": 2, "head_width": 16, "patch_size": 8, "mlp_ratio": 1.5},
+        "vision_cfg": pico_siglip_tower.VISION_CFG,
         "text_cfg": {"context_length": 12, "vocab_size": vocabulary, "hf_tokenizer_name": "timm/ViT-pico-SigLIP2",
                      "tokenizer_kwargs": {"clean": "canonicalize"}, "width": 32, "heads": 2, "layers": 2, "mlp_ratio": 1.5,
                      "no_causal_mask": True, "proj_bias": True, "pool_type": "last", "norm_kwargs": {"eps": 1e-6},

@@ -26,7 +26,7 @@ token embedding's gradient and new values are stored for the rows the captions u
 the other rows have no gradient and are only decayed.
 
 `siglip_model` is the step with the SigLIP loss on a SigLIP model: open_clip's `CustomTextCLIP` with a
-tiny timm SigLIP tower (registered here as `vit_pico_patch8_siglip_32`, its sizes also written into
+tiny timm SigLIP tower (`vit_pico_patch8_siglip_32`, registered by `pico_siglip_tower.py`, its sizes also written into
 `vision_cfg` for swift-clip) and the SigLIP text tower options (no causal mask, last-token pooling,
 biased projection, eps 1e-6, tanh GELU), initialised by open_clip and timm.
 
@@ -49,6 +49,7 @@ import os
 import shutil
 import sys
 
+import pico_siglip_tower
 import torch
 from safetensors.torch import save_file
 from open_clip.loss import ClipLoss, DistillClipLoss, SigLipLoss
@@ -82,9 +83,7 @@ def parameter_groups(model):
 
 SIGLIP_MODEL_CONFIG = {
     "embed_dim": 32, "init_logit_bias": -10, "custom_text": True,
-    "vision_cfg": {"image_size": 32, "timm_model_name": "vit_pico_patch8_siglip_32", "timm_model_pretrained": False,
-                   "timm_pool": "map", "timm_proj": "none", "width": 32, "layers": 2, "head_width": 16, "patch_size": 8,
-                   "mlp_ratio": 1.5},
+    "vision_cfg": pico_siglip_tower.VISION_CFG,
     "text_cfg": {"context_length": 16, "vocab_size": 500, "width": 32, "heads": 2, "layers": 2, "mlp_ratio": 1.5,
                  "no_causal_mask": True, "proj_bias": True, "pool_type": "last", "norm_kwargs": {"eps": 1e-6},
                  "act_kwargs": {"approximate": "tanh"}},
@@ -93,16 +92,7 @@ SIGLIP_MODEL_CONFIG = {
 
 def siglip_model():
     from open_clip.model import CustomTextCLIP
-    from timm.models import register_model
-    from timm.models.vision_transformer import VisionTransformer
-
-    @register_model
-    def vit_pico_patch8_siglip_32(pretrained=False, **kwargs):
-        for registry_only in ("pretrained_cfg", "pretrained_cfg_overlay", "cache_dir"):
-            kwargs.pop(registry_only, None)
-        return VisionTransformer(**{**dict(img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2, mlp_ratio=1.5,
-                                           class_token=False, global_pool="map"), **kwargs})
-
+    pico_siglip_tower.register()
     return CustomTextCLIP(**{key: value for key, value in SIGLIP_MODEL_CONFIG.items() if key != "custom_text"},
                           init_logit_scale=math.log(10))
 

@@ -94,7 +94,9 @@ case "hnsw-build":
     try graph.extend(with: matrix)
     let seconds = Date().timeIntervalSince(start)
     let data = graph.serialized()
-    FileManager.default.createFile(atPath: argument(3), contents: data)
+    guard FileManager.default.createFile(atPath: argument(3), contents: data) else {
+        fatalError("cannot write \(argument(3))")
+    }
     emit(["search": "hnsw-build", "element": matrix.element.rawValue, "rows": matrix.count, "seconds": seconds,
           "graph_mib": Double(data.count) / 1_048_576, "peak_rss_mib": peakResidentMiB()])
 case "hnsw":

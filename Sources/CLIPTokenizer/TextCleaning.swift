@@ -50,8 +50,6 @@ struct TextCleaner: Sendable {
     /// Python's `str.isspace` for one character.
     func isSpace(_ scalar: Unicode.Scalar) -> Bool { python.isSpace(scalar) }
 
-    /// Python's `str.lower`.
-    func lower(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] { python.lower(text) }
 
     func callAsFunction(_ text: String, _ cleaning: TextCleaning) -> String {
         let basic = basicClean(Array(text.unicodeScalars))

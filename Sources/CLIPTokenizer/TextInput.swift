@@ -46,6 +46,15 @@ public enum TextInput {
         return lines
     }
 
+    /// The bytes of the file at `path`, refused (before reading) when larger than `limit`;
+    /// `description` ("a tokenizer.json") names the kind of file in that message.
+    public static func readFile(_ path: String, limit: Int, describing description: String) throws -> Data {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > limit {
+            throw TokenizerError.unreadableFile(path: path, reason: "\(size) bytes exceed the limit of \(limit) for \(description)")
+        }
+        do { return try UserFile.read(path) } catch { throw TokenizerError.unreadableFile(path: path, reason: error.reason) }
+    }
+
     /// The text of the file at `path`, which must be valid UTF-8.
     public static func readUTF8File(_ path: String) throws -> String {
         let data: Data

@@ -93,7 +93,6 @@ public enum CLIPLoader {
         var architectureName: String? = nil
         var preprocessor: ImagePreprocessor? = nil
         var vocabulary = try BPEVocabulary.bundled()
-        var isSigLIP = false
         switch layout {
         case .openCLIP:
             let configPath = sibling(CheckpointLayout.FileName.openCLIPConfiguration)
@@ -103,8 +102,7 @@ public enum CLIPLoader {
         case .huggingFace:
             let configPath = sibling(CheckpointLayout.FileName.huggingFaceConfiguration)
             let root = try JSONConfigurationFile.object(path: configPath)
-            isSigLIP = (root["model_type"] as? String) == "siglip"
-            configuration = isSigLIP ? try SigLIPHuggingFaceCheckpoint.configuration(root, path: configPath)
+            configuration = (root["model_type"] as? String) == "siglip" ? try SigLIPHuggingFaceCheckpoint.configuration(root, path: configPath)
                 : try HuggingFaceCheckpoint.configuration(path: configPath)
             preprocessor = try HuggingFaceCheckpoint.preprocessing(path: sibling(CheckpointLayout.FileName.huggingFacePreprocessor),
                                                                    imageSize: configuration.vision.imageSize)
@@ -144,7 +142,7 @@ public enum CLIPLoader {
             throw ModelError.unreadableWeights(error)
         }
         if layout == .huggingFace {
-            tensors = isSigLIP ? try SigLIPHuggingFaceCheckpoint.remap(tensors, path: weightsPath)
+            tensors = configuration.family == .sigLIP ? try SigLIPHuggingFaceCheckpoint.remap(tensors, path: weightsPath)
                 : try HuggingFaceCheckpoint.remap(tensors, path: weightsPath)
         }
 
@@ -156,7 +154,7 @@ public enum CLIPLoader {
         do {
             if configuration.text.tokenizerName != nil {
                 textTokenizer = try FamilyTokenizers.openCLIP(directory: directory.path, text: configuration.text)
-            } else if isSigLIP || configuration.customText {
+            } else if configuration.customText {
                 textTokenizer = try FamilyTokenizers.sigLIP(directory: directory.path, contextLength: configuration.text.contextLength)
             }
         } catch let error as ModelError {

@@ -92,16 +92,24 @@ enum HuggingFaceCheckpoint {
         }
         for (block, parts) in attention {
             for kind in ["weight", "bias"] {
-                let pieces = try ["q_proj", "k_proj", "v_proj"].map { projection -> Tensor in
-                    guard let tensor = parts["\(projection).\(kind)"] else {
-                        throw ModelError.weightMismatch(path: path, .missingKey(hfName(block) + ".self_attn.\(projection).\(kind)", expectedShape: []))
-                    }
-                    return tensor
-                }
-                out["\(block).attn.in_proj_\(kind)"] = concatenate(pieces, alongAxis: 0)
+                out["\(block).attn.in_proj_\(kind)"] = try fusedProjection(parts, kind: kind, path: path) { hfName(block) + ".self_attn.\($0)" }
             }
         }
         return out
+    }
+
+    /// transformers' separate `q_proj`, `k_proj`, `v_proj` weights (or biases) of one attention layer,
+    /// stacked in that order as PyTorch's packed `in_proj` (and timm's `qkv`) keeps them. A missing
+    /// part is reported under `missingName("q_proj.weight")`.
+    static func fusedProjection(_ parts: [String: Tensor], kind: String, path: String,
+                                missingName: (String) -> String) throws -> Tensor {
+        let pieces = try HuggingFaceNames.attentionProjections.map { projection -> Tensor in
+            guard let tensor = parts["\(projection).\(kind)"] else {
+                throw ModelError.weightMismatch(path: path, .missingKey(missingName("\(projection).\(kind)"), expectedShape: []))
+            }
+            return tensor
+        }
+        return concatenate(pieces, alongAxis: 0)
     }
 
     /// The open_clip name of a Hugging Face key, or nil for a key of no known family. For q/k/v

@@ -88,7 +88,7 @@ enum SigLIPHuggingFaceCheckpoint {
                 out["visual.trunk.attn_pool.q.\(kind)"] = tensor.sliced(0..<width)
                 out["visual.trunk.attn_pool.kv.\(kind)"] = tensor.sliced(width..<(3 * width))
             } else if let (block, part) = blockPart(name) {
-                if ["q_proj", "k_proj", "v_proj"].contains(where: { part.hasPrefix("self_attn.\($0).") }) {
+                if HuggingFaceNames.attentionProjections.contains(where: { part.hasPrefix("self_attn.\($0).") }) {
                     fused[block.fused, default: [:]][String(part.dropFirst("self_attn.".count))] = tensor
                 } else if let renamed = block.parts[part] {
                     out[block.prefix + renamed] = tensor
@@ -101,14 +101,8 @@ enum SigLIPHuggingFaceCheckpoint {
         }
         for (prefix, parts) in fused {
             for kind in ["weight", "bias"] {
-                let pieces = try ["q_proj", "k_proj", "v_proj"].map { projection -> Tensor in
-                    guard let tensor = parts["\(projection).\(kind)"] else {
-                        throw ModelError.weightMismatch(path: path, .missingKey("\(prefix): self_attn.\(projection).\(kind)", expectedShape: []))
-                    }
-                    return tensor
-                }
                 let key = prefix.hasPrefix("visual.") ? "\(prefix)qkv.\(kind)" : "\(prefix)in_proj_\(kind)"
-                out[key] = concatenate(pieces, alongAxis: 0)
+                out[key] = try HuggingFaceCheckpoint.fusedProjection(parts, kind: kind, path: path) { "\(prefix): self_attn.\($0)" }
             }
         }
         return out

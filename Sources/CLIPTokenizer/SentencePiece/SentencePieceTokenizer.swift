@@ -1,4 +1,3 @@
-import CLIPFileSystem
 import Foundation
 
 /// A tokenizer read from a SentencePiece `.model` file (SigLIP's `spiece.model`), producing the same
@@ -34,14 +33,7 @@ public final class SentencePieceTokenizer: Sendable {
 
     /// Reads the `.model` file at `path`.
     public convenience init(contentsOf path: String) throws {
-        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > Self.maximumFileSize {
-            throw TokenizerError.unreadableFile(path: path, reason: "\(size) bytes exceed the limit of \(Self.maximumFileSize) for a SentencePiece model")
-        }
-        let data: Data
-        do { data = try UserFile.read(path) } catch {
-            throw TokenizerError.unreadableFile(path: path, reason: error.reason)
-        }
-        try self.init(data: data, source: path)
+        try self.init(data: TextInput.readFile(path, limit: Self.maximumFileSize, describing: "a SentencePiece model"), source: path)
     }
 
     /// Parses a serialised SentencePiece `ModelProto`; `source` names it in errors.

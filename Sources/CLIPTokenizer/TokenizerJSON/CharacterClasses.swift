@@ -41,9 +41,6 @@ enum CharacterClasses {
         }
     }
 
-    /// Rust's `char::is_alphanumeric`.
-    static func isAlphanumeric(_ c: Unicode.Scalar) -> Bool { c.properties.isAlphabetic || isNumeric(c) }
-
     /// The `regex` crate's Unicode `\w`: Alphabetic, marks, Nd, Pc and Join_Control.
     static func isWordCharacter(_ c: Unicode.Scalar) -> Bool {
         let properties = c.properties

@@ -1,4 +1,3 @@
-import CLIPFileSystem
 import Foundation
 
 /// A tokenizer defined by a Hugging Face `tokenizer.json` (the `tokenizers` library's format, shipped
@@ -26,8 +25,6 @@ public final class HuggingFaceTokenizer: @unchecked Sendable {
     let postProcessor: PostProcessor?
     /// The id the file pads with (its `padding.pad_id`), if it says.
     public let paddingID: Int?
-    /// The length the file truncates or pads to (`truncation.max_length`, or fixed padding), if any.
-    public let fileLength: Int?
     let truncatesLeft: Bool
     let padsLeft: Bool
 
@@ -36,14 +33,7 @@ public final class HuggingFaceTokenizer: @unchecked Sendable {
 
     /// Reads `tokenizer.json` at `path`.
     public convenience init(contentsOf path: String) throws {
-        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > Self.maximumFileSize {
-            throw TokenizerError.unreadableFile(path: path, reason: "\(size) bytes exceed the limit of \(Self.maximumFileSize) for a tokenizer.json")
-        }
-        let data: Data
-        do { data = try UserFile.read(path) } catch {
-            throw TokenizerError.unreadableFile(path: path, reason: error.reason)
-        }
-        try self.init(data: data, source: path)
+        try self.init(data: TextInput.readFile(path, limit: Self.maximumFileSize, describing: "a tokenizer.json"), source: path)
     }
 
     /// Parses a `tokenizer.json` document; `source` names it in errors.
@@ -57,14 +47,10 @@ public final class HuggingFaceTokenizer: @unchecked Sendable {
         let file = JSONField(root: root, file: source)
         _ = try file.members()
         let truncation = file["truncation"], padding = file["padding"]
-        var length = try truncation.isNull ? nil : truncation["max_length"].int(in: 1...Self.maximumLength)
-        if !padding.isNull, !padding["strategy"]["Fixed"].isNull {
-            length = try padding["strategy"]["Fixed"].int(in: 1...Self.maximumLength)
-        }
         self.init(source: source, model: try SubwordModels.parse(file["model"]), addedTokens: try AddedTokens(file["added_tokens"]),
                   normalizer: try TextNormalizer.parse(file["normalizer"]), preTokenizer: try TextPreTokenizer.parse(file["pre_tokenizer"]),
                   postProcessor: try PostProcessor.parse(file["post_processor"]),
-                  paddingID: try padding.isNull ? nil : padding["pad_id"].int(default: 0), fileLength: length,
+                  paddingID: try padding.isNull ? nil : padding["pad_id"].int(default: 0),
                   truncatesLeft: try !truncation.isNull && truncation["direction"].optionalString() == "Left",
                   padsLeft: try !padding.isNull && padding["direction"].optionalString() == "Left")
     }
@@ -87,11 +73,11 @@ public final class HuggingFaceTokenizer: @unchecked Sendable {
         self.init(source: path, model: model, addedTokens: AddedTokens(specials),
                   normalizer: .bert(cleanText: true, handleChineseCharacters: true, stripAccents: lowercase, lowercase: lowercase),
                   preTokenizer: .bert, postProcessor: .around(prefix: [specials[2].id], suffix: [specials[3].id]),
-                  paddingID: specials[0].id, fileLength: nil, truncatesLeft: false, padsLeft: false)
+                  paddingID: specials[0].id, truncatesLeft: false, padsLeft: false)
     }
 
     init(source: String, model: any SubwordModel, addedTokens: AddedTokens, normalizer: TextNormalizer?, preTokenizer: TextPreTokenizer?,
-         postProcessor: PostProcessor?, paddingID: Int?, fileLength: Int?, truncatesLeft: Bool, padsLeft: Bool) {
+         postProcessor: PostProcessor?, paddingID: Int?, truncatesLeft: Bool, padsLeft: Bool) {
         self.source = source
         self.model = model
         self.addedTokens = addedTokens
@@ -99,7 +85,6 @@ public final class HuggingFaceTokenizer: @unchecked Sendable {
         self.preTokenizer = preTokenizer
         self.postProcessor = postProcessor
         self.paddingID = paddingID
-        self.fileLength = fileLength
         self.truncatesLeft = truncatesLeft
         self.padsLeft = padsLeft
     }

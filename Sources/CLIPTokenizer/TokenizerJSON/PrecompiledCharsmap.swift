@@ -36,22 +36,32 @@ struct PrecompiledCharsmap {
     private static func label(_ unit: UInt32) -> UInt32 { unit & (0x8000_0000 | 0xFF) }
     private static func offset(_ unit: UInt32) -> Int { Int((unit >> 10) << ((unit & (1 << 9)) >> 6)) }
 
-    /// The replacement of the shortest prefix of `key` that has one (SentencePiece's
-    /// `common_prefix_search`, first result). A malformed trie ends the search instead of reading
-    /// out of bounds.
-    private func shortestPrefixReplacement(_ key: [UInt8]) -> [UInt8]? {
+    /// Walks the trie along `bytes`, calling `leaf(length, index)` at each prefix that has a rule
+    /// (`index` points into the replacements) until it returns false. A NUL byte or a missing edge
+    /// ends the walk, and so does a malformed unit, instead of reading out of bounds.
+    private func walkPrefixes(_ bytes: some Sequence<UInt8>, _ leaf: (Int, Int) -> Bool) {
         var position = Self.offset(units[0])
-        for byte in key {
-            if byte == 0 { break }
+        for (length, byte) in zip(1..., bytes) {
+            if byte == 0 { return }
             position ^= Int(byte)
-            guard position >= 0, position < units.count else { return nil }
+            guard position >= 0, position < units.count else { return }
             let unit = units[position]
-            guard Self.label(unit) == UInt32(byte) else { return nil }
+            guard Self.label(unit) == UInt32(byte) else { return }
             position ^= Self.offset(unit)
-            guard position >= 0, position < units.count else { return nil }
-            if Self.hasLeaf(unit) { return replacement(at: Self.value(units[position])) }
+            guard position >= 0, position < units.count else { return }
+            if Self.hasLeaf(unit), !leaf(length, Self.value(units[position])) { return }
         }
-        return nil
+    }
+
+    /// The replacement of the shortest prefix of `key` that has a rule (SentencePiece's
+    /// `common_prefix_search`, first result, as `tokenizers` reads it).
+    private func shortestPrefixReplacement(_ key: [UInt8]) -> [UInt8]? {
+        var result: [UInt8]?
+        walkPrefixes(key) { _, index in
+            result = replacement(at: index)
+            return false
+        }
+        return result
     }
 
     private func replacement(at index: Int) -> [UInt8]? {
@@ -103,19 +113,10 @@ struct PrecompiledCharsmap {
     /// The longest prefix of `bytes` that has a rule: its length in bytes and its
     /// replacement (SentencePiece's `NormalizePrefix`).
     func longestPrefixReplacement(_ bytes: ArraySlice<UInt8>) -> (Int, [UInt8])? {
-        var position = Self.offset(units[0])
         var result: (Int, [UInt8])?
-        for (length, byte) in zip(1..., bytes) {
-            if byte == 0 { break }
-            position ^= Int(byte)
-            guard position >= 0, position < units.count else { break }
-            let unit = units[position]
-            guard Self.label(unit) == UInt32(byte) else { break }
-            position ^= Self.offset(unit)
-            guard position >= 0, position < units.count else { break }
-            if Self.hasLeaf(unit), let replacement = replacement(at: Self.value(units[position])) {
-                result = (length, replacement)
-            }
+        walkPrefixes(bytes) { length, index in
+            if let replacement = replacement(at: index) { result = (length, replacement) }
+            return true
         }
         return result
     }
