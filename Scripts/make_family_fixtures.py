@@ -20,6 +20,19 @@ probabilities for a committed image against "a photo of a {}." prompts, through 
   and also writes its sizes into `vision_cfg` (`width`, `layers`, `head_width`, `patch_size`, `mlp_ratio`),
   which open_clip ignores for timm models and swift-clip reads for names it does not know.
 
+- `chinese_clip_hf`: transformers' `ChineseCLIPModel` (`config.json`, `model.safetensors`, `vocab.txt`,
+  `tokenizer_config.json`): CLIP's ViT (QuickGELU) and a post-norm BERT text tower (token types,
+  LayerNorm eps 1e-12) pooled at [CLS], linear projection. Its vocabulary is a small `vocab.txt`
+  (`CHINESE_CLIP_VOCABULARY`); texts are tokenized by its `BertTokenizer` to Chinese-CLIP's 52
+  tokens with the tokenizer's attention mask, as `ChineseCLIPProcessor` passes it.
+
+- `xlmr_open_clip`: open_clip's `CustomTextCLIP` with an `HFTextEncoder` over an XLM-RoBERTa tower
+  (post-norm, RoBERTa positions counted from the pad id, attention mask `ids != pad`), masked mean
+  pooling and the MLP projection, as `xlm-roberta-base-ViT-B-32` is built. The tower is the local
+  Hugging Face model `xlm-roberta-pico` (its `config.json` in a folder of that name beside the weights,
+  which is how open_clip and swift-clip both resolve `hf_model_name` for a model they do not know) and
+  its tokenizer a small Unigram model trained here by `tokenizers` with XLM-R's special tokens.
+
 Every parameter is re-drawn at random (not the library's initialisation, which leaves biases at zero)
 so no path is trivially zero. Text inputs are random ids of the model's vocabulary, as many as its
 fixed context length (SigLIP is trained on padded text and attends to the padding).
@@ -38,7 +51,8 @@ import shutil
 import torch
 from PIL import Image
 from safetensors.torch import save_file
-from transformers import AutoImageProcessor, SiglipConfig, SiglipModel, SiglipTokenizer
+from transformers import (AutoImageProcessor, AutoTokenizer, ChineseCLIPConfig, ChineseCLIPModel, SiglipConfig, SiglipModel,
+                          SiglipTokenizer, XLMRobertaTokenizerFast)
 
 import pico_siglip_tower
 
@@ -47,6 +61,15 @@ OUT = os.path.join(HERE, "..", "Tests", "CLIPModelTests", "Fixtures", "families"
 SPIECE = os.path.join(HERE, "..", "Tests", "CLIPTokenizerTests", "Fixtures", "tokenizer_json", "unigram_t5", "spiece.model")
 IMAGE = os.path.join(HERE, "..", "Tests", "CLIPImageTests", "Fixtures", "images", "odd_97x61.png")
 ZERO_SHOT_CLASSES = ["cat", "dog", "red car"]
+CHINESE_CLIP_VOCABULARY = (["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "photo", "of", "the", "dog", "cat", "red", "car", "##s",
+                            ".", ",", "!", "一", "只", "张", "猫", "狗", "的", "照", "片", "两", "红", "色", "汽", "车", "。"]
+                           + [chr(code) for code in range(ord("b"), ord("z") + 1)])
+MULTILINGUAL_TEXTS = ["a photo of a dog", "一只猫的照片", "Un chat noir, assis.", "两只狗\tand a cat!\u200b"]
+XLMR_CORPUS = [
+    "a photo of a dog", "a photo of a cat", "two cats sitting on a mat", "un chat noir", "une photo d'un chien",
+    "ein Foto von einem Hund", "一只猫的照片", "两只狗", "红色的汽车", "a red car parked on the street",
+    "das ist eine Katze", "el perro y el gato", "猫和狗", "une voiture rouge", "the quick brown fox jumps over the lazy dog",
+]
 
 
 def randomize(model, generator):
@@ -148,6 +171,90 @@ def siglip_open_clip(expected, generator):
     })
 
 
+def chinese_clip_hf(expected, generator):
+    folder = os.path.join(OUT, "chinese_clip_hf")
+    os.makedirs(folder)
+    with open(os.path.join(folder, "vocab.txt"), "w") as file:
+        file.write("\n".join(CHINESE_CLIP_VOCABULARY) + "\n")
+    with open(os.path.join(folder, "tokenizer_config.json"), "w") as file:
+        json.dump({"do_lower_case": True, "tokenizer_class": "BertTokenizer", "model_max_length": 52}, file, indent=2)
+    config = ChineseCLIPConfig(
+        text_config=dict(vocab_size=len(CHINESE_CLIP_VOCABULARY), hidden_size=32, intermediate_size=48, num_hidden_layers=2,
+                         num_attention_heads=2, max_position_embeddings=64, type_vocab_size=2, pad_token_id=0, layer_norm_eps=1e-12),
+        vision_config=dict(hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=2, image_size=32,
+                           patch_size=8, hidden_act="quick_gelu"),
+        projection_dim=24)
+    model = ChineseCLIPModel(config).eval()
+    randomize(model, generator)
+    model.save_pretrained(folder, safe_serialization=True)
+    tokenizer = AutoTokenizer.from_pretrained(folder)   # BertTokenizer, as ChineseCLIPProcessor loads it
+    encoded = tokenizer(MULTILINGUAL_TEXTS, padding="max_length", max_length=52, truncation=True, return_tensors="pt")
+    images = torch.randn(2, 3, 32, 32, generator=generator)
+    with torch.no_grad():
+        output = model(input_ids=encoded.input_ids, attention_mask=encoded.attention_mask, pixel_values=images)
+    expected.update({
+        "chinese_clip_hf/images": images,
+        "chinese_clip_hf/tokens": encoded.input_ids.float(),
+        "chinese_clip_hf/image_features": output.image_embeds,
+        "chinese_clip_hf/text_features": output.text_embeds,
+        "chinese_clip_hf/logits_per_image": output.logits_per_image,
+    })
+
+
+def xlmr_tokenizer(folder):
+    from tokenizers import SentencePieceUnigramTokenizer
+    trained = SentencePieceUnigramTokenizer()
+    trained.train_from_iterator(XLMR_CORPUS, vocab_size=120, special_tokens=["<s>", "<pad>", "</s>", "<unk>"], unk_token="<unk>")
+    tokenizer = XLMRobertaTokenizerFast(tokenizer_object=trained._tokenizer, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+                                        pad_token="<pad>", cls_token="<s>", sep_token="</s>", mask_token="<unk>")
+    tokenizer.save_pretrained(folder)
+    return len(tokenizer)
+
+
+def xlmr_open_clip(expected, generator):
+    import open_clip
+    from open_clip.model import CustomTextCLIP
+    from transformers import XLMRobertaConfig
+    folder = os.path.join(OUT, "xlmr_open_clip")
+    os.makedirs(folder)
+    vocabulary = xlmr_tokenizer(folder)
+    XLMRobertaConfig(vocab_size=vocabulary, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=48,
+                     max_position_embeddings=20, type_vocab_size=1, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                     layer_norm_eps=1e-5).save_pretrained(os.path.join(folder, "xlm-roberta-pico"))
+    model_cfg = {
+        "embed_dim": 24, "custom_text": True,
+        "vision_cfg": {"image_size": 32, "layers": 2, "width": 32, "head_width": 16, "patch_size": 8, "mlp_ratio": 1.5},
+        "text_cfg": {"context_length": 16, "hf_model_name": "xlm-roberta-pico", "hf_tokenizer_name": "xlm-roberta-pico",
+                     "hf_model_pretrained": False, "hf_pooler_type": "mean_pooler", "hf_proj_type": "mlp"},
+    }
+    cwd = os.getcwd()
+    os.chdir(folder)   # open_clip resolves hf_model_name as a path from here, swift-clip from the checkpoint's folder
+    try:
+        model = CustomTextCLIP(**{key: value for key, value in model_cfg.items() if key != "custom_text"}).eval()
+    finally:
+        os.chdir(cwd)
+    randomize(model, generator)
+    preprocess_cfg = {"mean": [0.48145466, 0.4578275, 0.40821073], "std": [0.26862954, 0.26130258, 0.27577711]}
+    with open(os.path.join(folder, "open_clip_config.json"), "w") as file:
+        json.dump({"model_cfg": model_cfg, "preprocess_cfg": preprocess_cfg}, file, indent=2)
+    save_file({name: tensor.contiguous() for name, tensor in model.state_dict().items()},
+              os.path.join(folder, "open_clip_model.safetensors"))
+    tokenizer = open_clip.tokenizer.HFTokenizer(folder, context_length=16)
+    tokens = tokenizer(MULTILINGUAL_TEXTS)
+    images = torch.randn(2, 3, 32, 32, generator=generator)
+    with torch.no_grad():
+        image_features = model.encode_image(images, normalize=True)
+        text_features = model.encode_text(tokens, normalize=True)
+        logits = model.logit_scale.exp() * image_features @ text_features.T
+    expected.update({
+        "xlmr_open_clip/images": images,
+        "xlmr_open_clip/tokens": tokens.float(),
+        "xlmr_open_clip/image_features": image_features,
+        "xlmr_open_clip/text_features": text_features,
+        "xlmr_open_clip/logits_per_image": logits,
+    })
+
+
 def main():
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
@@ -156,6 +263,8 @@ def main():
     expected = {}
     siglip_hf(expected, generator)
     siglip_open_clip(expected, generator)
+    chinese_clip_hf(expected, generator)
+    xlmr_open_clip(expected, generator)
     save_file({name: tensor.contiguous() for name, tensor in expected.items()}, os.path.join(OUT, "expected.safetensors"))
     print(f"wrote {len(expected)} tensors to {OUT}")
 

@@ -20,7 +20,7 @@ public final class CLIP: Module {
     /// The image tower (`visual.…` keys).
     public let visual: any ImageEncoder
     /// The text tower, whose keys sit at the top of the state dict (under `text.` for custom-text models).
-    @ModuleInfo(key: "") var text: TextTransformer
+    @ModuleInfo(key: "") var text: any TextEncoder
     /// ln(1/τ); training initialises it to ln(1/0.07) (open_clip's `init_logit_scale`).
     @Parameter(key: "logit_scale") public var logitScale: Tensor   // []
     /// SigLIP's learnable bias, present when the configuration sets `init_logit_bias`.
@@ -41,7 +41,11 @@ public final class CLIP: Module {
         }
         if configuration.customText { _text = ModuleInfo(key: "text") }
         super.init()
-        text = TextTransformer(configuration.text, embedDim: configuration.embedDim, activation: configuration.activation)
+        if let tower = configuration.text.huggingFace {
+            text = HuggingFaceTextEncoder(configuration.text, tower: tower, embedDim: configuration.embedDim)
+        } else {
+            text = TextTransformer(configuration.text, embedDim: configuration.embedDim, activation: configuration.activation)
+        }
         logitScale = Tensor(Float(configuration.initLogitScale ?? _log(1 / 0.07)))
         logitBias = configuration.initLogitBias.map { Tensor(Float($0)) }
     }

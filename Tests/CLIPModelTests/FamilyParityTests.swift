@@ -17,7 +17,7 @@ struct FamilyParityTests {
     /// features' rounding at any scale.
     static let relativeLogitTolerance: Float = 1e-5
 
-    @Test("normalised features and logits equal the reference", arguments: ["siglip_hf", "siglip_open_clip"])
+    @Test("normalised features and logits equal the reference", arguments: ["siglip_hf", "siglip_open_clip", "chinese_clip_hf", "xlmr_open_clip"])
     func parity(_ family: String) throws {
         let loaded = try CLIPLoader.load(path: Self.fixtures.appendingPathComponent(family).path)
         let images = try Self.expected.tensor("\(family)/images")
@@ -57,6 +57,51 @@ struct FamilyParityTests {
         #expect(loaded.model.configuration.family == .sigLIP)
         #expect(loaded.model.configuration.text.activation == .geluTanh)
         #expect(loaded.model.configuration.vision.activation == .gelu)
+    }
+
+    /// The texts the fixture script tokenized with each model's reference tokenizer.
+    static let multilingualTexts = ["a photo of a dog", "一只猫的照片", "Un chat noir, assis.", "两只狗\tand a cat!\u{200B}"]
+
+    @Test("Chinese-CLIP and XLM-R directories tokenize as their reference tokenizers, padded to the context",
+          arguments: [("chinese_clip_hf", ModelFamily.chineseCLIP, 52), ("xlmr_open_clip", ModelFamily.huggingFaceText, 16)])
+    func huggingFaceTextTokenizers(_ family: String, _ expectedFamily: ModelFamily, _ contextLength: Int) throws {
+        let loaded = try CLIPLoader.load(path: Self.fixtures.appendingPathComponent(family).path)
+        let tokens = try Self.expected.tensor("\(family)/tokens")
+        let expected = (0..<tokens.shape[0]).map { row in (0..<tokens.shape[1]).map { Int(tokens[row, $0]) } }
+        let actual = try loaded.makeTokenizer().tokenize(Self.multilingualTexts)
+        #expect(actual == expected, "\(actual)")
+        #expect(try loaded.makeTokenizer().contextLength == contextLength)
+        #expect(loaded.model.configuration.family == expectedFamily)
+        #expect(loaded.model.configuration.scoring == .softmax)
+    }
+
+    @Test("Hugging Face text towers keep open_clip's HFTextEncoder names")
+    func huggingFaceTextNames() throws {
+        let chinese = try CLIPLoader.load(path: Self.fixtures.appendingPathComponent("chinese_clip_hf").path)
+        let chineseNames = Set(chinese.model.namedParameters().map(\.name))
+        #expect(chineseNames.contains("text.transformer.encoder.layer.1.attention.self.query.weight"))
+        #expect(chineseNames.contains("text.transformer.embeddings.token_type_embeddings.weight"))
+        #expect(chineseNames.contains("text.proj.weight"))
+        #expect(chineseNames.contains("visual.class_embedding"))
+        let multilingual = try CLIPLoader.load(path: Self.fixtures.appendingPathComponent("xlmr_open_clip").path)
+        let names = Set(multilingual.model.namedParameters().map(\.name))
+        #expect(names.contains("text.proj.0.weight") && names.contains("text.proj.2.weight"))
+        #expect(multilingual.model.configuration.text.huggingFace?.positions == .afterPadding)
+    }
+
+    @Test("padding changes nothing: a text alone and padded beside a longer one get the same features",
+          arguments: ["chinese_clip_hf", "xlmr_open_clip"])
+    func paddingIsMasked(_ family: String) throws {
+        let loaded = try CLIPLoader.load(path: Self.fixtures.appendingPathComponent(family).path)
+        let tokenizer = try loaded.makeTokenizer()
+        let rows = try tokenizer.tokenize(["狗", "a photo of a red car, a cat and a dog"])
+        let padID = loaded.model.configuration.text.huggingFace!.padID
+        let short = Array(rows[0].prefix { $0 != padID })
+        let (alone, batched) = try withNoGrad {
+            (try loaded.model.encodeText([short], normalize: true), try loaded.model.encodeText(rows, normalize: true))
+        }
+        let difference = maxDifference(alone, batched.sliced(0..<1))
+        #expect(difference.value <= Self.featureTolerance, "\(difference)")
     }
 
     /// transformers' `SiglipProcessor` output for a committed image and three prompts.

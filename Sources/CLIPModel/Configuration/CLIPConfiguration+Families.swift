@@ -59,10 +59,11 @@ extension CLIPConfiguration {
         }
         let text = root["text_cfg"] as? [String: Any] ?? [:]
         if let hfModel = text["hf_model_name"], !(hfModel is NSNull) {
-            throw fail("text_cfg.hf_model_name: Hugging Face text towers are not supported yet")
+            guard let name = hfModel as? String else { throw fail("text_cfg.hf_model_name must be a string") }
+            try applyHuggingFaceTextTower(name: name, section: text, source: source)
         }
-        if text["no_causal_mask"] as? Bool == true { self.text.causal = false }
-        if let pool = text["pool_type"] as? String {
+        if text["no_causal_mask"] as? Bool == true || self.text.huggingFace != nil { self.text.causal = false }
+        if let pool = text["pool_type"] as? String, self.text.huggingFace == nil {
             guard let pooling = TextPooling(rawValue: pool) else { throw fail("text_cfg.pool_type = \(pool) is not supported") }
             self.text.pooling = pooling
         }
@@ -86,8 +87,38 @@ extension CLIPConfiguration {
             guard TextCleaning(rawValue: clean) != nil else { throw fail("text_cfg.tokenizer_kwargs.clean = \(clean) is not supported") }
             self.text.tokenizerCleaning = clean
         }
-        if customText && vision.pooling != .attentionPool {
-            throw fail("custom_text models other than SigLIP (a timm tower with timm_pool \"map\") are not supported yet")
+        if customText && vision.pooling != .attentionPool && self.text.huggingFace == nil {
+            throw fail("custom_text models other than SigLIP (a timm tower with timm_pool \"map\") and Hugging Face text towers are not supported yet")
         }
+    }
+
+    /// open_clip's `HFTextEncoder`: the tower of the Hugging Face model `name` (known, or a local
+    /// directory with its `config.json`), pooled by `hf_pooler_type` and projected by
+    /// `hf_proj_type` (open_clip's defaults: mean pooling, MLP projection).
+    private mutating func applyHuggingFaceTextTower(name: String, section: [String: Any], source: String) throws {
+        func fail(_ reason: String) -> ModelError { .invalidConfiguration(path: source, reason: reason) }
+        let sizes = try HuggingFaceTextModels.sizes(named: name, directory: (source as NSString).deletingLastPathComponent, source: source)
+        let pooling: HuggingFaceTextConfiguration.Pooling
+        switch section["hf_pooler_type"] as? String ?? "mean_pooler" {
+        case "mean_pooler": pooling = .mean
+        case "cls_last_hidden_state_pooler": pooling = .classToken
+        case let other: throw fail("text_cfg.hf_pooler_type \"\(other)\" is not supported (mean_pooler and cls_last_hidden_state_pooler are)")
+        }
+        let projection: HuggingFaceTextConfiguration.Projection
+        switch section["hf_proj_type"] {
+        case nil: projection = .mlp
+        case is NSNull:
+            guard sizes.width == embedDim else { throw fail("text_cfg.hf_proj_type null needs the text width \(sizes.width) to equal embed_dim \(embedDim)") }
+            projection = .identity
+        case let value as String:
+            guard let known = HuggingFaceTextConfiguration.Projection(rawValue: value), known != .identity else {
+                throw fail("text_cfg.hf_proj_type \"\(value)\" is not supported (linear and mlp are)")
+            }
+            projection = known
+        default: throw fail("text_cfg.hf_proj_type must be a string")
+        }
+        text = HuggingFaceTextModels.textConfiguration(sizes, name: name, contextLength: text.contextLength,
+                                                       pooling: pooling, projection: projection)
+        customText = true
     }
 }

@@ -36,7 +36,11 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
     public var activation: Activation { quickGELU ? .quickGELU : .gelu }
 
     /// The model family the architecture belongs to.
-    public var family: ModelFamily { vision.pooling == .attentionPool ? .sigLIP : .clip }
+    public var family: ModelFamily {
+        if vision.pooling == .attentionPool { return .sigLIP }
+        guard let tower = text.huggingFace else { return .clip }
+        return tower.modelName == ChineseCLIPHuggingFaceCheckpoint.textModelName ? .chineseCLIP : .huggingFaceText
+    }
 
     /// How image–text scores read: a model with a `logit_bias` (SigLIP-trained) scores each pair by
     /// `sigmoid(exp(t)·cos + b)`, any other by a softmax over the candidates.
@@ -65,6 +69,10 @@ public enum ModelFamily: String, Sendable, Codable {
     case clip
     /// Google's SigLIP and SigLIP 2 (attention-pooled ViT, SentencePiece or Gemma text tower, sigmoid scores).
     case sigLIP = "siglip"
+    /// OFA-Sys Chinese-CLIP (CLIP's ViT, a Chinese BERT text tower pooled at [CLS]).
+    case chineseCLIP = "chinese-clip"
+    /// open_clip's models with a Hugging Face text tower (XLM-RoBERTa, RoBERTa), masked mean pooling.
+    case huggingFaceText = "hf-text"
 }
 
 /// How a model turns image–text logits into scores.
@@ -201,6 +209,9 @@ public struct TextConfiguration: Codable, Sendable, Equatable {
     public var tokenizerName: String?
     /// open_clip's `tokenizer_kwargs.clean` for that tokenizer (`whitespace`, `lower`, `canonicalize`).
     public var tokenizerCleaning: String?
+    /// A Hugging Face BERT or XLM-RoBERTa tower (post-norm, padding masked) instead of CLIP's; nil
+    /// for CLIP's and SigLIP's towers.
+    public var huggingFace: HuggingFaceTextConfiguration?
 
     /// A text configuration with these values.
     public init(contextLength: Int = 77, vocabSize: Int = 49408, width: Int, heads: Int, layers: Int,
@@ -359,6 +370,18 @@ extension CLIPConfiguration {
         }
         guard text.width > 0, text.heads > 0, text.width % text.heads == 0, text.layers > 0, text.contextLength > 1, text.vocabSize > 0 else {
             throw fail("text sizes must be positive, with width divisible by heads")
+        }
+        if let tower = text.huggingFace {
+            guard tower.maxPositions > 0, tower.maxPositions <= Limits.contextLength + 2, tower.typeVocabSize > 0,
+                  tower.typeVocabSize <= Limits.vocabularySize else {
+                throw fail("max_position_embeddings and type_vocab_size must be positive and within the context and vocabulary limits")
+            }
+            guard tower.padID >= 0, tower.padID < text.vocabSize else {
+                throw fail("pad_token_id \(tower.padID) is outside the vocabulary of \(text.vocabSize)")
+            }
+            guard tower.largestPosition(length: text.contextLength) < tower.maxPositions else {
+                throw fail("context_length \(text.contextLength) needs more than the \(tower.maxPositions) position embeddings")
+            }
         }
         guard estimatedParameters <= Limits.parameters else {
             throw fail(String(format: "about %.3g parameters exceed the limit of %.3g", estimatedParameters, Limits.parameters))

@@ -102,8 +102,11 @@ public enum CLIPLoader {
         case .huggingFace:
             let configPath = sibling(CheckpointLayout.FileName.huggingFaceConfiguration)
             let root = try JSONConfigurationFile.object(path: configPath)
-            configuration = (root["model_type"] as? String) == "siglip" ? try SigLIPHuggingFaceCheckpoint.configuration(root, path: configPath)
-                : try HuggingFaceCheckpoint.configuration(path: configPath)
+            switch root["model_type"] as? String {
+            case "siglip": configuration = try SigLIPHuggingFaceCheckpoint.configuration(root, path: configPath)
+            case "chinese_clip": configuration = try ChineseCLIPHuggingFaceCheckpoint.configuration(root, path: configPath)
+            default: configuration = try HuggingFaceCheckpoint.configuration(path: configPath)
+            }
             preprocessor = try HuggingFaceCheckpoint.preprocessing(path: sibling(CheckpointLayout.FileName.huggingFacePreprocessor),
                                                                    imageSize: configuration.vision.imageSize)
             if FileManager.default.fileExists(atPath: sibling(CheckpointLayout.FileName.huggingFaceVocabulary)),
@@ -142,8 +145,11 @@ public enum CLIPLoader {
             throw ModelError.unreadableWeights(error)
         }
         if layout == .huggingFace {
-            tensors = configuration.family == .sigLIP ? try SigLIPHuggingFaceCheckpoint.remap(tensors, path: weightsPath)
-                : try HuggingFaceCheckpoint.remap(tensors, path: weightsPath)
+            switch configuration.family {
+            case .sigLIP: tensors = try SigLIPHuggingFaceCheckpoint.remap(tensors, path: weightsPath)
+            case .chineseCLIP: tensors = try ChineseCLIPHuggingFaceCheckpoint.remap(tensors, path: weightsPath)
+            case .clip, .huggingFaceText: tensors = try HuggingFaceCheckpoint.remap(tensors, path: weightsPath)
+            }
         }
 
         let model = CLIP(configuration)
@@ -154,6 +160,8 @@ public enum CLIPLoader {
         do {
             if configuration.text.tokenizerName != nil {
                 textTokenizer = try FamilyTokenizers.openCLIP(directory: directory.path, text: configuration.text)
+            } else if configuration.family == .chineseCLIP {
+                textTokenizer = try FamilyTokenizers.bert(directory: directory.path, contextLength: configuration.text.contextLength)
             } else if configuration.customText {
                 textTokenizer = try FamilyTokenizers.sigLIP(directory: directory.path, contextLength: configuration.text.contextLength)
             }

@@ -35,6 +35,26 @@ enum FamilyTokenizers {
         throw ModelError.missingTokenizer(path: directory, expected: "spiece.model or tokenizer.json")
     }
 
+    /// A Hugging Face BERT tokenizer directory (Chinese-CLIP): `tokenizer.json` if present, else
+    /// `vocab.txt` read as `BertTokenizerFast` (lower-casing unless `tokenizer_config.json` sets
+    /// `do_lower_case` false), padded with its pad token.
+    static func bert(directory: String, contextLength: Int) throws -> any TextTokenizer {
+        let json = (directory as NSString).appendingPathComponent(CheckpointLayout.FileName.huggingFaceTokenizer)
+        let vocabulary = (directory as NSString).appendingPathComponent("vocab.txt")
+        let tokenizer: HuggingFaceTokenizer
+        if FileManager.default.fileExists(atPath: json) {
+            tokenizer = try HuggingFaceTokenizer(contentsOf: json)
+        } else if FileManager.default.fileExists(atPath: vocabulary) {
+            tokenizer = try HuggingFaceTokenizer(bertVocabulary: vocabulary, lowercase: lowercase(directory: directory) ?? true)
+        } else {
+            throw ModelError.missingTokenizer(path: directory, expected: "tokenizer.json or vocab.txt")
+        }
+        guard let padID = PaddedTokenizer.declaredPadID(directory: directory, tokenizer: tokenizer) else {
+            throw ModelError.invalidConfiguration(path: directory, reason: "no pad token is declared (tokenizer_config.json pad_token or the padding section)")
+        }
+        return try PaddedTokenizer(tokenizer: tokenizer, contextLength: contextLength, padID: padID)
+    }
+
     /// An open_clip directory whose text tower names a Hugging Face tokenizer (`hf_tokenizer_name`):
     /// the directory's `tokenizer.json` (open_clip's Hub exports carry it), cleaned with
     /// `tokenizer_kwargs.clean` and padded with its declared pad token, as open_clip's `HFTokenizer`.
@@ -43,7 +63,10 @@ enum FamilyTokenizers {
         guard FileManager.default.fileExists(atPath: json) else {
             throw ModelError.missingTokenizer(path: directory, expected: "tokenizer.json (of \(text.tokenizerName ?? "the text tower's tokenizer"))")
         }
-        let tokenizer = try HuggingFaceTokenizer(contentsOf: json)
+        var tokenizer = try HuggingFaceTokenizer(contentsOf: json)
+        if let settings = tokenizerSettings(directory: directory), let tokenizerClass = settings["tokenizer_class"] as? String {
+            tokenizer = tokenizer.asTransformersClass(tokenizerClass, addPrefixSpace: settings["add_prefix_space"] as? Bool ?? true)
+        }
         guard let padID = PaddedTokenizer.declaredPadID(directory: directory, tokenizer: tokenizer) else {
             throw ModelError.invalidConfiguration(path: json, reason: "no pad token is declared (tokenizer_config.json pad_token or the padding section)")
         }
@@ -52,7 +75,7 @@ enum FamilyTokenizers {
     }
 
     /// The tokenizer files a family's tokenizer may be read from, in the order they are looked for.
-    static let fileNames = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "spiece.model"]
+    static let fileNames = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "spiece.model", "vocab.txt"]
 
     /// Those of `fileNames` present in `directory`, as paths.
     static func files(in directory: String) -> [String] {
@@ -61,9 +84,13 @@ enum FamilyTokenizers {
 
     /// `do_lower_case` of `tokenizer_config.json`, if the file says.
     static func lowercase(directory: String) -> Bool? {
+        tokenizerSettings(directory: directory)?["do_lower_case"] as? Bool
+    }
+
+    /// `tokenizer_config.json` in `directory`, if it is there and a JSON object.
+    static func tokenizerSettings(directory: String) -> [String: Any]? {
         let path = (directory as NSString).appendingPathComponent(CheckpointLayout.FileName.huggingFaceTokenizerConfiguration)
-        guard let data = FileManager.default.contents(atPath: path),
-              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return root["do_lower_case"] as? Bool
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
     }
 }

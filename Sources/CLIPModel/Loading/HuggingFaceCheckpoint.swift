@@ -28,23 +28,35 @@ enum HuggingFaceCheckpoint {
                 throw ModelError.invalidConfiguration(path: path, reason: "layer_norm_eps \(epsilon) is not supported (CLIP uses 1e-5)")
             }
         }
-        let visionWidth = try int(vision, "hidden_size", 768)
-        let visionHeads = try int(vision, "num_attention_heads", 12)
-        guard visionHeads > 0, visionWidth % visionHeads == 0 else {
-            throw ModelError.invalidConfiguration(path: path, reason: "vision hidden_size is not divisible by num_attention_heads")
-        }
         let configuration = CLIPConfiguration(
             embedDim: try int(root, "projection_dim", 512),
             quickGELU: textActivation == "quick_gelu",
-            vision: VisionConfiguration(imageSize: try int(vision, "image_size", 224), layers: [try int(vision, "num_hidden_layers", 12)],
-                                        width: visionWidth, headWidth: visionWidth / visionHeads,
-                                        patchSize: try int(vision, "patch_size", 32),
-                                        mlpWidthOverride: try int(vision, "intermediate_size", 3072)),
+            vision: try visionConfiguration(vision, path: path),
             text: TextConfiguration(contextLength: try int(text, "max_position_embeddings", 77), vocabSize: try int(text, "vocab_size", 49408),
                                     width: try int(text, "hidden_size", 512), heads: try int(text, "num_attention_heads", 8),
                                     layers: try int(text, "num_hidden_layers", 12), mlpWidthOverride: try int(text, "intermediate_size", 2048)))
         try configuration.validate(source: path)
         return configuration
+    }
+
+    /// The `vision_config` of a `CLIPConfig` (or `ChineseCLIPConfig`): a ViT with a class token and
+    /// pre-norm, transformers' defaults for missing fields.
+    static func visionConfiguration(_ vision: [String: Any], path: String) throws -> VisionConfiguration {
+        func int(_ key: String, _ fallback: Int) throws -> Int {
+            guard let value = vision[key] else { return fallback }
+            guard let number = value as? Int else {
+                throw ModelError.invalidConfiguration(path: path, reason: "\(key) must be an integer")
+            }
+            return number
+        }
+        let width = try int("hidden_size", 768)
+        let heads = try int("num_attention_heads", 12)
+        guard heads > 0, width % heads == 0 else {
+            throw ModelError.invalidConfiguration(path: path, reason: "vision hidden_size is not divisible by num_attention_heads")
+        }
+        return VisionConfiguration(imageSize: try int("image_size", 224), layers: [try int("num_hidden_layers", 12)],
+                                   width: width, headWidth: width / heads, patchSize: try int("patch_size", 32),
+                                   mlpWidthOverride: try int("intermediate_size", 3072))
     }
 
     /// `preprocessor_config.json` (`CLIPImageProcessor`): size, mean, std and resampling filter.

@@ -9,7 +9,7 @@ import CLIPTensor
 /// LayerNorm at the pooled token, and the projection. Its parameters sit at the top level of the
 /// state dict for CLIP (`token_embedding.weight`, `transformer.resblocks.…`, `ln_final`,
 /// `text_projection`) and under `text.` for custom-text models.
-public final class TextTransformer: Module {
+public final class TextTransformer: Module, TextEncoder {
     /// The tower's configuration.
     public let configuration: TextConfiguration
     @ModuleInfo(key: "token_embedding") var tokenEmbedding: Embedding
@@ -43,17 +43,7 @@ public final class TextTransformer: Module {
     /// furthest pooled position: identical output, less work.
     public func callAsFunction(_ tokens: [[Int]]) throws -> Tensor {
         let count = tokens.count
-        guard let length = tokens.first?.count, tokens.allSatisfy({ $0.count == length }), length > 0 else {
-            throw ModelError.sequenceTooLong(length: tokens.map(\.count).max() ?? 0, contextLength: configuration.contextLength)
-        }
-        guard length <= configuration.contextLength else {
-            throw ModelError.sequenceTooLong(length: length, contextLength: configuration.contextLength)
-        }
-        for row in tokens {
-            if let bad = row.first(where: { $0 < 0 || $0 >= configuration.vocabSize }) {
-                throw ModelError.tokenOutOfRange(id: bad, vocabularySize: configuration.vocabSize)
-            }
-        }
+        let length = try checkedLength(tokens)
         let pooled: [Int]
         switch configuration.pooling {
         case .argmax: pooled = tokens.map { row in row.firstIndex(of: row.max()!)! }

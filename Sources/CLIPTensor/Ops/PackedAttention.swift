@@ -6,9 +6,18 @@
 /// Self-attention over `qkv` `[B, L, 3·D]` (q, k, v blocks of width D, heads contiguous inside each)
 /// returning `[B, L, D]` with the heads concatenated, as `F.multi_head_attention_forward` does before
 /// its output projection. Scale 1/√Dh; `causal` hides later tokens (they get exactly zero weight).
-public func packedSelfAttention(_ qkv: Tensor, heads: Int, causal: Bool = false) -> Tensor {
+/// `keyMask` (`B·L` flags, true where a token may be attended to) hides padding keys of each
+/// sequence, as an attention mask of 0 and −∞ does in PyTorch; a sequence with no visible key
+/// attends to all of them rather than producing NaN.
+public func packedSelfAttention(_ qkv: Tensor, heads: Int, causal: Bool = false, keyMask: [Bool]? = nil) -> Tensor {
     precondition(qkv.rank == 3 && qkv.shape[2] % 3 == 0, "packed attention expects [B, L, 3·D], got \(Shape.describe(qkv.shape))")
     let (batch, length, width) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
+    precondition(keyMask == nil || keyMask!.count == batch * length, "key mask of \(keyMask!.count) flags for \(batch)×\(length) tokens")
+    let hiddenKeys: [[Int]] = (0..<batch).map { b in
+        guard let keyMask else { return [] }
+        let hidden = (0..<length).filter { !keyMask[b * length + $0] }
+        return hidden.count == length ? [] : hidden
+    }
     precondition(heads > 0 && width % heads == 0, "width \(width) is not divisible into \(heads) heads")
     let headWidth = width / heads
     let scale = 1 / Float(headWidth).squareRoot()
@@ -26,6 +35,7 @@ public func packedSelfAttention(_ qkv: Tensor, heads: Int, causal: Bool = false)
                 gemm.multiply(transposeB: true, m: length, n: length, k: headWidth, alpha: scale,
                               a: q, lda: rowStride, b: k, ldb: rowStride, c: scores)            // [L, Dh]·[L, Dh]ᵀ
                 for row in 0..<length {
+                    for key in hiddenKeys[b] { scores[row * length + key] = -.infinity }
                     let visible = causal ? row + 1 : length
                     SoftmaxKernels.softmaxRow(scores + row * length, scores + row * length, visible)
                     if visible < length { (scores + row * length + visible).update(repeating: 0, count: length - visible) }

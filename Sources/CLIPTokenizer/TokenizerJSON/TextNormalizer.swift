@@ -15,6 +15,9 @@ indirect enum TextNormalizer {
     case prepend([Unicode.Scalar])
     /// SentencePiece's compiled normalisation rules.
     case precompiled(PrecompiledCharsmap)
+    /// SentencePiece's `nmt_nfkc` clean-up before NFKC: most C0 controls dropped, other controls,
+    /// separators, zero-width marks, `▁` and U+FFFD made spaces.
+    case nmt
 
     static func parse(_ field: JSONField) throws -> TextNormalizer? {
         if field.isNull { return nil }
@@ -30,6 +33,7 @@ indirect enum TextNormalizer {
                          lowercase: lowercase)
         case "NFC", "NFD", "NFKC", "NFKD": return .unicode(UnicodeNormalizationForm(rawValue: type)!)
         case "Lowercase": return .lowercase
+        case "Nmt": return .nmt
         case "StripAccents": return .stripAccents
         case "Strip": return .strip(left: try field["strip_left"].bool(default: true), right: try field["strip_right"].bool(default: true))
         case "Replace":
@@ -73,6 +77,14 @@ indirect enum TextNormalizer {
             return text
         case let .unicode(form):
             return text.normalized(form)
+        case .nmt:
+            return text.mapped { c in
+                switch c.value {
+                case 0x01...0x08, 0x0B, 0x0E...0x1F, 0x7F, 0x8F, 0x9F: return []
+                case 0x09, 0x0A, 0x0C, 0x0D, 0x1680, 0x200B...0x200F, 0x2028, 0x2029, 0x2581, 0xFEFF, 0xFFFD: return [" "]
+                default: return [c]
+                }
+            }
         case .lowercase:
             return text.mapped(CharacterClasses.lowercased)
         case .stripAccents:
