@@ -12,6 +12,8 @@ import Foundation
 /// A SigLIP model's text tower (under `text.`) starts the same way (its biased projection with zero
 /// bias); its timm image tower as timm starts a ViT: weights and positions σ 0.02 (timm truncates
 /// at ±2σ; here the normal is not truncated), the attention-pool query σ W^-½, biases 0, norms 1 and 0.
+/// A Hugging Face text tower (`text.transformer.…`) starts as transformers starts BERT, its
+/// projection (`text.proj.…`) with PyTorch's Linear default.
 public enum ModelInitializer {
     /// How one parameter starts: each element drawn from a distribution, or a constant.
     public enum InitialValues: Equatable, Sendable {
@@ -47,6 +49,7 @@ public enum ModelInitializer {
 
     private static func initialValues(of fullName: String, configuration: CLIPConfiguration, shapes: [String: [Int]]) -> InitialValues {
         if fullName.hasPrefix("visual.trunk.") { return timmInitialValues(of: fullName, configuration: configuration) }
+        if configuration.text.huggingFace != nil, fullName.hasPrefix("text.transformer.") { return huggingFaceInitialValues(of: fullName) }
         let name = configuration.customText && fullName.hasPrefix("text.") ? String(fullName.dropFirst("text.".count)) : fullName
         if name == "text_projection.weight" { return .normal(std: 1 / Float(configuration.text.width).squareRoot()) }
         if name == "text_projection.bias" { return .constant(0) }
@@ -92,6 +95,14 @@ public enum ModelInitializer {
         case name.hasSuffix("attn_pool.latent"): return .normal(std: 1 / Float(configuration.vision.width).squareRoot())
         default: return .normal(std: 0.02)
         }
+    }
+
+    /// transformers' BERT initialisation (`_init_weights`, `initializer_range` 0.02): weights and
+    /// embeddings σ 0.02, biases 0, LayerNorms 1 and 0 (the pad token's embedding row is drawn too,
+    /// where transformers zeroes it; training moves it either way).
+    private static func huggingFaceInitialValues(of name: String) -> InitialValues {
+        if name.contains(".LayerNorm.") { return .constant(name.hasSuffix("weight") ? 1 : 0) }
+        return name.hasSuffix("bias") ? .constant(0) : .normal(std: 0.02)
     }
 
     /// The fan-in of the weight beside a bias (`….bias` → `….weight`).

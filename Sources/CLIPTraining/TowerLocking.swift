@@ -46,9 +46,13 @@ extension CLIP {
         return 0   // conv1, class_embedding, positional_embedding, ln_pre
     }
 
-    /// Freezes the whole text tower (embeddings, transformer, ln_final, text_projection).
+    /// Freezes the text tower: all of CLIP's (embeddings, transformer, ln_final, text_projection);
+    /// of a Hugging Face tower the transformer alone, LayerNorms included, leaving the projection
+    /// trainable, as open_clip's `HFTextEncoder.lock()`.
     public func lockTextTower() {
+        let isHuggingFace = configuration.text.huggingFace != nil
         for (name, parameter) in namedParameters() where !name.hasPrefix("visual.") && name != "logit_scale" && name != "logit_bias" {
+            if isHuggingFace && !name.hasPrefix("text.transformer.") { continue }
             parameter.wrappedValue.requiresGrad = false
         }
     }

@@ -47,9 +47,9 @@ struct CacheOptions: ParsableArguments {
     }
 }
 
-/// The class names of a zero-shot task: `--classes a,b,c` or `--classes-file FILE`.
+/// The class names of a zero-shot task: `--classes a,b,c` (or `--labels`) or `--classes-file FILE`.
 struct ClassOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Class names, comma-separated.", valueName: "names"))
+    @Option(name: [.customLong("classes"), .customLong("labels")], help: ArgumentHelp("Class names, comma-separated.", valueName: "names"))
     var classes: String?
 
     @Option(help: ArgumentHelp("A file of class names: one per line, or a JSON list.", valueName: "file"))

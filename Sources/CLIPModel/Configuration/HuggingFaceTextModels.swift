@@ -72,6 +72,19 @@ enum HuggingFaceTextModels {
                      activation: .gelu)
     }
 
+    /// The `config.json` transformers reads for `text`'s tower: an `XLMRobertaConfig` for a tower
+    /// with RoBERTa positions, else a `BertConfig`.
+    static func configurationFile(_ text: TextConfiguration) -> [String: Any] {
+        guard let tower = text.huggingFace else { return [:] }
+        return [
+            "model_type": tower.positions == .afterPadding ? "xlm-roberta" : "bert",
+            "vocab_size": text.vocabSize, "hidden_size": text.width, "num_hidden_layers": text.layers,
+            "num_attention_heads": text.heads, "intermediate_size": text.mlpWidth, "max_position_embeddings": tower.maxPositions,
+            "type_vocab_size": tower.typeVocabSize, "pad_token_id": tower.padID, "layer_norm_eps": text.normEpsilon,
+            "hidden_act": "gelu", "position_embedding_type": "absolute",
+        ]
+    }
+
     /// A text configuration of `sizes` with `contextLength` tokens, pooled and projected as given.
     static func textConfiguration(_ sizes: Sizes, name: String, contextLength: Int, pooling: HuggingFaceTextConfiguration.Pooling,
                                   projection: HuggingFaceTextConfiguration.Projection) -> TextConfiguration {

@@ -10,6 +10,9 @@ extension ModelExporter {
         guard let patchSize = vision.patchSize else {
             throw ModelError.exportFailed(path: folder.path, reason: "transformers' CLIPModel has no ModifiedResNet image tower; use --layout openclip")
         }
+        guard text.huggingFace == nil else {
+            throw ModelError.exportFailed(path: folder.path, reason: "a \(configuration.family.rawValue) model is not a transformers CLIPModel; use --layout openclip")
+        }
         guard loaded.model.logitBias == nil else {
             throw ModelError.exportFailed(path: folder.path, reason: "transformers' CLIPModel has no logit_bias (a SigLIP-trained model); use --layout openclip")
         }

@@ -14,6 +14,25 @@ extension ModelExporter {
         for file in loaded.tokenizerFiles {
             try FileManager.default.copyItem(atPath: file, toPath: folder.appendingPathComponent((file as NSString).lastPathComponent).path)
         }
+        if let tower = loaded.model.configuration.text.huggingFace, HuggingFaceTextModels.known[tower.modelName] == nil {
+            // A tower open_clip cannot fetch by name: its config.json goes in the folder hf_model_name names.
+            let towerFolder = folder.appendingPathComponent(huggingFaceTowerFolder(tower))
+            try FileManager.default.createDirectory(at: towerFolder, withIntermediateDirectories: true)
+            try writeJSON(HuggingFaceTextModels.configurationFile(loaded.model.configuration.text),
+                          to: towerFolder.appendingPathComponent("config.json"))
+            if loaded.model.configuration.text.tokenizerName == nil {
+                // hf_tokenizer_name is that folder too (Chinese-CLIP's tokenizer has no name of its own).
+                for file in loaded.tokenizerFiles {
+                    try FileManager.default.copyItem(atPath: file, toPath: towerFolder.appendingPathComponent((file as NSString).lastPathComponent).path)
+                }
+            }
+        }
+    }
+
+    /// The folder name, inside an export, of a Hugging Face tower swift-clip does not know by name.
+    static func huggingFaceTowerFolder(_ tower: HuggingFaceTextConfiguration) -> String {
+        let name = (tower.modelName as NSString).lastPathComponent
+        return ["", ".", ".."].contains(name) ? "text-model" : name
     }
 
     /// open_clip's model configuration JSON for `configuration`.
@@ -38,7 +57,24 @@ extension ModelExporter {
         if let scale = configuration.initLogitScale { result["init_logit_scale"] = scale }
         if let bias = configuration.initLogitBias { result["init_logit_bias"] = bias }
         if configuration.family == .sigLIP { addSigLIPOptions(configuration, to: &result) }
+        if let tower = text.huggingFace { addHuggingFaceTextOptions(configuration, tower: tower, to: &result) }
         return result
+    }
+
+    /// open_clip's `HFTextEncoder` settings: the tower by name (a known model, or the folder its
+    /// `config.json` is exported to), its tokenizer, pooling and projection.
+    static func addHuggingFaceTextOptions(_ configuration: CLIPConfiguration, tower: HuggingFaceTextConfiguration,
+                                          to result: inout [String: Any]) {
+        result["custom_text"] = true
+        let name = HuggingFaceTextModels.known[tower.modelName] == nil ? huggingFaceTowerFolder(tower) : tower.modelName
+        var textConfig: [String: Any] = [
+            "context_length": configuration.text.contextLength, "hf_model_name": name, "hf_model_pretrained": false,
+            "hf_tokenizer_name": configuration.text.tokenizerName ?? name,
+            "hf_pooler_type": tower.pooling == .mean ? "mean_pooler" : "cls_last_hidden_state_pooler",
+            "hf_proj_type": tower.projection == .identity ? NSNull() : tower.projection.rawValue,
+        ]
+        if let clean = configuration.text.tokenizerCleaning { textConfig["tokenizer_kwargs"] = ["clean": clean] }
+        result["text_cfg"] = textConfig
     }
 
     /// A SigLIP model as open_clip configures it: `custom_text`, a timm tower by name (with its

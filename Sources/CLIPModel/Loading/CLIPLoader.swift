@@ -158,10 +158,10 @@ public enum CLIPLoader {
         var textTokenizer: (any TextTokenizer)?
         var missingTokenizer: ModelError?
         do {
-            if configuration.text.tokenizerName != nil {
-                textTokenizer = try FamilyTokenizers.openCLIP(directory: directory.path, text: configuration.text)
-            } else if configuration.family == .chineseCLIP {
+            if configuration.family == .chineseCLIP {
                 textTokenizer = try FamilyTokenizers.bert(directory: directory.path, contextLength: configuration.text.contextLength)
+            } else if configuration.text.tokenizerName != nil {
+                textTokenizer = try FamilyTokenizers.openCLIP(directory: directory.path, text: configuration.text)
             } else if configuration.customText {
                 textTokenizer = try FamilyTokenizers.sigLIP(directory: directory.path, contextLength: configuration.text.contextLength)
             }

@@ -3,8 +3,12 @@ import Foundation
 
 extension CLIPLoader {
     /// The tokenizer an open_clip configuration names (`text_cfg.hf_tokenizer_name`), read from the
-    /// `tokenizer.json` in `directory`; nil when the configuration uses CLIP's BPE.
+    /// `tokenizer.json` in `directory` (Chinese-CLIP's from its `vocab.txt` too); nil when the
+    /// configuration uses CLIP's BPE.
     public static func namedTokenizer(for configuration: CLIPConfiguration, directory: String) throws -> (any TextTokenizer)? {
+        if configuration.family == .chineseCLIP {
+            return try FamilyTokenizers.bert(directory: directory, contextLength: configuration.text.contextLength)
+        }
         guard configuration.text.tokenizerName != nil else { return nil }
         return try FamilyTokenizers.openCLIP(directory: directory, text: configuration.text)
     }
