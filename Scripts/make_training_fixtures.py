@@ -30,6 +30,10 @@ tiny timm SigLIP tower (`vit_pico_patch8_siglip_32`, registered by `pico_siglip_
 `vision_cfg` for swift-clip) and the SigLIP text tower options (no causal mask, last-token pooling,
 biased projection, eps 1e-6, tanh GELU), initialised by open_clip and timm.
 
+`xlmr_model` is the CLIP loss on open_clip's `CustomTextCLIP` with an XLM-RoBERTa `HFTextEncoder`
+(its `config.json` in the `xlm-roberta-pico` folder beside the weights; padded tokens masked, mean
+pooling, MLP projection), with the tower's dropout off: swift-clip trains without dropout.
+
 `siglip_model/lock_groups.json` lists, for each `unlocked_groups` of open_clip's `TimmModel.lock`
 (timm's layer grouping), the image-tower parameters left trainable.
 
@@ -97,6 +101,41 @@ def siglip_model():
                           init_logit_scale=math.log(10))
 
 
+XLMR_MODEL_CONFIG = {
+    "embed_dim": 8, "custom_text": True,
+    "vision_cfg": {"image_size": 32, "layers": 1, "width": 16, "patch_size": 8, "head_width": 8},
+    "text_cfg": {"context_length": 16, "hf_model_name": "xlm-roberta-pico", "hf_tokenizer_name": "xlm-roberta-pico",
+                 "hf_model_pretrained": False, "hf_pooler_type": "mean_pooler", "hf_proj_type": "mlp"},
+}
+
+
+def xlmr_model(folder):
+    """open_clip's CustomTextCLIP over a two-layer XLM-RoBERTa, its config.json in `folder`/xlm-roberta-pico."""
+    from open_clip.model import CustomTextCLIP
+    from transformers import XLMRobertaConfig
+    XLMRobertaConfig(vocab_size=500, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=24,
+                     max_position_embeddings=20, type_vocab_size=1, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                     layer_norm_eps=1e-5, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+                     ).save_pretrained(os.path.join(folder, "xlm-roberta-pico"))
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        return CustomTextCLIP(**{key: value for key, value in XLMR_MODEL_CONFIG.items() if key != "custom_text"})
+    finally:
+        os.chdir(cwd)
+
+
+def xlmr_batch(generator):
+    """XLM-R's layout: <s> (0), words, </s> (2), then the pad id 1, which the tower masks out."""
+    images = torch.randn((4, 3, 32, 32), generator=generator)
+    tokens = torch.ones((4, 16), dtype=torch.long)
+    for row, end in enumerate([4, 15, 7, 10]):
+        tokens[row, 0] = 0
+        tokens[row, 1:end] = torch.randint(3, 500, (end - 1,), generator=generator)
+        tokens[row, end] = 2
+    return images, tokens
+
+
 def write_lock_groups(folder):
     """open_clip's LiT locking of a timm tower: the trainable `visual.` parameters per unlocked group count."""
     groups = {}
@@ -110,7 +149,12 @@ def write_lock_groups(folder):
 
 def one_step(loss_name):
     torch.manual_seed(7)
-    if loss_name == "siglip_model":
+    folder = os.path.join(OUT, loss_name)
+    os.makedirs(folder)
+    if loss_name == "xlmr_model":
+        model = xlmr_model(folder)
+        loss_fn = ClipLoss()
+    elif loss_name == "siglip_model":
         model = siglip_model()
         loss_fn = SigLipLoss()
     elif loss_name == "siglip":
@@ -123,11 +167,9 @@ def one_step(loss_name):
         model = CLIP(**CONFIG)
         loss_fn = ClipLoss()
     model.train()
-    folder = os.path.join(OUT, loss_name)
-    os.makedirs(folder)
     save_file({k: v.detach().clone().contiguous() for k, v in model.state_dict().items()},
               os.path.join(folder, "open_clip_model.safetensors"))
-    config = dict(SIGLIP_MODEL_CONFIG if loss_name == "siglip_model" else CONFIG)
+    config = dict({"siglip_model": SIGLIP_MODEL_CONFIG, "xlmr_model": XLMR_MODEL_CONFIG}.get(loss_name, CONFIG))
     if loss_name == "siglip":
         config["init_logit_bias"] = -10
     with open(os.path.join(folder, "open_clip_config.json"), "w") as f:
@@ -141,7 +183,7 @@ def one_step(loss_name):
                   os.path.join(folder, "teacher", "open_clip_model.safetensors"))
         with open(os.path.join(folder, "teacher", "open_clip_config.json"), "w") as f:
             json.dump({"model_cfg": CONFIG}, f, indent=2)
-    images, tokens = batch(torch.Generator().manual_seed(11))
+    images, tokens = (xlmr_batch if loss_name == "xlmr_model" else batch)(torch.Generator().manual_seed(11))
     optimizer = torch.optim.AdamW(parameter_groups(model), lr=BASE_LR, betas=(0.9, 0.98), eps=1e-6)
     scheduler = cosine_lr(optimizer, BASE_LR, WARMUP, STEPS)
     lr = scheduler(0)
@@ -306,7 +348,7 @@ def pipeline_step():
 
 
 def main():
-    wanted = sys.argv[1:] or ["clip", "siglip", "siglip_model", "distill", "lora", "pipeline"]
+    wanted = sys.argv[1:] or ["clip", "siglip", "siglip_model", "xlmr_model", "distill", "lora", "pipeline"]
     if not sys.argv[1:]:
         shutil.rmtree(OUT, ignore_errors=True)
     for name in wanted:

@@ -27,7 +27,7 @@ struct TrainingStepParityTests {
         return (difference.value / scale, difference)
     }
 
-    @Test("loss, gradients and weights after one AdamW step", arguments: ["clip", "siglip", "siglip_model", "distill"])
+    @Test("loss, gradients and weights after one AdamW step", arguments: ["clip", "siglip", "siglip_model", "xlmr_model", "distill"])
     func step(_ lossName: String) throws {
         let folder = ReferenceData.fixturesDirectory().appendingPathComponent(lossName)
         let reference = try SafeTensorsFile(path: folder.appendingPathComponent("step.safetensors").path)
@@ -86,8 +86,11 @@ struct TrainingStepParityTests {
             worstWeight = max(worstWeight, difference)
             if maxDifference(after, try CLIPLoader.load(path: folder.path).model.stateDict()[name]!).value > 1e-5 { moved += 1 }
         }
-        // The step must have changed the weights, or the comparison above would prove nothing.
-        #expect(moved == named.count)
+        // The step must have changed the weights, or the comparison above would prove nothing. A
+        // separate key bias (BERT's) adds the same amount to every score of a query, which the
+        // softmax cancels: its gradient is zero up to rounding and it stays put.
+        let stationary = named.filter { $0.name.hasSuffix("attention.self.key.bias") }.count
+        #expect(moved == named.count - stationary)
         print("\(lossName): loss \(loss.item()), worst relative difference: gradients \(worstGradient), weights \(worstWeight)")
     }
 
