@@ -126,7 +126,7 @@ schemas = {
             "id": STRING, "reference": STRING, "width": INTEGER, "image_size": INTEGER, "context_length": INTEGER,
             "precision": {"type": "string", "enum": ["f32", "bf16", "int8"],
                           "description": "What the model's linear layers compute in: f32, bf16 or int8 (clip serve --precision)."},
-            "family": {"type": "string", "enum": ["clip", "siglip"], "description": "The model family (clip info's family)."},
+            "family": {"type": "string", "enum": ["clip", "siglip", "chinese-clip", "hf-text"], "description": "The model family (clip info's family)."},
             "scoring": {"type": "string", "enum": ["softmax", "sigmoid"],
                         "description": "How classification scores read: softmax over the labels (CLIP) or each label's sigmoid (SigLIP)."},
             "max_batch": INTEGER, "queue_depth": INTEGER}}},

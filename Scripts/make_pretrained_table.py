@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes Sources/CLIPHub/PretrainedTags.swift: open_clip's pretrained tags (`ARCH:TAG`) for the
-architectures swift-clip runs (CLIP's, and SigLIP's with timm towers it knows), with the Hub repository each one's weights live in and whether
+architectures swift-clip runs (CLIP's, SigLIP's with timm towers it knows, and ViTs with the Hugging Face
+text towers it knows by name), with the Hub repository each one's weights live in and whether
 open_clip builds it with QuickGELU. Read from open_clip's own registry, so the table cannot drift
 from the reference by hand.
 
@@ -31,9 +32,21 @@ def is_siglip(architecture):
             and vision.get("timm_proj") == "none" and not text.get("hf_model_name"))
 
 
+# Hugging Face text towers swift-clip knows by name (HuggingFaceTextModels.swift).
+HF_TEXT_MODELS = {"xlm-roberta-base", "xlm-roberta-large", "roberta-base"}
+
+
+def is_hf_text(architecture):
+    """A ViT with an open_clip HFTextEncoder over a known model, mean-pooled or [CLS]-pooled."""
+    config = open_clip.get_model_config(architecture) or {}
+    vision, text = config.get("vision_cfg", {}), config.get("text_cfg", {})
+    return (text.get("hf_model_name") in HF_TEXT_MODELS and not vision.get("timm_model_name")
+            and text.get("hf_pooler_type", "mean_pooler") in ("mean_pooler", "cls_last_hidden_state_pooler"))
+
+
 def main():
     known = set(ARCHITECTURES) | {a + "-quickgelu" for a in ARCHITECTURES}
-    known |= {architecture for architecture, _ in pretrained.list_pretrained() if is_siglip(architecture)}
+    known |= {architecture for architecture, _ in pretrained.list_pretrained() if is_siglip(architecture) or is_hf_text(architecture)}
     rows = []
     for architecture, tag in pretrained.list_pretrained():
         if architecture not in known:

@@ -4,7 +4,7 @@ import CLIPTestSupport
 import Foundation
 import Testing
 
-@Suite("SigLIP references resolve against a local fake Hub")
+@Suite("SigLIP and Chinese-CLIP references resolve against a local fake Hub")
 struct FamilyHubTests {
     @Test("a Hugging Face SigLIP repository (google/siglip-…) brings its spiece.model and tokenizes with it")
     func huggingFaceSigLIP() throws {
@@ -17,6 +17,19 @@ struct FamilyHubTests {
         let loaded = try CLIPLoader.load(path: resolved.path)
         #expect(loaded.model.configuration.family == .sigLIP)
         #expect(try loaded.makeTokenizer().kind == "SentencePiece Unigram (SigLIP)")
+    }
+
+    @Test("a Chinese-CLIP repository (OFA-Sys/chinese-clip-…) brings its vocab.txt and classifies Chinese labels")
+    func chineseCLIP() throws {
+        let server = try FakeHubServer()
+        server.publish("OFA-Sys/chinese-clip-vit-base-patch16", files: HubFixtures.family("chinese_clip_hf"))
+        let cache = HubFixtures.temporaryCache()
+        let resolved = try ModelResolver(configuration: HubFixtures.configuration(server, cache: cache)).resolve("OFA-Sys/chinese-clip-vit-base-patch16")
+        let files = try FileManager.default.contentsOfDirectory(atPath: resolved.path).sorted()
+        #expect(files == ["config.json", "model.safetensors", "tokenizer_config.json", "vocab.txt"])
+        let loaded = try CLIPLoader.load(path: resolved.path)
+        #expect(loaded.model.configuration.family == .chineseCLIP)
+        #expect(try loaded.makeTokenizer().tokenize(["猫"])[0].prefix(3) == [2, 20, 3])   // [CLS] 猫 [SEP] in the fixture's vocab.txt
     }
 
     @Test("an open_clip SigLIP tag (ViT-B-16-SigLIP:webli) brings the tokenizer files its config names")

@@ -54,6 +54,8 @@ public final class HuggingFaceTextEncoder: Module, TextEncoder {
         mlpProjection = tower.projection == .mlp ? MLPProjection(width: configuration.width, embedDim: embedDim) : nil
     }
 
+    /// Token ids (each row padded with the pad token to the same length, at most the context
+    /// length) → `[N, E]`; pad tokens are hidden from attention and from mean pooling.
     public func callAsFunction(_ tokens: [[Int]]) throws -> Tensor {
         let length = try checkedLength(tokens)
         let count = tokens.count
