@@ -8,6 +8,9 @@ public struct ResolvedModel: Sendable, Equatable {
     public let path: String
     /// QuickGELU forced by an open_clip pretrained tag; nil to keep the configuration's activation.
     public let quickGELU: Bool?
+    /// The snapshot of the Hugging Face text model an open_clip configuration names, when the
+    /// model's repository lacks what it needs from there (its `config.json` or tokenizer).
+    public var textModelPath: String? = nil
 }
 
 /// Turns `--model` arguments into local paths: local paths as they are, Hub repositories and
@@ -57,10 +60,65 @@ public final class ModelResolver: @unchecked Sendable {
         case let .local(path):
             return ResolvedModel(reference: reference, path: path, quickGELU: nil)
         case let .hub(repository, revision):
-            return ResolvedModel(reference: reference, path: try snapshot(repository, revision: revision ?? "main").path, quickGELU: nil)
+            let folder = try snapshot(repository, revision: revision ?? "main")
+            return ResolvedModel(reference: reference, path: folder.path, quickGELU: nil, textModelPath: try textModelSnapshot(for: folder))
         case let .pretrained(entry):
-            return ResolvedModel(reference: reference, path: try snapshot(entry.repository, revision: "main").path,
-                                 quickGELU: entry.quickGELU ? true : nil)
+            let folder = try snapshot(entry.repository, revision: "main")
+            return ResolvedModel(reference: reference, path: folder.path, quickGELU: entry.quickGELU ? true : nil,
+                                 textModelPath: try textModelSnapshot(for: folder))
+        }
+    }
+
+    /// open_clip fetches a Hugging Face text tower's `config.json` and tokenizer from the
+    /// repositories its configuration names (`hf_model_name`, `hf_tokenizer_name`: laion's XLM-R
+    /// models ship neither beside the weights). The files a model folder lacks are fetched from
+    /// there: the tokenizer files and `config.json`; nil when nothing is needed. Offline, what the
+    /// cache holds is used; a repository without them leaves the loader to report what is missing.
+    func textModelSnapshot(for folder: URL) throws -> String? {
+        let configuration = folder.appendingPathComponent("open_clip_config.json")
+        guard let text = Self.textSection(configuration) else { return nil }
+        func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: folder.appendingPathComponent(path).path) }
+        let modelName = text["hf_model_name"] as? String
+        let tokenizerName = text["hf_tokenizer_name"] as? String ?? modelName
+        let needsTokenizer = !exists("tokenizer.json")
+        let needsConfiguration = modelName.map { !exists("\($0)/config.json") } ?? false
+        guard needsTokenizer || needsConfiguration, let repository = needsTokenizer ? tokenizerName : modelName,
+              Self.isRepositoryName(repository) else { return nil }
+        var found: URL? = nil
+        for file in Self.textModelFiles {
+            do {
+                if let path = try client.optionalFile(repository: repository, revision: "main", file: file, progress: progress) {
+                    found = path.deletingLastPathComponent()
+                }
+            } catch HubError.notCached {
+                return found?.path
+            }
+        }
+        return found?.path
+    }
+
+    /// What a Hugging Face text model's repository holds for swift-clip: its tokenizer and sizes.
+    static let textModelFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "config.json"]
+
+    /// `model_cfg.text_cfg` of an `open_clip_config.json`, when it names a Hugging Face tower or tokenizer.
+    static func textSection(_ config: URL) -> [String: Any]? {
+        guard let data = try? Data(contentsOf: config),
+              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        let model = root["model_cfg"] as? [String: Any] ?? root
+        guard let text = model["text_cfg"] as? [String: Any], text["hf_model_name"] is String || text["hf_tokenizer_name"] is String else {
+            return nil
+        }
+        return text
+    }
+
+    /// A Hub repository id: `name` (a legacy top-level model such as `xlm-roberta-base`) or
+    /// `owner/name`, of letters, digits, `-`, `_` and `.`, never a path that climbs.
+    static func isRepositoryName(_ name: String) -> Bool {
+        let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count) else { return false }
+        return parts.allSatisfy { part in
+            !part.isEmpty && part != "." && part != ".." && !part.hasPrefix(".")
+                && part.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-_.".unicodeScalars.contains($0) }
         }
     }
 

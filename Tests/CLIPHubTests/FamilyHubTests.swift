@@ -1,5 +1,6 @@
 @testable import CLIPHub
 import CLIPModel
+import CLIPTensor
 import CLIPTestSupport
 import Foundation
 import Testing
@@ -30,6 +31,37 @@ struct FamilyHubTests {
         let loaded = try CLIPLoader.load(path: resolved.path)
         #expect(loaded.model.configuration.family == .chineseCLIP)
         #expect(try loaded.makeTokenizer().tokenize(["猫"])[0].prefix(3) == [2, 20, 3])   // [CLS] 猫 [SEP] in the fixture's vocab.txt
+    }
+
+    @Test("an open_clip XLM-R tag fetches the tower's config.json and tokenizer from the repository its config names")
+    func openCLIPTextTowerTag() throws {
+        let server = try FakeHubServer()
+        let tag = try #require(PretrainedTag.all.first { $0.architecture == "xlm-roberta-base-ViT-B-32" })
+        var files = HubFixtures.family("xlmr_open_clip").filter { $0.key.hasPrefix("open_clip_") }
+        let tower = "FacebookAI/xlm-roberta-pico"
+        var configuration = try #require(JSONSerialization.jsonObject(with: files["open_clip_config.json"]!) as? [String: Any])
+        var model = configuration["model_cfg"] as! [String: Any]
+        var text = model["text_cfg"] as! [String: Any]
+        text["hf_model_name"] = tower
+        text["hf_tokenizer_name"] = tower
+        model["text_cfg"] = text
+        configuration["model_cfg"] = model
+        files["open_clip_config.json"] = try JSONSerialization.data(withJSONObject: configuration)
+        server.publish(tag.repository, files: files)
+        var towerFiles = HubFixtures.family("xlmr_open_clip").filter { $0.key.hasPrefix("tokenizer") }
+        towerFiles["config.json"] = try Data(contentsOf: HubFixtures.familyFile("xlmr_open_clip", "xlm-roberta-pico/config.json"))
+        server.publish(tower, files: towerFiles)
+        let cache = HubFixtures.temporaryCache()
+        let resolved = try ModelResolver(configuration: HubFixtures.configuration(server, cache: cache))
+            .resolve("xlm-roberta-base-ViT-B-32:\(tag.tag)")
+        let towerPath = try #require(resolved.textModelPath)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: towerPath).sorted() == ["config.json", "tokenizer.json", "tokenizer_config.json"])
+        let loaded = try CLIPLoader.load(path: resolved.path, textModelDirectory: towerPath)
+        #expect(loaded.model.configuration.family == .huggingFaceText)
+        let expected = try SafeTensorsFile(path: HubFixtures.familyFile("xlmr_open_clip", "../expected.safetensors").path)
+        let tokens = try expected.tensor("xlmr_open_clip/tokens")
+        let ids = (0..<tokens.shape[0]).map { row in (0..<tokens.shape[1]).map { Int(tokens[row, $0]) } }
+        #expect(try loaded.makeTokenizer().tokenize(["a photo of a dog", "一只猫的照片", "Un chat noir, assis.", "两只狗\tand a cat!\u{200B}"]) == ids)
     }
 
     @Test("an open_clip SigLIP tag (ViT-B-16-SigLIP:webli) brings the tokenizer files its config names")

@@ -18,8 +18,15 @@ enum HubFixtures {
     /// The SigLIP fixtures (`siglip_hf`, `siglip_open_clip`) of CLIPModelTests.
     static func family(_ name: String) -> [String: Data] {
         let folder = modelFixtures.deletingLastPathComponent().appendingPathComponent("families/\(name)")
-        let names = try! FileManager.default.contentsOfDirectory(atPath: folder.path)
+        let names = try! FileManager.default.contentsOfDirectory(atPath: folder.path).filter { name in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
         return Dictionary(uniqueKeysWithValues: names.map { ($0, try! Data(contentsOf: folder.appendingPathComponent($0))) })
+    }
+    /// One file of a family fixture, by its path inside the family's folder.
+    static func familyFile(_ name: String, _ path: String) -> URL {
+        modelFixtures.deletingLastPathComponent().appendingPathComponent("families/\(name)/\(path)")
     }
     static var huggingFace: [String: Data] { files("hugging_face") }
 

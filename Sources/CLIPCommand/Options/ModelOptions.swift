@@ -31,7 +31,8 @@ struct ModelOptions: ParsableArguments {
 /// Loads any model reference, downloading from the Hub (with progress on standard error) if needed.
 func loadModel(_ reference: String, architecture: String? = nil) throws -> LoadedModel {
     let resolved = try resolveModel(reference)
-    return try CLIPLoader.load(path: resolved.path, architecture: architecture, quickGELU: resolved.quickGELU)
+    return try CLIPLoader.load(path: resolved.path, architecture: architecture, quickGELU: resolved.quickGELU,
+                               textModelDirectory: resolved.textModelPath)
 }
 
 /// Makes a model reference local, downloading from the Hub with a progress display if needed.

@@ -36,7 +36,7 @@ extension CLIPConfiguration {
     /// Applies what the raw sections say beyond the decoded sizes: the timm tower's pooling, norm
     /// and activation, and the text tower's mask, pooling, projection bias, norm, activation and
     /// tokenizer.
-    mutating func applyFamilyOptions(root: [String: Any], source: String) throws {
+    mutating func applyFamilyOptions(root: [String: Any], source: String, textModelDirectory: String? = nil) throws {
         func fail(_ reason: String) -> ModelError { .invalidConfiguration(path: source, reason: reason) }
         customText = root["custom_text"] as? Bool ?? false
         let visionSection = root["vision_cfg"] as? [String: Any] ?? [:]
@@ -60,7 +60,7 @@ extension CLIPConfiguration {
         let text = root["text_cfg"] as? [String: Any] ?? [:]
         if let hfModel = text["hf_model_name"], !(hfModel is NSNull) {
             guard let name = hfModel as? String else { throw fail("text_cfg.hf_model_name must be a string") }
-            try applyHuggingFaceTextTower(name: name, section: text, source: source)
+            try applyHuggingFaceTextTower(name: name, section: text, source: source, textModelDirectory: textModelDirectory)
         }
         if text["no_causal_mask"] as? Bool == true || self.text.huggingFace != nil { self.text.causal = false }
         if let pool = text["pool_type"] as? String, self.text.huggingFace == nil {
@@ -95,9 +95,11 @@ extension CLIPConfiguration {
     /// open_clip's `HFTextEncoder`: the tower of the Hugging Face model `name` (known, or a local
     /// directory with its `config.json`), pooled by `hf_pooler_type` and projected by
     /// `hf_proj_type` (open_clip's defaults: mean pooling, MLP projection).
-    private mutating func applyHuggingFaceTextTower(name: String, section: [String: Any], source: String) throws {
+    private mutating func applyHuggingFaceTextTower(name: String, section: [String: Any], source: String,
+                                                    textModelDirectory: String?) throws {
         func fail(_ reason: String) -> ModelError { .invalidConfiguration(path: source, reason: reason) }
-        let sizes = try HuggingFaceTextModels.sizes(named: name, directory: (source as NSString).deletingLastPathComponent, source: source)
+        let sizes = try HuggingFaceTextModels.sizes(named: name, directory: (source as NSString).deletingLastPathComponent, source: source,
+                                                    modelDirectory: textModelDirectory)
         let pooling: HuggingFaceTextConfiguration.Pooling
         switch section["hf_pooler_type"] as? String ?? "mean_pooler" {
         case "mean_pooler": pooling = .mean

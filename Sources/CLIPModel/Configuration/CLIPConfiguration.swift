@@ -272,7 +272,11 @@ private struct FlexibleSize: Decodable {
 extension CLIPConfiguration {
     /// Parses an open_clip model configuration, refusing options that would change the computation
     /// but that this port does not implement.
-    public static func openCLIP(json data: Data, source: String) throws -> CLIPConfiguration {
+    ///
+    /// A Hugging Face text tower (`hf_model_name`) is sized from a known name, from
+    /// `textModelDirectory/config.json` when given, or from `<hf_model_name>/config.json` beside
+    /// the configuration.
+    public static func openCLIP(json data: Data, source: String, textModelDirectory: String? = nil) throws -> CLIPConfiguration {
         var root = try JSONConfigurationFile.object(data, source: source)
         if let nested = root["model_cfg"] as? [String: Any] { root = nested }   // open_clip_config.json
         try checkOptions(root["vision_cfg"], VisionConfiguration.unsupportedOptions, "vision_cfg", source)
@@ -281,7 +285,7 @@ extension CLIPConfiguration {
         do {
             var configuration = try JSONDecoder().decode(CLIPConfiguration.self,
                                                          from: JSONSerialization.data(withJSONObject: root))
-            try configuration.applyFamilyOptions(root: root, source: source)
+            try configuration.applyFamilyOptions(root: root, source: source, textModelDirectory: textModelDirectory)
             try configuration.validate(source: source)
             return configuration
         } catch let error as ModelError {

@@ -30,10 +30,17 @@ enum HuggingFaceTextModels {
                               maxPositions: 514, typeVocabSize: 1, padID: 1, normEpsilon: 1e-5, activation: .gelu),
     ]
 
-    /// The sizes of `name`: a known model, else the `config.json` in the directory `name` (relative
-    /// to `directory`, or absolute), as transformers' `AutoConfig.from_pretrained` reads a local path.
-    static func sizes(named name: String, directory: String, source: String) throws -> Sizes {
+    /// The sizes of `name`: a known model, else the `config.json` in `modelDirectory` (the model's
+    /// own files, fetched from the Hub) or in the directory `name` (relative to `directory`, or
+    /// absolute), as transformers' `AutoConfig.from_pretrained` reads a repository or a local path.
+    static func sizes(named name: String, directory: String, source: String, modelDirectory: String? = nil) throws -> Sizes {
         if let sizes = known[name] { return sizes }
+        if let modelDirectory {
+            let path = (modelDirectory as NSString).appendingPathComponent("config.json")
+            if FileManager.default.fileExists(atPath: path) {
+                return try sizes(configuration: try JSONConfigurationFile.object(path: path), path: path)
+            }
+        }
         let base = name.hasPrefix("/") ? name : (directory as NSString).appendingPathComponent(name)
         let path = (base as NSString).appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: path) else {

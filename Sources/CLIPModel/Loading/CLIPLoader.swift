@@ -82,7 +82,12 @@ public enum CLIPLoader {
     /// open_clip config JSON file for a bare state dict (otherwise inferred). `quickGELU`, when set,
     /// overrides the configuration's activation, as open_clip does for pretrained tags that were
     /// trained with QuickGELU (OpenAI's weights).
-    public static func load(path: String, architecture: String? = nil, quickGELU: Bool? = nil) throws -> LoadedModel {
+    ///
+    /// `textModelDirectory` is where a Hugging Face text tower's own files live when they are not
+    /// beside the weights (its `config.json` and tokenizer, fetched from the Hub repository that
+    /// `hf_model_name` / `hf_tokenizer_name` names).
+    public static func load(path: String, architecture: String? = nil, quickGELU: Bool? = nil,
+                            textModelDirectory: String? = nil) throws -> LoadedModel {
         let (layout, weightsPath) = try CheckpointLayout.detect(path)
         let file: TensorArchive
         do { file = try openTensorArchive(path: weightsPath) } catch let error as TensorError { throw ModelError.unreadableWeights(error) }
@@ -97,7 +102,7 @@ public enum CLIPLoader {
         case .openCLIP:
             let configPath = sibling(CheckpointLayout.FileName.openCLIPConfiguration)
             let data = try UserFile.read(configPath)
-            configuration = try CLIPConfiguration.openCLIP(json: data, source: configPath)
+            configuration = try CLIPConfiguration.openCLIP(json: data, source: configPath, textModelDirectory: textModelDirectory)
             preprocessor = try openCLIPPreprocessing(data, imageSize: configuration.vision.imageSize, source: configPath)
         case .huggingFace:
             let configPath = sibling(CheckpointLayout.FileName.huggingFaceConfiguration)
@@ -155,15 +160,16 @@ public enum CLIPLoader {
         let model = CLIP(configuration)
         do { try model.load(tensors) } catch let error as ModuleError { throw ModelError.weightMismatch(path: weightsPath, error) }
         model.useStoredWeights(lowPrecisionWeights)
+        let tokenizerDirectory = FamilyTokenizers.files(in: directory.path).isEmpty ? textModelDirectory ?? directory.path : directory.path
         var textTokenizer: (any TextTokenizer)?
         var missingTokenizer: ModelError?
         do {
             if configuration.family == .chineseCLIP {
-                textTokenizer = try FamilyTokenizers.bert(directory: directory.path, contextLength: configuration.text.contextLength)
+                textTokenizer = try FamilyTokenizers.bert(directory: tokenizerDirectory, contextLength: configuration.text.contextLength)
             } else if configuration.text.tokenizerName != nil {
-                textTokenizer = try FamilyTokenizers.openCLIP(directory: directory.path, text: configuration.text)
+                textTokenizer = try FamilyTokenizers.openCLIP(directory: tokenizerDirectory, text: configuration.text)
             } else if configuration.customText {
-                textTokenizer = try FamilyTokenizers.sigLIP(directory: directory.path, contextLength: configuration.text.contextLength)
+                textTokenizer = try FamilyTokenizers.sigLIP(directory: tokenizerDirectory, contextLength: configuration.text.contextLength)
             }
         } catch let error as ModelError {
             missingTokenizer = error
@@ -172,7 +178,7 @@ public enum CLIPLoader {
                            preprocessor: preprocessor ?? ImagePreprocessor(size: configuration.vision.imageSize),
                            vocabulary: vocabulary, storedTypes: storedTypes.sorted(), textTokenizer: textTokenizer,
                            missingTokenizer: missingTokenizer,
-                           tokenizerFiles: textTokenizer == nil ? [] : FamilyTokenizers.files(in: directory.path))
+                           tokenizerFiles: textTokenizer == nil ? [] : FamilyTokenizers.files(in: tokenizerDirectory))
     }
 
     /// open_clip's `preprocess_cfg` (mean, std, interpolation, resize mode) with the model's image size.

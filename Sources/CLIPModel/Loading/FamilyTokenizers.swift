@@ -68,7 +68,8 @@ enum FamilyTokenizers {
             throw ModelError.missingTokenizer(path: directory, expected: "tokenizer.json (of \(text.tokenizerName ?? "the text tower's tokenizer"))")
         }
         var tokenizer = try HuggingFaceTokenizer(contentsOf: json)
-        if let settings = tokenizerSettings(directory: directory), let tokenizerClass = settings["tokenizer_class"] as? String {
+        let settings = tokenizerSettings(directory: directory) ?? [:]
+        if let tokenizerClass = settings["tokenizer_class"] as? String ?? tokenizerClass(ofModelIn: directory) {
             tokenizer = tokenizer.asTransformersClass(tokenizerClass, addPrefixSpace: settings["add_prefix_space"] as? Bool ?? true)
         }
         guard let padID = PaddedTokenizer.declaredPadID(directory: directory, tokenizer: tokenizer) else {
@@ -89,6 +90,16 @@ enum FamilyTokenizers {
     /// `do_lower_case` of `tokenizer_config.json`, if the file says.
     static func lowercase(directory: String) -> Bool? {
         tokenizerSettings(directory: directory)?["do_lower_case"] as? Bool
+    }
+
+    /// The tokenizer class `AutoTokenizer` picks from a model's `config.json` when
+    /// `tokenizer_config.json` names none (the Hub's `xlm-roberta-base`), for the classes whose
+    /// pipeline transformers rebuilds.
+    static func tokenizerClass(ofModelIn directory: String) -> String? {
+        let path = (directory as NSString).appendingPathComponent(CheckpointLayout.FileName.huggingFaceConfiguration)
+        guard let data = FileManager.default.contents(atPath: path),
+              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return ["xlm-roberta": "XLMRobertaTokenizer"][root["model_type"] as? String ?? ""]
     }
 
     /// `tokenizer_config.json` in `directory`, if it is there and a JSON object.
