@@ -73,7 +73,7 @@ schemas = {
     "ClassifyRequest": {"type": "object", "required": ["labels"], "properties": {
         "images": {"type": "array", "minItems": 1, "items": IMAGE}, "image": IMAGE,
         "labels": {"oneOf": [{"type": "array", "minItems": 1, "items": STRING}, {"type": "string", "description": "comma-separated"}]},
-        "templates": {"oneOf": [{"type": "array", "items": STRING}, {"type": "string", "enum": ["default", "simple"]}]},
+        "templates": {"oneOf": [{"type": "array", "items": STRING}, {"type": "string", "enum": ["default", "simple", "chinese"]}]},
         "top_k": {"type": "integer", "minimum": 1}, "model": STRING}},
     "ClassifyResponse": {"type": "object", "required": ["object", "data", "model", "scoring"], "properties": {
         "object": {"type": "string", "enum": ["list"]}, "model": STRING,

@@ -20,6 +20,9 @@ struct TextTowerFamilyCommandTests {
         #expect(Set(predictions.compactMap { $0["label"] as? String }) == ["猫", "狗"])
         let total = predictions.compactMap { $0["score"] as? Double }.reduce(0, +)
         #expect(abs(total - 1) < 1e-5)
+        let chinesePrompts = try CLI.run(["classify", "--model", model, "--labels", "猫,狗", "--templates", "chinese", "--no-cache",
+                                          CommandFixtures.image])
+        #expect(chinesePrompts.status == 0, "\(chinesePrompts.stderr)")
         let info = try CLI.run(["info", "--model", model, "--json"])
         let report = try JSONSerialization.jsonObject(with: info.stdout) as? [String: Any]
         #expect(report?["family"] as? String == family)

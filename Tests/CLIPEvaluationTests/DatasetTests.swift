@@ -112,12 +112,14 @@ struct DatasetTests {
     @Test("templates: built-in sets, JSON lists and objects, one per line; a template without {} is refused")
     func templates() throws {
         #expect(PromptTemplates.standard.templates.count >= 20)
-        for builtIn in [PromptTemplates.standard, .simple] {
+        for builtIn in [PromptTemplates.standard, .simple, .chinese] {
             #expect(try PromptTemplates(name: builtIn.name, templates: builtIn.templates) == builtIn)   // passes validation
         }
         #expect(Set(PromptTemplates.standard.templates).count == PromptTemplates.standard.templates.count)
         #expect(PromptTemplates.simple.prompts(for: "cat") == ["a photo of a cat."])
         #expect(try PromptTemplates.named("default") == .standard)
+        #expect(try PromptTemplates.named("chinese").prompts(for: "猫").first == "猫的照片。")
+        #expect(PromptTemplates.builtInNames.allSatisfy { (try? PromptTemplates.named($0)) != nil })
         let root = temporaryDirectory("dataset-" + "templates")
         try Self.write(#"["a {}.", "the {}!"]"#, to: root.appendingPathComponent("list.json"))
         try Self.write(#"{"templates": ["x {}"]}"#, to: root.appendingPathComponent("object.json"))

@@ -7,29 +7,33 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-@Suite("Serving a SigLIP model")
+@Suite("Serving SigLIP, Chinese-CLIP and XLM-R models")
 struct FamilyServerTests {
-    static let model = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("CLIPModelTests/Fixtures/families/siglip_hf").path
+    static let families = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("CLIPModelTests/Fixtures/families")
 
-    @Test("/v1/classify answers the library's sigmoid scores and says so; /info names the family and scoring")
-    func classify() async throws {
-        let loaded = try CLIPLoader.load(path: Self.model)
-        let served = ServedModel(id: "siglip", reference: Self.model, engine: try InferenceEngine(loaded: loaded, limits: .init()))
+    @Test("/v1/classify answers the library's scores and says how they read; /info names the family and scoring", arguments: [
+        ("siglip_hf", "siglip", "sigmoid", ["cat", "dog"]), ("chinese_clip_hf", "chinese-clip", "softmax", ["猫", "狗"]),
+        ("xlmr_open_clip", "hf-text", "softmax", ["猫", "狗"]),
+    ])
+    func classify(_ folder: String, _ family: String, _ scoring: String, _ labels: [String]) async throws {
+        let path = Self.families.appendingPathComponent(folder).path
+        let loaded = try CLIPLoader.load(path: path)
+        let served = ServedModel(id: folder, reference: path, engine: try InferenceEngine(loaded: loaded, limits: .init()))
         let service = CLIPService(models: [served], indexes: [],
-                                  configuration: ServerConfiguration(thumbnailDirectory: temporaryDirectory("siglip-thumbnails")))
-        let image = try IndexSearchFixture.photos("siglip-server-photos").appendingPathComponent("a.png")
+                                  configuration: ServerConfiguration(thumbnailDirectory: temporaryDirectory("\(folder)-thumbnails")))
+        let image = try IndexSearchFixture.photos("\(folder)-server-photos").appendingPathComponent("a.png")
         let features = try loaded.imageFeatures([image.path])
-        let classifier = try ZeroShotClassifier(loaded: loaded, classNames: ["cat", "dog"], templates: .simple)
+        let classifier = try ZeroShotClassifier(loaded: loaded, classNames: labels, templates: .simple)
         let expected = try classifier.predict(imageFeatures: Tensor(shape: [1, features[0].count], scalars: features[0]), topK: 2)[0]
         let app = Application(router: service.router())
         try await app.test(.router) { client in
             let client = ConformingClient(client: client)
             let response = try await client.post("/v1/classify", json: [
-                "images": [try Data(contentsOf: image).base64EncodedString()], "labels": ["cat", "dog"], "templates": "simple"])
+                "images": [try Data(contentsOf: image).base64EncodedString()], "labels": labels, "templates": "simple"])
             #expect(response.status == .ok)
             let body = try response.object()
-            #expect(body["scoring"] as? String == "sigmoid")
+            #expect(body["scoring"] as? String == scoring)
             let predictions = try #require((body["data"] as? [[String: Any]])?.first?["predictions"] as? [[String: Any]])
             #expect(predictions.compactMap { $0["label"] as? String } == expected.map(\.label))
             for (prediction, reference) in zip(predictions, expected) {
@@ -37,7 +41,7 @@ struct FamilyServerTests {
             }
             let info = try await client.get("/info").object()
             let model = try #require((info["models"] as? [[String: Any]])?.first)
-            #expect(model["family"] as? String == "siglip" && model["scoring"] as? String == "sigmoid")
+            #expect(model["family"] as? String == family && model["scoring"] as? String == scoring)
         }
         served.engine.shutdown()
     }

@@ -68,7 +68,7 @@ struct ClassOptions: ParsableArguments {
 
 /// `--templates`: the prompt templates of a zero-shot classifier.
 struct TemplateOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("default (swift-clip's own ensemble of 24), simple (\"a photo of a {}.\"), or a file of templates (JSON list, {\"templates\": […]}, or one per line).", valueName: "set"))
+    @Option(help: ArgumentHelp("default (swift-clip's own ensemble of 24), simple (\"a photo of a {}.\"), chinese (8 Chinese prompts, for Chinese-CLIP), or a file of templates (JSON list, {\"templates\": […]}, or one per line).", valueName: "set"))
     var templates = "default"
 
     func load() throws -> PromptTemplates {

@@ -61,12 +61,30 @@ public struct PromptTemplates: Sendable, Equatable {
         "itap of a {}.",
     ])
 
-    /// `default`, `simple`, or a file: a JSON list of strings, a JSON object with a `templates` list
-    /// (as ../shared/reference/prompts), or one template per line (blank lines and `#` comments skipped).
+    /// Chinese prompts for Chinese-CLIP (photographs, pictures, close-ups, drawings), written for
+    /// this project.
+    public static let chinese = PromptTemplates(builtIn: "chinese", templates: [
+        "{}的照片。",
+        "一张{}的照片。",
+        "一张{}的图片。",
+        "这是{}。",
+        "一张清晰的{}的照片。",
+        "一张模糊的{}的照片。",
+        "{}的特写照片。",
+        "一幅{}的画。",
+    ])
+
+    /// The names of the built-in sets.
+    public static let builtInNames = ["default", "simple", "chinese"]
+
+    /// `default`, `simple`, `chinese`, or a file: a JSON list of strings, a JSON object with a
+    /// `templates` list (as ../shared/reference/prompts), or one template per line (blank lines and
+    /// `#` comments skipped).
     public static func named(_ text: String) throws -> PromptTemplates {
         switch text {
         case "default": return .standard
         case "simple": return .simple
+        case "chinese": return .chinese
         default: return try load(path: text)
         }
     }

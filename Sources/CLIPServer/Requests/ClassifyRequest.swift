@@ -7,7 +7,7 @@ public struct ClassifyRequest: Decodable, Sendable {
     /// The class names.
     public var labels: [String]
     /// Prompt templates with `{}` where the label goes, or the name of a built-in set: "default"
-    /// (what `clip classify` uses unless told otherwise, and so the default here) or "simple".
+    /// (what `clip classify` uses unless told otherwise, and so the default here), "simple" or "chinese".
     public var templates: Templates
     /// How many labels to report per image (5 unless given).
     public var topK: Int

@@ -22,8 +22,9 @@ extension CLIPService {
         do {
             switch body.templates {
             case let .named(name):
-                guard name == "default" || name == "simple" else {
-                    throw ServerError.invalidField(param: "templates", reason: "'\(name)' is not a built-in set (default, simple); or send a list")
+                guard PromptTemplates.builtInNames.contains(name) else {
+                    throw ServerError.invalidField(param: "templates",
+                                                   reason: "'\(name)' is not a built-in set (\(PromptTemplates.builtInNames.joined(separator: ", "))); or send a list")
                 }
                 templates = try PromptTemplates.named(name)
             case let .list(list):
