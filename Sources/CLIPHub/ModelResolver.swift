@@ -143,7 +143,7 @@ public final class ModelResolver: @unchecked Sendable {
         if let config = try optional("open_clip_config.json", at: revision) {
             let folder = config.deletingLastPathComponent()
             _ = try firstOf(Self.openCLIPWeights, at: folder.lastPathComponent)
-            if Self.namesHuggingFaceTokenizer(config) {
+            if Self.textSection(config)?["hf_tokenizer_name"] is String {
                 for extra in Self.openCLIPExtras { _ = try optional(extra, at: folder.lastPathComponent) }
             }
             return folder
@@ -162,14 +162,6 @@ public final class ModelResolver: @unchecked Sendable {
         }
         throw HubError.notAModelRepository(repository: repository, revision: revision,
                                            reason: "it has neither open_clip_config.json nor config.json")
-    }
-
-    /// Whether an `open_clip_config.json` names a Hugging Face tokenizer (`text_cfg.hf_tokenizer_name`).
-    static func namesHuggingFaceTokenizer(_ config: URL) -> Bool {
-        guard let data = try? Data(contentsOf: config),
-              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
-        let model = root["model_cfg"] as? [String: Any] ?? root
-        return (model["text_cfg"] as? [String: Any])?["hf_tokenizer_name"] is String
     }
 
     /// The distinct shard files an index lists.

@@ -60,7 +60,7 @@ struct FamilyHubTests {
         #expect(loaded.model.configuration.family == .huggingFaceText)
         let expected = try SafeTensorsFile(path: HubFixtures.familyFile("xlmr_open_clip", "../expected.safetensors").path)
         let tokens = try expected.tensor("xlmr_open_clip/tokens")
-        let ids = (0..<tokens.shape[0]).map { row in (0..<tokens.shape[1]).map { Int(tokens[row, $0]) } }
+        let ids = tokenRows(tokens)
         #expect(try loaded.makeTokenizer().tokenize(["a photo of a dog", "一只猫的照片", "Un chat noir, assis.", "两只狗\tand a cat!\u{200B}"]) == ids)
     }
 

@@ -22,7 +22,7 @@ struct FamilyParityTests {
         let loaded = try CLIPLoader.load(path: Self.fixtures.appendingPathComponent(family).path)
         let images = try Self.expected.tensor("\(family)/images")
         let tokens = try Self.expected.tensor("\(family)/tokens")
-        let ids = (0..<tokens.shape[0]).map { row in (0..<tokens.shape[1]).map { Int(tokens[row, $0]) } }
+        let ids = tokenRows(tokens)
         let (imageFeatures, textFeatures) = try withNoGrad {
             (try loaded.model.encodeImage(images, normalize: true), try loaded.model.encodeText(ids, normalize: true))
         }
@@ -52,7 +52,7 @@ struct FamilyParityTests {
     func openCLIPSigLIPTokenizer() throws {
         let loaded = try CLIPLoader.load(path: Self.fixtures.appendingPathComponent("siglip_open_clip").path)
         let tokens = try Self.expected.tensor("siglip_open_clip/tokens")
-        let expected = (0..<tokens.shape[0]).map { row in (0..<tokens.shape[1]).map { Int(tokens[row, $0]) } }
+        let expected = tokenRows(tokens)
         #expect(try loaded.makeTokenizer().tokenize(["a photo of a dog", "Two cats, sitting on a mat!", "一只猫"]) == expected)
         #expect(loaded.model.configuration.family == .sigLIP)
         #expect(loaded.model.configuration.text.activation == .geluTanh)
@@ -67,7 +67,7 @@ struct FamilyParityTests {
     func huggingFaceTextTokenizers(_ family: String, _ expectedFamily: ModelFamily, _ contextLength: Int) throws {
         let loaded = try CLIPLoader.load(path: Self.fixtures.appendingPathComponent(family).path)
         let tokens = try Self.expected.tensor("\(family)/tokens")
-        let expected = (0..<tokens.shape[0]).map { row in (0..<tokens.shape[1]).map { Int(tokens[row, $0]) } }
+        let expected = tokenRows(tokens)
         let actual = try loaded.makeTokenizer().tokenize(Self.multilingualTexts)
         #expect(actual == expected, "\(actual)")
         #expect(try loaded.makeTokenizer().contextLength == contextLength)
@@ -115,7 +115,7 @@ struct FamilyParityTests {
         let loaded = try CLIPLoader.load(path: Self.fixtures.appendingPathComponent("siglip_hf").path)
         let classes = ["cat", "dog", "red car"]
         let tokens = try Self.expected.tensor("siglip_hf/zero_shot_tokens")
-        let expectedIDs = (0..<tokens.shape[0]).map { row in (0..<tokens.shape[1]).map { Int(tokens[row, $0]) } }
+        let expectedIDs = tokenRows(tokens)
         #expect(try loaded.makeTokenizer().tokenize(classes.map { "a photo of a \($0)." }) == expectedIDs)
         #expect(try loaded.makeTokenizer().kind == "SentencePiece Unigram (SigLIP)")
 

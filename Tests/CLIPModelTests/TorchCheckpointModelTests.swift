@@ -15,7 +15,7 @@ struct TorchCheckpointModelTests {
     static func features(_ loaded: LoadedModel) throws -> (image: Tensor, text: Tensor) {
         let images = try expected.tensor("images")
         let tokens = try expected.tensor("tokens")
-        let ids = (0..<tokens.shape[0]).map { row in (0..<tokens.shape[1]).map { Int(tokens[row, $0]) } }
+        let ids = tokenRows(tokens)
         return try withNoGrad { (try loaded.model.encodeImage(images), try loaded.model.encodeText(ids)) }
     }
 

@@ -26,7 +26,7 @@ struct LoRATests {
 
         let images = try reference.tensor("images")
         let tokenValues = try reference.tensor("tokens")
-        let tokens = (0..<tokenValues.shape[0]).map { row in (0..<tokenValues.shape[1]).map { Int(tokenValues[row, $0]) } }
+        let tokens = tokenRows(tokenValues)
         let loss = ContrastiveLoss.clip(imageFeatures: try model.encodeImage(images, normalize: true),
                                         textFeatures: try model.encodeText(tokens, normalize: true), scale: exp(model.logitScale))
         let (lossDifference, lossDetail) = TrainingStepParityTests.relativeDifference(loss, try reference.tensor("loss"))

@@ -37,7 +37,7 @@ struct TrainingStepParityTests {
 
         let images = try reference.tensor("images")
         let tokenValues = try reference.tensor("tokens")
-        let tokens = (0..<tokenValues.shape[0]).map { row in (0..<tokenValues.shape[1]).map { Int(tokenValues[row, $0]) } }
+        let tokens = tokenRows(tokenValues)
         let imageFeatures = try model.encodeImage(images, normalize: true)
         let textFeatures = try model.encodeText(tokens, normalize: true)
         let scale = exp(model.logitScale)

@@ -62,8 +62,8 @@ extension CLIPConfiguration {
             guard let name = hfModel as? String else { throw fail("text_cfg.hf_model_name must be a string") }
             try applyHuggingFaceTextTower(name: name, section: text, source: source, textModelDirectory: textModelDirectory)
         }
-        if text["no_causal_mask"] as? Bool == true || self.text.huggingFace != nil { self.text.causal = false }
-        if let pool = text["pool_type"] as? String, self.text.huggingFace == nil {
+        if text["no_causal_mask"] as? Bool == true { self.text.causal = false }
+        if let pool = text["pool_type"] as? String {
             guard let pooling = TextPooling(rawValue: pool) else { throw fail("text_cfg.pool_type = \(pool) is not supported") }
             self.text.pooling = pooling
         }

@@ -35,16 +35,10 @@ enum HuggingFaceTextModels {
     /// absolute), as transformers' `AutoConfig.from_pretrained` reads a repository or a local path.
     static func sizes(named name: String, directory: String, source: String, modelDirectory: String? = nil) throws -> Sizes {
         if let sizes = known[name] { return sizes }
-        if let modelDirectory {
-            let path = (modelDirectory as NSString).appendingPathComponent("config.json")
-            if FileManager.default.fileExists(atPath: path) {
-                return try sizes(configuration: try JSONConfigurationFile.object(path: path), path: path)
-            }
-        }
-        let base = name.hasPrefix("/") ? name : (directory as NSString).appendingPathComponent(name)
-        let path = (base as NSString).appendingPathComponent("config.json")
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ModelError.invalidConfiguration(path: source, reason: "text_cfg.hf_model_name \"\(name)\" is not a known text model (\(known.keys.sorted().joined(separator: ", "))) and \(path) does not exist")
+        let local = name.hasPrefix("/") ? name : (directory as NSString).appendingPathComponent(name)
+        let candidates = ([modelDirectory, local].compactMap { $0 }).map { ($0 as NSString).appendingPathComponent("config.json") }
+        guard let path = candidates.first(where: FileManager.default.fileExists(atPath:)) else {
+            throw ModelError.invalidConfiguration(path: source, reason: "text_cfg.hf_model_name \"\(name)\" is not a known text model (\(known.keys.sorted().joined(separator: ", "))) and \(candidates.last!) does not exist")
         }
         return try sizes(configuration: try JSONConfigurationFile.object(path: path), path: path)
     }
@@ -53,11 +47,7 @@ enum HuggingFaceTextModels {
     /// fields take `BertConfig`'s defaults.
     static func sizes(configuration root: [String: Any], path: String) throws -> Sizes {
         func fail(_ reason: String) -> ModelError { .invalidConfiguration(path: path, reason: reason) }
-        func int(_ key: String, _ fallback: Int) throws -> Int {
-            guard let value = root[key], !(value is NSNull) else { return fallback }
-            guard let number = value as? Int else { throw fail("\(key) must be an integer") }
-            return number
-        }
+        func int(_ key: String, _ fallback: Int) throws -> Int { try JSONConfigurationFile.int(root, key, default: fallback, path: path) }
         let modelType = root["model_type"] as? String ?? "bert"
         guard ["bert", "roberta", "xlm-roberta", "chinese_clip_text_model"].contains(modelType) else {
             throw fail("text model_type \"\(modelType)\" is not supported (BERT, RoBERTa and XLM-RoBERTa towers are)")
@@ -67,11 +57,7 @@ enum HuggingFaceTextModels {
         }
         let activationName = root["hidden_act"] as? String ?? "gelu"
         guard activationName == "gelu" else { throw fail("hidden_act \"\(activationName)\" is not supported for a BERT tower") }
-        var epsilon = 1e-12
-        if let value = root["layer_norm_eps"], !(value is NSNull) {
-            guard let number = value as? Double, number > 0 else { throw fail("layer_norm_eps must be positive") }
-            epsilon = number
-        }
+        let epsilon = try JSONConfigurationFile.positiveDouble(root, "layer_norm_eps", default: 1e-12, path: path)
         return Sizes(modelType: modelType, vocabSize: try int("vocab_size", 30522), width: try int("hidden_size", 768),
                      layers: try int("num_hidden_layers", 12), heads: try int("num_attention_heads", 12),
                      intermediateSize: try int("intermediate_size", 3072), maxPositions: try int("max_position_embeddings", 512),
@@ -97,8 +83,6 @@ enum HuggingFaceTextModels {
                                   projection: HuggingFaceTextConfiguration.Projection) -> TextConfiguration {
         var text = TextConfiguration(contextLength: contextLength, vocabSize: sizes.vocabSize, width: sizes.width, heads: sizes.heads,
                                      layers: sizes.layers, mlpWidthOverride: sizes.intermediateSize)
-        text.causal = false
-        text.pooling = .first
         text.normEpsilon = sizes.normEpsilon
         text.activation = sizes.activation
         let positions: HuggingFaceTextConfiguration.Positions = ["roberta", "xlm-roberta"].contains(sizes.modelType) ? .afterPadding : .absolute

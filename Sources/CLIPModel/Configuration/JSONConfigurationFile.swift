@@ -18,6 +18,20 @@ enum JSONConfigurationFile {
         return object
     }
 
+    /// `section[key]` as an integer; `fallback` when absent or null (transformers' `None`).
+    static func int(_ section: [String: Any], _ key: String, default fallback: Int, path: String) throws -> Int {
+        guard let value = section[key], !(value is NSNull) else { return fallback }
+        guard let number = value as? Int else { throw ModelError.invalidConfiguration(path: path, reason: "\(key) must be an integer") }
+        return number
+    }
+
+    /// `section[key]` as a positive number; `fallback` when absent or null.
+    static func positiveDouble(_ section: [String: Any], _ key: String, default fallback: Double, path: String) throws -> Double {
+        guard let value = section[key], !(value is NSNull) else { return fallback }
+        guard let number = value as? Double, number > 0 else { throw ModelError.invalidConfiguration(path: path, reason: "\(key) must be positive") }
+        return number
+    }
+
     /// The object in the file at `path`.
     static func object(path: String) throws -> [String: Any] {
         let data: Data

@@ -11,9 +11,7 @@ extension ModelExporter {
         if dtype == .int8 { metadata["quantization"] = "int8 weights, symmetric per row; NAME_scale holds each row's f32 scale" }
         try SafeTensorsWriter.write(entries: stateEntries(loaded, dtype: dtype), metadata: metadata,
                                     to: folder.appendingPathComponent(CheckpointLayout.FileName.openCLIPWeights).path)
-        for file in loaded.tokenizerFiles {
-            try FileManager.default.copyItem(atPath: file, toPath: folder.appendingPathComponent((file as NSString).lastPathComponent).path)
-        }
+        try copyTokenizerFiles(loaded, into: folder)
         if let tower = loaded.model.configuration.text.huggingFace, HuggingFaceTextModels.known[tower.modelName] == nil {
             // A tower open_clip cannot fetch by name: its config.json goes in the folder hf_model_name names.
             let towerFolder = folder.appendingPathComponent(huggingFaceTowerFolder(tower))
@@ -22,10 +20,14 @@ extension ModelExporter {
                           to: towerFolder.appendingPathComponent("config.json"))
             if loaded.model.configuration.text.tokenizerName == nil {
                 // hf_tokenizer_name is that folder too (Chinese-CLIP's tokenizer has no name of its own).
-                for file in loaded.tokenizerFiles {
-                    try FileManager.default.copyItem(atPath: file, toPath: towerFolder.appendingPathComponent((file as NSString).lastPathComponent).path)
-                }
+                try copyTokenizerFiles(loaded, into: towerFolder)
             }
+        }
+    }
+
+    private static func copyTokenizerFiles(_ loaded: LoadedModel, into folder: URL) throws {
+        for file in loaded.tokenizerFiles {
+            try FileManager.default.copyItem(atPath: file, toPath: folder.appendingPathComponent((file as NSString).lastPathComponent).path)
         }
     }
 

@@ -164,11 +164,8 @@ public enum CLIPLoader {
         var textTokenizer: (any TextTokenizer)?
         var missingTokenizer: ModelError?
         do {
-            if configuration.family == .chineseCLIP {
-                textTokenizer = try FamilyTokenizers.bert(directory: tokenizerDirectory, contextLength: configuration.text.contextLength)
-            } else if configuration.text.tokenizerName != nil {
-                textTokenizer = try FamilyTokenizers.openCLIP(directory: tokenizerDirectory, text: configuration.text)
-            } else if configuration.customText {
+            textTokenizer = try namedTokenizer(for: configuration, directory: tokenizerDirectory)
+            if textTokenizer == nil && configuration.customText {
                 textTokenizer = try FamilyTokenizers.sigLIP(directory: tokenizerDirectory, contextLength: configuration.text.contextLength)
             }
         } catch let error as ModelError {

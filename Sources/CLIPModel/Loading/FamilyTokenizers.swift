@@ -30,11 +30,7 @@ enum FamilyTokenizers {
             return try SigLIPTokenizer(model: model, contextLength: contextLength, lowercase: lowercase(directory: directory) ?? true)
         }
         if FileManager.default.fileExists(atPath: json) {
-            let tokenizer = try HuggingFaceTokenizer(contentsOf: json)
-            guard let padID = PaddedTokenizer.declaredPadID(directory: directory, tokenizer: tokenizer) else {
-                throw ModelError.invalidConfiguration(path: json, reason: "no pad token is declared (tokenizer_config.json pad_token or the padding section)")
-            }
-            return try PaddedTokenizer(tokenizer: tokenizer, contextLength: contextLength, padID: padID)
+            return try padded(try HuggingFaceTokenizer(contentsOf: json), directory: directory, contextLength: contextLength)
         }
         throw ModelError.missingTokenizer(path: directory, expected: "spiece.model or tokenizer.json")
     }
@@ -53,10 +49,7 @@ enum FamilyTokenizers {
         } else {
             throw ModelError.missingTokenizer(path: directory, expected: "tokenizer.json or vocab.txt")
         }
-        guard let padID = PaddedTokenizer.declaredPadID(directory: directory, tokenizer: tokenizer) else {
-            throw ModelError.invalidConfiguration(path: directory, reason: "no pad token is declared (tokenizer_config.json pad_token or the padding section)")
-        }
-        return try PaddedTokenizer(tokenizer: tokenizer, contextLength: contextLength, padID: padID)
+        return try padded(tokenizer, directory: directory, contextLength: contextLength)
     }
 
     /// An open_clip directory whose text tower names a Hugging Face tokenizer (`hf_tokenizer_name`):
@@ -72,11 +65,17 @@ enum FamilyTokenizers {
         if let tokenizerClass = settings["tokenizer_class"] as? String ?? tokenizerClass(ofModelIn: directory) {
             tokenizer = tokenizer.asTransformersClass(tokenizerClass, addPrefixSpace: settings["add_prefix_space"] as? Bool ?? true)
         }
+        return try padded(tokenizer, directory: directory, contextLength: text.contextLength,
+                          cleaning: text.tokenizerCleaning.flatMap(TextCleaning.init(rawValue:)) ?? .whitespace)
+    }
+
+    /// `tokenizer` padded to `contextLength` with the pad token `directory` declares for it.
+    private static func padded(_ tokenizer: HuggingFaceTokenizer, directory: String, contextLength: Int,
+                               cleaning: TextCleaning? = nil) throws -> PaddedTokenizer {
         guard let padID = PaddedTokenizer.declaredPadID(directory: directory, tokenizer: tokenizer) else {
-            throw ModelError.invalidConfiguration(path: json, reason: "no pad token is declared (tokenizer_config.json pad_token or the padding section)")
+            throw ModelError.invalidConfiguration(path: tokenizer.source, reason: "no pad token is declared (tokenizer_config.json pad_token or the padding section)")
         }
-        return try PaddedTokenizer(tokenizer: tokenizer, contextLength: text.contextLength, padID: padID,
-                                   cleaning: text.tokenizerCleaning.flatMap(TextCleaning.init(rawValue:)) ?? .whitespace)
+        return try PaddedTokenizer(tokenizer: tokenizer, contextLength: contextLength, padID: padID, cleaning: cleaning)
     }
 
     /// The tokenizer files a family's tokenizer may be read from, in the order they are looked for.
@@ -96,16 +95,19 @@ enum FamilyTokenizers {
     /// `tokenizer_config.json` names none (the Hub's `xlm-roberta-base`), for the classes whose
     /// pipeline transformers rebuilds.
     static func tokenizerClass(ofModelIn directory: String) -> String? {
-        let path = (directory as NSString).appendingPathComponent(CheckpointLayout.FileName.huggingFaceConfiguration)
-        guard let data = FileManager.default.contents(atPath: path),
-              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return ["xlm-roberta": "XLMRobertaTokenizer"][root["model_type"] as? String ?? ""]
+        let modelType = optionalObject(directory, CheckpointLayout.FileName.huggingFaceConfiguration)?["model_type"] as? String
+        return ["xlm-roberta": "XLMRobertaTokenizer"][modelType ?? ""]
     }
 
     /// `tokenizer_config.json` in `directory`, if it is there and a JSON object.
     static func tokenizerSettings(directory: String) -> [String: Any]? {
-        let path = (directory as NSString).appendingPathComponent(CheckpointLayout.FileName.huggingFaceTokenizerConfiguration)
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        optionalObject(directory, CheckpointLayout.FileName.huggingFaceTokenizerConfiguration)
+    }
+
+    /// The JSON object in `directory/name`; nil when the file is absent or not an object (these
+    /// settings are optional, and their absence means transformers' defaults).
+    private static func optionalObject(_ directory: String, _ name: String) -> [String: Any]? {
+        guard let data = FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent(name)) else { return nil }
         return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
     }
 }

@@ -12,11 +12,7 @@ enum HuggingFaceCheckpoint {
         let text = root["text_config"] as? [String: Any] ?? [:]
         let vision = root["vision_config"] as? [String: Any] ?? [:]
         func int(_ section: [String: Any], _ key: String, _ fallback: Int) throws -> Int {
-            guard let value = section[key] else { return fallback }
-            guard let number = value as? Int else {
-                throw ModelError.invalidConfiguration(path: path, reason: "\(key) must be an integer")
-            }
-            return number
+            try JSONConfigurationFile.int(section, key, default: fallback, path: path)
         }
         let textActivation = text["hidden_act"] as? String ?? "quick_gelu"
         let visionActivation = vision["hidden_act"] as? String ?? "quick_gelu"
@@ -42,13 +38,7 @@ enum HuggingFaceCheckpoint {
     /// The `vision_config` of a `CLIPConfig` (or `ChineseCLIPConfig`): a ViT with a class token and
     /// pre-norm, transformers' defaults for missing fields.
     static func visionConfiguration(_ vision: [String: Any], path: String) throws -> VisionConfiguration {
-        func int(_ key: String, _ fallback: Int) throws -> Int {
-            guard let value = vision[key] else { return fallback }
-            guard let number = value as? Int else {
-                throw ModelError.invalidConfiguration(path: path, reason: "\(key) must be an integer")
-            }
-            return number
-        }
+        func int(_ key: String, _ fallback: Int) throws -> Int { try JSONConfigurationFile.int(vision, key, default: fallback, path: path) }
         let width = try int("hidden_size", 768)
         let heads = try int("num_attention_heads", 12)
         guard heads > 0, width % heads == 0 else {

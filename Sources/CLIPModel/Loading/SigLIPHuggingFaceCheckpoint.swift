@@ -21,14 +21,10 @@ enum SigLIPHuggingFaceCheckpoint {
         let text = root["text_config"] as? [String: Any] ?? [:]
         let vision = root["vision_config"] as? [String: Any] ?? [:]
         func int(_ section: [String: Any], _ key: String, _ fallback: Int) throws -> Int {
-            guard let value = section[key], !(value is NSNull) else { return fallback }
-            guard let number = value as? Int else { throw ModelError.invalidConfiguration(path: path, reason: "\(key) must be an integer") }
-            return number
+            try JSONConfigurationFile.int(section, key, default: fallback, path: path)
         }
         func epsilon(_ section: [String: Any]) throws -> Double {
-            guard let value = section["layer_norm_eps"], !(value is NSNull) else { return 1e-6 }
-            guard let number = value as? Double, number > 0 else { throw ModelError.invalidConfiguration(path: path, reason: "layer_norm_eps must be positive") }
-            return number
+            try JSONConfigurationFile.positiveDouble(section, "layer_norm_eps", default: 1e-6, path: path)
         }
         if let useHead = vision["vision_use_head"] as? Bool, !useHead {
             throw ModelError.invalidConfiguration(path: path, reason: "a SigLIP vision tower without its attention-pooling head is not supported")
