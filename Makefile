@@ -27,7 +27,7 @@ ifeq ($(UNAME),Linux)
 endif
 RELEASE := -c release $(if $(TARGET_CPU),-Xswiftc -target-cpu -Xswiftc $(TARGET_CPU))
 
-APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libturbojpeg0-dev libpng-dev libwebp-dev libheif-dev libssl-dev libsqlite3-dev pkg-config
+APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libturbojpeg0-dev libpng-dev libwebp-dev libheif-dev libssl-dev libsqlite3-dev libopenmpi-dev openmpi-bin pkg-config
 # The tests also drive the web page of `clip serve` in a headless browser.
 TEST_APT_PACKAGES := chromium
 BREW_PACKAGES := jpeg-turbo libpng webp libheif

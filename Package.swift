@@ -107,9 +107,19 @@ let package = Package(
         .target(
             name: "CLIPOptim",
             dependencies: ["CLIPTensor", "CLIPNN"]),
+        // Open MPI (Debian libopenmpi-dev, openmpi-bin) for data-parallel training across processes and machines;
+        // CMPICollectives wraps the calls whose handles are C macros.
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]),
+        .target(
+            name: "CMPICollectives",
+            dependencies: ["CMPI"]),
         .target(
             name: "CLIPTraining",
-            dependencies: ["CLIPTensor", "CLIPNN", "CLIPTokenizer", "CLIPImage", "CLIPModel", "CLIPOptim", "CLIPFileSystem"]),
+            dependencies: ["CLIPTensor", "CLIPNN", "CLIPTokenizer", "CLIPImage", "CLIPModel", "CLIPOptim", "CLIPFileSystem",
+                           .target(name: "CMPICollectives", condition: linuxOnly)]),
         .target(
             name: "CLIPEvaluation",
             dependencies: ["CLIPTensor", "CLIPNN", "CLIPOptim", "CLIPTokenizer", "CLIPImage", "CLIPModel", "CLIPDigest", "CLIPFileSystem"]),

@@ -1,6 +1,7 @@
 // Legend: B batch, K accumulation micro-batches, E embedding width.
 import CLIPFileSystem
 import CLIPModel
+import CLIPNN
 import CLIPOptim
 import CLIPTensor
 import Dispatch
@@ -22,10 +23,14 @@ public struct StepRecord: Codable, Sendable {
     public let samplesPerSecond: Double
     /// Seconds spent waiting for data in this step.
     public let dataWait: Double
+    /// In a distributed run: bytes this rank handed to collectives in this step.
+    public var communicationBytes: Int?
+    /// In a distributed run: seconds this rank spent in collectives in this step.
+    public var communicationSeconds: Double?
 
     enum CodingKeys: String, CodingKey {
         case step, epoch, loss, learningRate = "lr", logitScale = "logit_scale", samplesPerSecond = "samples_per_second"
-        case dataWait = "data_wait"
+        case dataWait = "data_wait", communicationBytes = "comm_bytes", communicationSeconds = "comm_seconds"
     }
 }
 
@@ -60,6 +65,12 @@ public struct ValidationRecord: Codable, Sendable {
 /// micro-batches' features come from a no-grad pass, as `--accum-freq`), backward, optional gradient
 /// clipping, AdamW, then the logit-scale clamp. Checkpoints every `checkpointEvery` steps and at the
 /// end under `output/checkpoints/step_N`; `metrics.jsonl` gets one line per step.
+///
+/// Across the ranks of a `communicator` (data parallelism, open_clip's semantics under
+/// torch.distributed): each rank takes its slice of every global batch of `batchSize`, the losses
+/// exchange features between ranks (`DistributedContrastiveStep`), gradients are summed over ranks
+/// before clipping, and every rank applies the same AdamW step, so the run computes what one process
+/// would with the same global batch. Only rank 0 writes checkpoints, metrics and validations.
 public final class Trainer {
     /// The model being trained.
     public let loaded: LoadedModel
@@ -93,13 +104,20 @@ public final class Trainer {
     /// With `options.lora`: the model reference the run started from, kept in checkpoints so that
     /// `--resume` can rebuild the unmerged base weights.
     public var baseModel: String?
+    /// The ranks of the run; a `SingleProcessCommunicator` when it runs alone.
+    public let communicator: any Communicator
 
     /// Prepares a run; `resume` (a checkpoint folder) restores weights' optimizer state and progress.
     /// The model must already hold the checkpoint's weights when resuming, except with LoRA, where it
     /// holds the base model's and the adapters come from the checkpoint.
+    /// Every rank of a distributed run calls it with the same arguments and its own `communicator`.
     public init(loaded: LoadedModel, data: CaptionedImages, options: TrainingOptions, output: URL,
-                resume: URL? = nil) throws {
+                resume: URL? = nil, communicator: any Communicator = SingleProcessCommunicator()) throws {
         try options.validate()
+        guard options.batchSize % communicator.size == 0, options.batchSize / communicator.size >= 1 else {
+            throw TrainingError.invalidOption("--batch-size \(options.batchSize) (the global batch) must be a multiple of the \(communicator.size) ranks")
+        }
+        self.communicator = communicator
         self.loaded = loaded
         self.batches = try TrainingBatches(data: data, options: options, preprocessor: loaded.preprocessor,
                                            tokenizer: try loaded.makeTokenizer())
@@ -146,6 +164,28 @@ public final class Trainer {
             progress = state.progress
             try TrainingCheckpoint.restoreAdapters(adapters, from: state.adapters, checkpoint: resume)
         }
+        try Self.checkRanksAgree(on: trainable, progress: progress, communicator: communicator)
+    }
+
+    /// Every rank must start from the same weights and step (they load the same model and checkpoint,
+    /// or initialise from the same seed); ranks that do not (a checkpoint visible to some hosts only,
+    /// say) would silently train different models, so they stop here.
+    private static func checkRanksAgree(on parameters: [(name: String, parameter: Parameter)], progress: TrainingProgress,
+                                        communicator: any Communicator) throws {
+        guard communicator.size > 1 else { return }
+        var fingerprint: UInt64 = UInt64(progress.step)
+        for (_, parameter) in parameters {
+            parameter.wrappedValue.withUnsafeBufferPointer { values in
+                var sum: Double = 0
+                for value in values { sum += Double(value) }
+                fingerprint = fingerprint &* 0x100_0000_01B3 ^ sum.bitPattern
+            }
+        }
+        let all = try communicator.allGather([Int(bitPattern: UInt(fingerprint))])
+        guard Set(all).count == 1 else {
+            let differing = all.indices.filter { all[$0] != all[0] }
+            throw TrainingError.invalidOption("ranks \(differing) start from other weights or another step than rank 0: every rank must load the same model or checkpoint")
+        }
     }
 
     /// Distils from `teacher` (open_clip's `--distill`), which must take the student's images and at
@@ -170,25 +210,20 @@ public final class Trainer {
     /// Runs until `totalSteps`, calling `report` after every step.
     @discardableResult
     public func run(report: ((StepRecord) -> Void)? = nil) throws -> TrainingProgress {
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        let metricsFile = output.appendingPathComponent("metrics.jsonl")
-        if !FileManager.default.fileExists(atPath: metricsFile.path) { _ = FileManager.default.createFile(atPath: metricsFile.path, contents: nil) }
-        let metrics = try FileHandle(forWritingTo: metricsFile)
-        defer { try? metrics.close() }
-        try metrics.seekToEnd()
+        let metrics = try communicator.isLeader ? Self.openMetrics(in: output) : nil
+        defer { try? metrics?.close() }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         // The next step's micro-batches are decoded on a background queue while this step computes.
-        var pending = Prefetch { [batches, options, progress] in try Self.microBatches(batches, options, after: progress) }
+        var pending = prefetch(after: progress)
         while progress.step < totalSteps {
             let started = Date()
-            let (microBatches, advanced) = try pending.wait()
+            let trafficBefore = communicator.traffic
+            let (microBatches, advanced) = try agreedMicroBatches(pending)
             progress.epoch = advanced.epoch
             progress.position = advanced.position
-            progress.skippedSamples += microBatches.reduce(0) { $0 + $1.skipped.count }
-            if progress.step + 1 < totalSteps {
-                pending = Prefetch { [batches, options, progress] in try Self.microBatches(batches, options, after: progress) }
-            }
+            progress.skippedSamples += try communicator.allGather([microBatches.reduce(0) { $0 + $1.skipped.count }]).reduce(0, +)
+            if progress.step + 1 < totalSteps { pending = prefetch(after: progress) }
             let dataWait = Date().timeIntervalSince(started)
             let learningRate = schedule.learningRate(at: progress.step)
             optimizer.learningRate = learningRate
@@ -197,33 +232,83 @@ public final class Trainer {
             lastLoss = loss
             progress.step += 1
             let elapsed = Date().timeIntervalSince(started)
-            let record = StepRecord(step: progress.step, epoch: progress.epoch, loss: loss, learningRate: learningRate,
+            var record = StepRecord(step: progress.step, epoch: progress.epoch, loss: loss, learningRate: learningRate,
                                     logitScale: loaded.model.logitScale.item(),
                                     samplesPerSecond: Double(batches.batchSize * options.accumulation) / max(elapsed, 1e-9),
                                     dataWait: dataWait)
-            try metrics.write(contentsOf: try encoder.encode(record) + Data("\n".utf8))
+            if communicator.size > 1 {
+                let traffic = communicator.traffic.since(trafficBefore)
+                record.communicationBytes = traffic.bytes
+                record.communicationSeconds = traffic.seconds
+            }
+            try metrics?.write(contentsOf: try encoder.encode(record) + Data("\n".utf8))
             report?(record)
             if let every = options.checkpointEvery, progress.step % every == 0, progress.step < totalSteps {
                 try checkpoint()
             }
-            if let validation, progress.step == totalSteps || validationEvery.map({ progress.step % $0 == 0 }) == true {
+            if let validation, communicator.isLeader,
+               progress.step == totalSteps || validationEvery.map({ progress.step % $0 == 0 }) == true {
                 let results = try loaded.model.withAdaptersInInferenceMode { try validation(loaded) }
                 let line = ValidationRecord(step: progress.step, val: results)
-                try metrics.write(contentsOf: try encoder.encode(line) + Data("\n".utf8))
+                try metrics?.write(contentsOf: try encoder.encode(line) + Data("\n".utf8))
                 validationReport?(line)
             }
         }
         try checkpoint()
+        // No rank leaves before the last checkpoint is in place.
+        try communicator.barrier()
         return progress
+    }
+
+    private static func openMetrics(in output: URL) throws -> FileHandle {
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let metricsFile = output.appendingPathComponent("metrics.jsonl")
+        if !FileManager.default.fileExists(atPath: metricsFile.path) { _ = FileManager.default.createFile(atPath: metricsFile.path, contents: nil) }
+        let metrics = try FileHandle(forWritingTo: metricsFile)
+        try metrics.seekToEnd()
+        return metrics
+    }
+
+    /// A rank that met an unreadable sample while prefetching alone: the ranks must then deal out
+    /// replacements together (`TrainingBatches.batch(…agree:)`).
+    private struct NeedsAgreement: Error {}
+
+    /// The next step's micro-batches, decoded in the background. Alone, a rank fills its batches
+    /// itself; among several it assumes none of them meets an unreadable sample, which
+    /// `agreedMicroBatches` then checks.
+    private func prefetch(after progress: TrainingProgress) -> Prefetch<([TrainingBatch], TrainingProgress)> {
+        let share = BatchShare(rank: communicator.rank, ranks: communicator.size)
+        return Prefetch { [batches, options] in
+            try Self.microBatches(batches, options, after: progress, share: share) { missing in
+                guard share.ranks == 1 else {
+                    if missing > 0 { throw NeedsAgreement() }
+                    return [Int](repeating: 0, count: share.ranks)
+                }
+                return [missing]
+            }
+        }
+    }
+
+    /// The prefetched micro-batches if every rank read all of its samples; otherwise (rarely) the ranks
+    /// read the step's batches again, together, replacing the unreadable samples as one process would.
+    private func agreedMicroBatches(_ pending: Prefetch<([TrainingBatch], TrainingProgress)>) throws -> ([TrainingBatch], TrainingProgress) {
+        let prefetched = Result { try pending.wait() }
+        guard communicator.size > 1 else { return try prefetched.get() }
+        var needsAgreement = false
+        if case let .failure(error) = prefetched, error is NeedsAgreement { needsAgreement = true }
+        guard try communicator.allGather([needsAgreement ? 1 : 0]).contains(1) else { return try prefetched.get() }
+        return try Self.microBatches(batches, options, after: progress, share: BatchShare(rank: communicator.rank, ranks: communicator.size),
+                                     agree: { try self.communicator.allGather([$0]) })
     }
 
     /// Called with each validation result.
     public var validationReport: ((ValidationRecord) -> Void)?
 
-    /// The micro-batches of the step after `progress`, and where the data stands after them (moving to
-    /// the next epoch when one runs out). Pure: the same progress gives the same batches.
-    static func microBatches(_ batches: TrainingBatches, _ options: TrainingOptions,
-                             after progress: TrainingProgress) throws -> ([TrainingBatch], TrainingProgress) {
+    /// This rank's share of the micro-batches of the step after `progress`, and where the data stands
+    /// after them (moving to the next epoch when one runs out). Pure: the same progress gives the same
+    /// batches. `agree` is `TrainingBatches.batch`'s.
+    static func microBatches(_ batches: TrainingBatches, _ options: TrainingOptions, after progress: TrainingProgress,
+                             share: BatchShare, agree: (Int) throws -> [Int]) throws -> ([TrainingBatch], TrainingProgress) {
         var state = progress
         var order = batches.order(epoch: state.epoch)
         var result: [TrainingBatch] = []
@@ -233,7 +318,7 @@ public final class Trainer {
                 state.position = 0
                 order = batches.order(epoch: state.epoch)
             }
-            let (batch, next) = try batches.batch(epoch: state.epoch, startingAt: state.position, order: order)
+            let (batch, next) = try batches.batch(epoch: state.epoch, startingAt: state.position, order: order, share: share, agree: agree)
             state.position = next
             result.append(batch)
         }
@@ -245,8 +330,10 @@ public final class Trainer {
         output.appendingPathComponent("checkpoints/step_\(String(format: "%06d", progress.step))")
     }
 
-    /// Writes a checkpoint of the current step atomically into `checkpointFolder`.
+    /// Writes a checkpoint of the current step atomically into `checkpointFolder` (on rank 0; other ranks
+    /// write nothing).
     public func checkpoint() throws {
+        guard communicator.isLeader else { return }
         try TrainingCheckpoint.write(loaded, optimizer: optimizer, progress: progress, options: options, adapters: adapters,
                                      baseModel: baseModel, to: checkpointFolder)
     }
@@ -258,18 +345,25 @@ public final class Trainer {
         for (index, attached) in adapters.enumerated() {
             attached.adapter.reseed(options.seed ^ (UInt64(progress.step) &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(index) &* 0xBF58_476D_1CE4_E5B9))
         }
-        var lossValue: Float = 0
         let teacherFeatures = try teacher.map { teacher in
             try withNoGrad {
                 (concatenate(try microBatches.map { try teacher.encodeImage($0.images, normalize: true) }, alongAxis: 0),
                  concatenate(try microBatches.map { try teacher.encodeText($0.tokens, normalize: true) }, alongAxis: 0))
             }
         }
+        let exchange = DistributedContrastiveStep(communicator: communicator, loss: options.loss)
+        let distillation = teacher.map { teacher in
+            DistributedContrastiveStep.Distillation(image: teacherFeatures!.0, text: teacherFeatures!.1,
+                                                    scale: Foundation.exp(teacher.logitScale.item()), featureWeight: distillFeatureWeight)
+        }
+        func lossAndBackward(_ image: Tensor, _ text: Tensor) throws -> Float {
+            try exchange.lossAndBackward(image: image, text: text, scale: exp(model.logitScale), bias: model.logitBias,
+                                         distillation: distillation)
+        }
+        var lossValue: Float = 0
         if microBatches.count == 1 {
             let (image, text) = try features(microBatches[0])
-            let loss = lossOf(image, text, teacherFeatures)
-            loss.backward()
-            lossValue = loss.item()
+            lossValue = try lossAndBackward(image, text)
         } else {
             // Features of every micro-batch without gradients, then each micro-batch again with them,
             // the others' cached features standing in: the loss always sees the whole effective batch.
@@ -278,12 +372,11 @@ public final class Trainer {
                 let (image, text) = try features(microBatches[index])
                 let images = concatenate(cached.indices.map { $0 == index ? image : cached[$0].0 }, alongAxis: 0)   // [K·B, E]
                 let texts = concatenate(cached.indices.map { $0 == index ? text : cached[$0].1 }, alongAxis: 0)
-                let loss = lossOf(images, texts, teacherFeatures)
-                loss.backward()
-                lossValue = loss.item()
+                lossValue = try lossAndBackward(images, texts)
             }
         }
         let trainable = optimizer.groups.flatMap(\.parameters)
+        try GradientBuckets(communicator: communicator).allReduce(trainable)
         if let norm = options.gradientClipNorm { clipGradientNorm(trainable, maximumNorm: norm) }
         optimizer.step()
         model.clampLogitScale()
@@ -298,23 +391,5 @@ public final class Trainer {
         return try withBF16Products(enabled: options.mixedPrecision == .bf16) {
             (try model.encodeImage(batch.images, normalize: true), try model.encodeText(batch.tokens, normalize: true))
         }
-    }
-
-    private func lossOf(_ image: Tensor, _ text: Tensor, _ teacherFeatures: (Tensor, Tensor)?) -> Tensor {
-        let model = loaded.model
-        let scale = exp(model.logitScale)
-        var loss: Tensor
-        switch options.loss {
-        case .clip: loss = ContrastiveLoss.clip(imageFeatures: image, textFeatures: text, scale: scale)
-        case .siglip: loss = ContrastiveLoss.sigLIP(imageFeatures: image, textFeatures: text, scale: scale, bias: model.logitBias!)
-        }
-        if let teacher, let (teacherImage, teacherText) = teacherFeatures {
-            loss = loss + ContrastiveLoss.distillation(student: image, text, scale: scale, teacher: teacherImage, teacherText,
-                                                       teacherScale: Foundation.exp(teacher.logitScale.item()))
-            if distillFeatureWeight > 0 {
-                loss = loss + ContrastiveLoss.featureCosine(student: image, text, teacher: teacherImage, teacherText) * distillFeatureWeight
-            }
-        }
-        return loss
     }
 }

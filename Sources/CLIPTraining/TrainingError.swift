@@ -6,6 +6,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case invalidOption(String)
     case checkpoint(path: String, reason: String)
     case diverged(step: Int, loss: Float)
+    /// A collective operation between the ranks of a distributed run failed.
+    case communication(operation: String, reason: String)
 
     /// The message shown to the user.
     public var description: String {
@@ -14,6 +16,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
         case let .invalidOption(reason): return reason
         case let .checkpoint(path, reason): return "\(path): \(reason)"
         case let .diverged(step, loss): return "training diverged at step \(step): loss \(loss)"
+        case let .communication(operation, reason): return "\(operation) failed: \(reason)"
         }
     }
 }

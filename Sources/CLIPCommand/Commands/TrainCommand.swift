@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLIPEvaluation
 import CLIPModel
+import CLIPTensor
 import CLIPTraining
 import Foundation
 
@@ -13,6 +14,10 @@ struct TrainCommand: ParsableCommand {
         Start from --model-config (randomly initialised) or --model (fine-tuning). Checkpoints go to \
         OUTPUT-DIR/checkpoints/step_N (open_clip_config.json, open_clip_model.safetensors, training_state.safetensors); \
         OUTPUT-DIR/metrics.jsonl gets one line per step. --resume DIR continues a run exactly where its checkpoint left it.
+
+        Data-parallel over processes and machines: `mpirun -np N clip train …` (or `srun --mpi=pmix clip train …` under \
+        Slurm). --batch-size stays the global batch, split over the ranks; the run computes what one process would. \
+        Threads per rank default to the host's cores divided by its ranks (CLIP_NUM_THREADS overrides).
         """)
 
     @OptionGroup(title: "Model") var source: ModelSourceOptions
@@ -58,15 +63,35 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        let communicator = try DistributedLaunch.communicator()
+        do {
+            try train(communicator)
+            DistributedLaunch.finish(communicator)
+        } catch where communicator.size > 1 {
+            // The other ranks would wait for this one forever: say why here, then end the job.
+            StandardStreams.printDiagnostic("error: rank \(communicator.rank) of \(communicator.size): \(error)")
+            communicator.abort(code: 1)
+        }
+    }
+
+    private func train(_ communicator: any Communicator) throws {
         let start = try TrainingStart.prepare(source: source.source, resume: checkpoints.resume, seed: checkpoints.seed) { try loadModel($0) }
         let trainer = try Trainer(loaded: start.loaded, data: try data.open(), options: options,
-                                  output: URL(fileURLWithPath: checkpoints.outputDir), resume: start.resumeCheckpoint)
+                                  output: URL(fileURLWithPath: checkpoints.outputDir), resume: start.resumeCheckpoint,
+                                  communicator: communicator)
         trainer.baseModel = start.baseModel
         if let teacher = distillation.distill {
             try trainer.distill(from: try loadModel(teacher).model, featureWeight: distillation.distillFeatureWeight)
         }
         if let valData = validation.valData { try addValidation(on: valData, to: trainer) }
         let started = Date()
+        guard communicator.isLeader else {
+            try trainer.run()
+            return
+        }
+        if communicator.size > 1 {
+            StandardStreams.printDiagnostic("training on \(communicator.size) ranks, \(ComputeThreads.count) threads each on rank 0's host")
+        }
         let progress = try trainer.runWithProgress()
         try report.emit(TrainReport(trainer: trainer, progress: progress, seconds: Date().timeIntervalSince(started)))
     }

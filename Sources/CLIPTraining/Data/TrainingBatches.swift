@@ -12,9 +12,9 @@ public struct TrainingBatch: @unchecked Sendable {
     public let images: Tensor          // [B, 3, S, S]
     /// Token ids, one row per sample.
     public let tokens: [[Int]]
-    /// Positions in the epoch's order of the samples used (skipped ones are absent).
+    /// Positions of the epoch's order the global batch took, skipped samples included.
     public let sampleCount: Int
-    /// Samples skipped while filling the batch, each with why.
+    /// Samples this rank skipped while filling the batch, each with why.
     public let skipped: [String]
 }
 
@@ -65,20 +65,31 @@ public struct TrainingBatches: Sendable {
         return indices
     }
 
-    /// Batch `index` of `epoch`, beginning at position `start` of the epoch's order; returns the batch
-    /// and the position after its last sample.
+    /// The batch of `epoch` beginning at position `start` of the epoch's order; returns the batch and
+    /// the position after its last sample.
     public func batch(epoch: Int, startingAt start: Int, order: [Int]) throws -> (TrainingBatch, next: Int) {
+        try batch(epoch: epoch, startingAt: start, order: order, share: .whole) { [$0] }
+    }
+
+    /// This rank's `share` of the global batch of `epoch` beginning at position `start`, and the position
+    /// after the global batch. The global batch is the first `batchSize` readable samples from `start`,
+    /// as in a one-process run: rank r first reads its slice `start + r·n ..< start + (r+1)·n`; while
+    /// any rank lacks samples it could not read, the positions after the batch are dealt out in rank
+    /// order to the ranks lacking them. `agree` takes this rank's count of missing samples and returns
+    /// every rank's (a collective: on several ranks, `Communicator.allGather`).
+    public func batch(epoch: Int, startingAt start: Int, order: [Int], share: BatchShare,
+                      agree: (Int) throws -> [Int]) throws -> (TrainingBatch, next: Int) {
+        precondition(batchSize % share.ranks == 0, "a batch of \(batchSize) does not split over \(share.ranks) ranks")
+        let rows = batchSize / share.ranks
         var pixels: [Float] = []
         var tokens: [[Int]] = []
         var skipped: [String] = []
-        var position = start
-        let stride = 3 * preprocessor.size * preprocessor.size
-        while tokens.count < batchSize {
-            let wanted = batchSize - tokens.count
-            guard position + wanted <= order.count else {
-                throw TrainingError.invalidData(source: data.source, reason: "too many unreadable samples to fill a batch in epoch \(epoch)")
-            }
-            let chunk = Array(order[position..<(position + wanted)])
+        var cursor = start + batchSize
+        var positions = (start + share.rank * rows)..<(start + (share.rank + 1) * rows)
+        let tooManySkipped = TrainingError.invalidData(source: data.source, reason: "too many unreadable samples to fill a batch in epoch \(epoch)")
+        guard cursor <= order.count else { throw tooManySkipped }
+        while true {
+            let chunk = Array(order[positions])
             let prepared = prepare(chunk, epoch: epoch)
             for (index, result) in zip(chunk, prepared) {
                 switch result {
@@ -89,11 +100,16 @@ public struct TrainingBatches: Sendable {
                     skipped.append("\(data.samples[index].name): \(reason)")
                 }
             }
-            position += wanted
+            let missing = try agree(rows - tokens.count)
+            let total = missing.reduce(0, +)
+            guard total > 0 else { break }
+            guard cursor + total <= order.count else { throw tooManySkipped }
+            let first = cursor + missing[..<share.rank].reduce(0, +)
+            positions = first..<(first + missing[share.rank])
+            cursor += total
         }
-        let images = Tensor(shape: [batchSize, 3, preprocessor.size, preprocessor.size], scalars: pixels)
-        precondition(pixels.count == batchSize * stride)
-        return (TrainingBatch(images: images, tokens: tokens, sampleCount: position - start, skipped: skipped), position)
+        let images = Tensor(shape: [rows, 3, preprocessor.size, preprocessor.size], scalars: pixels)
+        return (TrainingBatch(images: images, tokens: tokens, sampleCount: cursor - start, skipped: skipped), cursor)
     }
 
     private enum Prepared {
@@ -128,4 +144,22 @@ public struct TrainingBatches: Sendable {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+/// The part of every global batch one rank of a distributed run takes.
+public struct BatchShare: Sendable, Equatable {
+    /// This rank.
+    public let rank: Int
+    /// The number of ranks; the batch size must be a multiple of it.
+    public let ranks: Int
+
+    /// Rank `rank` of `ranks`.
+    public init(rank: Int, ranks: Int) {
+        precondition(ranks >= 1 && (0..<ranks).contains(rank), "rank \(rank) of \(ranks)")
+        self.rank = rank
+        self.ranks = ranks
+    }
+
+    /// The whole batch, for a one-process run.
+    public static let whole = BatchShare(rank: 0, ranks: 1)
 }

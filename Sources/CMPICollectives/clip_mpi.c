@@ -1,0 +1,65 @@
+#include "clip_mpi.h"
+#include <limits.h>
+#include <mpi.h>
+#include <string.h>
+
+// MPI counts are ints; callers split larger transfers.
+#define CLIP_MPI_COUNT(count) ((count) > INT_MAX ? -1 : (int)(count))
+
+int clip_mpi_init(int *rank, int *size, int *local_size) {
+    int provided = 0;
+    int rc = MPI_Init_thread(NULL, NULL, MPI_THREAD_SERIALIZED, &provided);
+    if (rc != MPI_SUCCESS) return rc;
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    if ((rc = MPI_Comm_rank(MPI_COMM_WORLD, rank)) != MPI_SUCCESS) return rc;
+    if ((rc = MPI_Comm_size(MPI_COMM_WORLD, size)) != MPI_SUCCESS) return rc;
+    MPI_Comm host;
+    if ((rc = MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &host)) != MPI_SUCCESS) return rc;
+    rc = MPI_Comm_size(host, local_size);
+    MPI_Comm_free(&host);
+    return rc;
+}
+
+int clip_mpi_initialized(void) {
+    int flag = 0;
+    MPI_Initialized(&flag);
+    return flag;
+}
+
+int clip_mpi_allreduce_sum(float *buffer, size_t count) {
+    return MPI_Allreduce(MPI_IN_PLACE, buffer, CLIP_MPI_COUNT(count), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+}
+
+int clip_mpi_allgather(const float *send, size_t count, float *receive) {
+    return MPI_Allgather(send, CLIP_MPI_COUNT(count), MPI_FLOAT, receive, CLIP_MPI_COUNT(count), MPI_FLOAT, MPI_COMM_WORLD);
+}
+
+int clip_mpi_allgather_int64(const int64_t *send, size_t count, int64_t *receive) {
+    return MPI_Allgather(send, CLIP_MPI_COUNT(count), MPI_INT64_T, receive, CLIP_MPI_COUNT(count), MPI_INT64_T, MPI_COMM_WORLD);
+}
+
+int clip_mpi_reduce_scatter_sum(const float *send, size_t count, float *receive) {
+    return MPI_Reduce_scatter_block(send, receive, CLIP_MPI_COUNT(count), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+}
+
+int clip_mpi_sendrecv(const float *send, size_t count, int destination, float *receive, int source) {
+    return MPI_Sendrecv(send, CLIP_MPI_COUNT(count), MPI_FLOAT, destination, 0,
+                        receive, CLIP_MPI_COUNT(count), MPI_FLOAT, source, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+}
+
+int clip_mpi_barrier(void) { return MPI_Barrier(MPI_COMM_WORLD); }
+
+void clip_mpi_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
+
+int clip_mpi_finalize(void) { return MPI_Finalize(); }
+
+void clip_mpi_error_string(int code, char *buffer, size_t capacity) {
+    char text[MPI_MAX_ERROR_STRING];
+    int length = 0;
+    if (MPI_Error_string(code, text, &length) != MPI_SUCCESS) length = 0;
+    text[length < MPI_MAX_ERROR_STRING ? length : MPI_MAX_ERROR_STRING - 1] = '\0';
+    if (capacity > 0) {
+        strncpy(buffer, text, capacity - 1);
+        buffer[capacity - 1] = '\0';
+    }
+}
