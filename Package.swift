@@ -216,7 +216,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLIPCommandTests",
-            dependencies: ["CLIPCommand", "CLIPModel", "CLIPTensor", "CLIPHub", "CLIPEvaluation", "CLIPImage", "CLIPSearch", "CLIPTestSupport",
+            dependencies: ["CLIPCommand", "CLIPModel", "CLIPTensor", "CLIPHub", "CLIPEvaluation", "CLIPImage", "CLIPSearch", "CLIPTestSupport", "CLIPTraining",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio")]),
     ]

@@ -95,8 +95,14 @@ public final class Conv2d: Module {
 
     /// `[N, C, H, W]` → `[N, out, H', W']`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        conv2d(x, weight: weight, stride: (stride, stride), padding: (padding, padding), packing: packing)
+        conv2d(x, weight: weight, stride: (stride, stride), padding: (padding, padding), packing: packingOfFlattenedWeight)
     }
+
+    /// `packing` for products with the weight flattened to `[out, in·k·k]` (patch embeddings), or nil
+    /// while the weight trains: the flattened view does not carry `requiresGrad` under `withNoGrad`,
+    /// and the cache, which knows a weight by its storage, would keep packing the values from before
+    /// the optimizer changed them in place.
+    public var packingOfFlattenedWeight: PackedWeightCache? { weight.requiresGrad ? nil : packing }
 }
 
 /// The weights of a convolution with a bias, `[out, in, k, k]` and `[out]`, for patch embeddings
@@ -116,6 +122,12 @@ public final class Conv2dWithBias: Module {
         weight = Tensor.zeros([outChannels, inChannels, kernelSize, kernelSize])
         bias = Tensor.zeros([outChannels])
     }
+
+    /// `packing` for products with the weight flattened to `[out, in·k·k]` (patch embeddings), or nil
+    /// while the weight trains: the flattened view does not carry `requiresGrad` under `withNoGrad`,
+    /// and the cache, which knows a weight by its storage, would keep packing the values from before
+    /// the optimizer changed them in place.
+    public var packingOfFlattenedWeight: PackedWeightCache? { weight.requiresGrad ? nil : packing }
 }
 
 /// Batch normalisation with running statistics (inference mode), NCHW; ε = 1e-5.

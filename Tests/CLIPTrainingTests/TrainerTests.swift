@@ -48,6 +48,20 @@ struct TrainerTests {
         return try Trainer(loaded: loaded, data: try CaptionedImages.open(data.path), options: options, output: output, resume: resume)
     }
 
+    @Test("features without gradients follow weights the optimizer changed in place (the patch embedding's packed few-row copy)")
+    func noGradFeaturesFollowTrainedWeights() throws {
+        let model = try Self.freshModel().model
+        model.prepareForTraining()
+        let image = Tensor.normal([1, 3, 32, 32], seed: 9)   // 16 patches: the few-row products a packed copy serves
+        let before = try withNoGrad { try model.encodeImage(image, normalize: true) }.scalars
+        let weight = try #require(model.namedParameters().first { $0.name == "visual.conv1.weight" }).parameter.wrappedValue
+        weight.withUnsafeMutableBufferPointer { values in for i in values.indices { values[i] *= 1.5 } }   // as AdamW updates in place
+        let after = try withNoGrad { try model.encodeImage(image, normalize: true) }.scalars
+        let recorded = try model.encodeImage(image, normalize: true).scalars
+        #expect(after != before)
+        for (x, y) in zip(after, recorded) { #expect(abs(x - y) <= 1e-6, "no-grad \(x) against recorded \(y)") }
+    }
+
     @Test("a resumed run continues with exactly the losses of an uninterrupted one")
     func resumeIsExact() throws {
         let root = temporaryDirectory("trainer-" + "resume")

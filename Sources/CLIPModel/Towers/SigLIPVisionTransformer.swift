@@ -74,7 +74,7 @@ final class PatchEmbedding: Module {
     func callAsFunction(_ images: Tensor) -> Tensor {
         let width = projection.weight.shape[0]
         let patches = patchified(images, patchSize: patchSize)                   // [N, G², 3·P·P]
-        return linear(patches, weight: projection.weight.reshaped([width, -1]), bias: projection.bias, packing: projection.packing)
+        return linear(patches, weight: projection.weight.reshaped([width, -1]), bias: projection.bias, packing: projection.packingOfFlattenedWeight)
     }
 }
 

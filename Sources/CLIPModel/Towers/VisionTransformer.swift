@@ -42,7 +42,7 @@ public final class VisionTransformer: Module, ImageEncoder {
         let patch = configuration.patchSize ?? 1
         // Patch embedding as one GEMM over all patches: [N, G², C·P·P] · [W, C·P·P]ᵀ -> [N, G², W]
         let patches = patchified(images, patchSize: patch)
-        let embedded = linear(patches, weight: patchEmbedding.weight.reshaped([width, -1]), bias: nil, packing: patchEmbedding.packing)
+        let embedded = linear(patches, weight: patchEmbedding.weight.reshaped([width, -1]), bias: nil, packing: patchEmbedding.packingOfFlattenedWeight)
         let classTokens = classEmbedding.reshaped([1, 1, width]).expanded(to: [count, 1, width])
         let x = concatenate([classTokens, embedded], alongAxis: 1) + positionalEmbedding  // [N, T, W]
         let tokens = x.shape[1]
