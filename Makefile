@@ -85,6 +85,7 @@ bench: deps
 	python3 Benchmarks/precision.py --binary .build/release/clip
 	python3 Benchmarks/train.py --binary .build/release/clip
 	python3 Benchmarks/train.py --binary .build/release/clip --precision amp_bf16
+	python3 Benchmarks/distributed.py --binary .build/release/clip
 	$(SWIFT) build $(RELEASE) --product clip-search-bench
 	$(PYTHON) Benchmarks/search.py --clip .build/release/clip --search-bench .build/release/clip-search-bench
 	$(PYTHON) Benchmarks/serve.py --clip .build/release/clip --search-bench .build/release/clip-search-bench

@@ -27,10 +27,13 @@ public struct StepRecord: Codable, Sendable {
     public var communicationBytes: Int?
     /// In a distributed run: seconds this rank spent in collectives in this step.
     public var communicationSeconds: Double?
+    /// In a distributed run: of `communicationSeconds`, those spent waiting for slower ranks before the
+    /// gradients' all-reduce.
+    public var waitSeconds: Double?
 
     enum CodingKeys: String, CodingKey {
         case step, epoch, loss, learningRate = "lr", logitScale = "logit_scale", samplesPerSecond = "samples_per_second"
-        case dataWait = "data_wait", communicationBytes = "comm_bytes", communicationSeconds = "comm_seconds"
+        case dataWait = "data_wait", communicationBytes = "comm_bytes", communicationSeconds = "comm_seconds", waitSeconds = "wait_seconds"
     }
 }
 
@@ -240,6 +243,7 @@ public final class Trainer {
                 let traffic = communicator.traffic.since(trafficBefore)
                 record.communicationBytes = traffic.bytes
                 record.communicationSeconds = traffic.seconds
+                record.waitSeconds = traffic.operations["barrier"]?.seconds ?? 0
             }
             try metrics?.write(contentsOf: try encoder.encode(record) + Data("\n".utf8))
             report?(record)

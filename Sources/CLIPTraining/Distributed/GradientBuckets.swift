@@ -16,6 +16,9 @@ struct GradientBuckets {
     /// has none on any (the graphs are alike) and is left out.
     func allReduce(_ parameters: [Parameter]) throws {
         guard communicator.size > 1 else { return }
+        // The ranks meet first, so that the time of the all-reduce itself (traffic's "allReduce") is
+        // told apart from waiting for the slowest rank's backward pass ("barrier"): one latency more.
+        try communicator.barrier()
         let gradients = parameters.compactMap(\.wrappedValue.grad)
         let capacity = bucketBytes / MemoryLayout<Float>.stride
         var buffer = [Float](repeating: 0, count: min(capacity, gradients.reduce(0) { $0 + $1.count }))
