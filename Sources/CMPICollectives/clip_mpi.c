@@ -53,6 +53,17 @@ void clip_mpi_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
 
 int clip_mpi_finalize(void) { return MPI_Finalize(); }
 
+void clip_mpi_library_version(char *buffer, size_t capacity) {
+    char text[MPI_MAX_LIBRARY_VERSION_STRING];
+    int length = 0;
+    if (MPI_Get_library_version(text, &length) != MPI_SUCCESS) length = 0;
+    text[length < MPI_MAX_LIBRARY_VERSION_STRING ? length : MPI_MAX_LIBRARY_VERSION_STRING - 1] = '\0';
+    if (capacity > 0) {
+        strncpy(buffer, text, capacity - 1);
+        buffer[capacity - 1] = '\0';
+    }
+}
+
 void clip_mpi_error_string(int code, char *buffer, size_t capacity) {
     char text[MPI_MAX_ERROR_STRING];
     int length = 0;

@@ -100,6 +100,23 @@ struct DistributedTrainingTests {
                                    ranks.appendingPathComponent("checkpoints/step_000006"), "\(loss), accum \(accumulation)")
     }
 
+    @Test("3 ranks equal one process: SigLIP's text chunks and their gradients pass through a middle rank",
+          arguments: ["clip", "siglip"])
+    func threeRanks(loss: String) throws {
+        let root = temporaryDirectory("distributed-three-\(loss)")
+        let config = loss == "siglip" ? Self.fixture.sigLIPConfig : Self.fixture.clipConfig
+        let alone = root.appendingPathComponent("alone"), ranks = root.appendingPathComponent("ranks")
+        var arguments = Self.arguments(config: config, output: alone, extra: ["--loss", loss])
+        arguments[arguments.firstIndex(of: "8")!] = "12"   // the global batch, 4 per rank
+        #expect(try CLI.run(arguments).status == 0)
+        arguments[arguments.firstIndex(of: alone.path)!] = ranks.path
+        let distributed = try Self.mpirun(ranks: 3, arguments)
+        #expect(distributed.status == 0, "\(distributed.stderr)")
+        Self.expectSameLosses(try Self.losses(alone), try Self.losses(ranks), "\(loss), 3 ranks")
+        try Self.expectSameWeights(alone.appendingPathComponent("checkpoints/step_000006"),
+                                   ranks.appendingPathComponent("checkpoints/step_000006"), "\(loss), 3 ranks")
+    }
+
     @Test("LiT, LoRA and distillation on 2 ranks equal one process")
     func fineTuningOnRanks() throws {
         let root = temporaryDirectory("distributed-fine-tuning")

@@ -1,4 +1,5 @@
 import CLIPTensor
+import CLIPTraining
 import Foundation
 
 /// What `clip doctor` reports.
@@ -17,6 +18,7 @@ struct DoctorReport: Report, Codable {
     let onednnISA: String
     let precisions: [PrecisionEntry]
     let autoPrecision: String
+    let mpi: String?
     let warnings: [String]
 
     /// What one precision runs on here, and its measured rate.
@@ -31,7 +33,7 @@ struct DoctorReport: Report, Codable {
     static let linearShape = (m: 400, n: 3072, k: 768)
 
     enum CodingKeys: String, CodingKey {
-        case version, blas, gemm, threads, cores, cpu, simd, warnings
+        case version, blas, gemm, threads, cores, cpu, simd, warnings, mpi
         case optimizedBuild = "optimized_build"
         case gemmShape = "gemm_shape"
         case gemmGflops = "gemm_gflops"
@@ -61,7 +63,8 @@ struct DoctorReport: Report, Codable {
             gemm: Diagnostics.gemmLibrary, packedKernels: Diagnostics.packedKernels, cores: ComputeThreads.availableCores, cpu: Diagnostics.cpuModel(),
             simd: Diagnostics.cpuSIMDFeatures(), optimizedBuild: Diagnostics.isOptimizedBuild,
             gemmShape: [gemmSize, gemmSize, gemmSize], gemmGflops: (gemm.best * 10).rounded() / 10,
-            onednnISA: isa, precisions: precisions, autoPrecision: PrecisionRequest.auto.resolved(on: hardware).rawValue, warnings: warnings)
+            onednnISA: isa, precisions: precisions, autoPrecision: PrecisionRequest.auto.resolved(on: hardware).rawValue,
+            mpi: DistributedLaunch.mpiLibrary, warnings: warnings)
     }
 
     var text: String {
@@ -76,6 +79,7 @@ struct DoctorReport: Report, Codable {
             "build:      \(optimizedBuild ? "release" : "debug")",
             "measured:   \(gemmGflops) GFLOP/s (\(gemmShape.map(String.init).joined(separator: "×")), fp32)",
             "oneDNN ISA: \(onednnISA)",
+            "MPI:        \(mpi.map { "\($0) (data-parallel training: mpirun -np N clip train …)" } ?? "not in this build")",
         ]
         let (m, n, k) = Self.linearShape
         lines.append("precision:  measured on a \(m)×\(k) · \(k)×\(n) linear layer (--precision, CLIP_PRECISION; auto picks \(autoPrecision) here)")

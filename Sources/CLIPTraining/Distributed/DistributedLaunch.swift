@@ -26,6 +26,18 @@ public enum DistributedLaunch {
         #endif
     }
 
+    /// The MPI library this build uses (`Open MPI v4.1.4, …`, its first line), or nil in a build without MPI.
+    public static var mpiLibrary: String? {
+        #if canImport(CMPICollectives)
+        var text = [CChar](repeating: 0, count: 1024)
+        clip_mpi_library_version(&text, text.count)
+        let version = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return version.split(separator: ",").first.map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? version
+        #else
+        return nil
+        #endif
+    }
+
     /// Ends the job's use of the communicator after a successful run (MPI_Finalize).
     public static func finish(_ communicator: any Communicator) {
         #if canImport(CMPICollectives)

@@ -26,6 +26,8 @@ int clip_mpi_barrier(void);
 void clip_mpi_abort(int code);
 /// Finalises MPI.
 int clip_mpi_finalize(void);
+/// The MPI library's version text (callable before MPI_Init), into `buffer`.
+void clip_mpi_library_version(char *buffer, size_t capacity);
 /// MPI's text for an error code, into `buffer` (at least 512 bytes).
 void clip_mpi_error_string(int code, char *buffer, size_t capacity);
 
