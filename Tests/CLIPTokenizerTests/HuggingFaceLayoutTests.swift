@@ -7,7 +7,10 @@ import Testing
 struct HuggingFaceLayoutTests {
     /// Writes vocab.json and merges.txt for the bundled vocabulary under Hugging Face's special-token
     /// names (as Scripts/make_tokenizer_golden.py wrote them for transformers), beside the committed
-    /// tokenizer_config.json.
+    /// tokenizer_config.json. Made once: the suite's tests run in parallel, and each making it afresh
+    /// removed the folder while another read it.
+    static let directory = Result { try makeDirectory() }
+
     static func makeDirectory() throws -> String {
         let directory = temporaryPath("clip-hf-tokenizer")
         try? FileManager.default.removeItem(at: directory)   // a run with the same pid may have left it
@@ -30,7 +33,7 @@ struct HuggingFaceLayoutTests {
 
     @Test("vocab.json + merges.txt + tokenizer_config.json give the same vocabulary, pad 49407")
     func loadsDirectory() throws {
-        let vocabulary = try BPEVocabulary.huggingFace(directory: Self.makeDirectory())
+        let vocabulary = try BPEVocabulary.huggingFace(directory: Self.directory.get())
         #expect(vocabulary.layout == .huggingFace)
         #expect(vocabulary.count == 49_408)
         #expect(vocabulary.startID == 49406 && vocabulary.endID == 49407 && vocabulary.padID == 49407)
@@ -45,7 +48,7 @@ struct HuggingFaceLayoutTests {
 
     @Test("ids equal transformers' CLIPTokenizer on text the cleaning leaves alone")
     func matchesTransformers() throws {
-        let tokenizer = try CLIPTokenizer(vocabulary: BPEVocabulary.huggingFace(directory: Self.makeDirectory()))
+        let tokenizer = try CLIPTokenizer(vocabulary: BPEVocabulary.huggingFace(directory: Self.directory.get()))
         let rows = try GoldenRow.load("hf_golden.jsonl.gz").filter { Self.categoriesUntouchedByCleaning.contains($0.category) }
         #expect(rows.count > 400)
         for row in rows {
