@@ -3,7 +3,7 @@
 #   make demo    release build, then `clip demo`: generate a shapes dataset, train a small CLIP on it for a
 #                few minutes, classify and retrieve held-out images; then index, search and dedup them
 #                with `clip index` / `clip search` / `clip dedup`
-#   make test    system packages, then the whole test suite
+#   make test    system packages, then the whole test suite (beside a PostgreSQL server it starts)
 #   make bench   release build, our kernels beside numpy / PyTorch (needs python3 with numpy), and search
 #                beside faiss-cpu and a Python indexer, `clip serve` beside FastAPI under wrk (PYTHON=venv/bin/python
 #                with faiss-cpu, open_clip_torch, fastapi, uvicorn; Debian's wrk)
@@ -28,8 +28,9 @@ endif
 RELEASE := -c release $(if $(TARGET_CPU),-Xswiftc -target-cpu -Xswiftc $(TARGET_CPU))
 
 APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libturbojpeg0-dev libpng-dev libwebp-dev libheif-dev libssl-dev libsqlite3-dev libopenmpi-dev openmpi-bin pkg-config
-# The tests also drive the web page of `clip serve` in a headless browser.
-TEST_APT_PACKAGES := chromium
+# The tests also drive the web page of `clip serve` in a headless browser, and install PyPI's pgserver
+# (PostgreSQL with pgvector) into a virtual environment.
+TEST_APT_PACKAGES := chromium python3-venv
 BREW_PACKAGES := jpeg-turbo libpng webp libheif
 
 .PHONY: demo test build release bench examples fuzz api-check deps test-deps install-packages clean
@@ -46,9 +47,10 @@ demo: deps release
 	.build/release/clip dedup --index demo-run/index --threshold 0.9999 --top 3
 	@echo "== Serve it over HTTP with a web page: .build/release/clip serve --index demo-run/index, then open http://127.0.0.1:8080/?q=a+red+circle"
 
+# The tests run beside a PostgreSQL 16 server with pgvector that Scripts/with_postgres.sh starts and stops.
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	Scripts/with_postgres.sh $(SWIFT) test
 
 api-check: deps
 	$(SWIFT) build --product clip

@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // BLAS: OpenBLAS on Linux (Debian libopenblas-dev, pthread variant); Accelerate on macOS.
@@ -129,7 +131,9 @@ let package = Package(
         .target(
             name: "CLIPSearch",
             dependencies: ["CLIPTensor", "CLIPImage", "CLIPModel", "CLIPDigest", "CLIPFileSystem", "CGEMMKernels", "CZlib",
-                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "HeapModule", package: "swift-collections")]),
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "HeapModule", package: "swift-collections"),
+                           .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "Logging", package: "swift-log")]),
         // `clip serve`: Hummingbird routes (OpenAI embeddings, zero-shot, search, clip-retrieval's back end), request
         // batching, Prometheus metrics, and the web page as resources.
         .target(

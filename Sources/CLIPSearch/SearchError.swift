@@ -16,6 +16,10 @@ public enum SearchError: Error, Equatable, CustomStringConvertible {
     case busy(index: String)
     /// The index holds no vectors of the model asked for; `held` describes those it does hold.
     case modelNotIndexed(model: String, held: [String], index: String)
+    /// A store location (a `postgresql://` URL) that cannot be used; `location` is shown without its password.
+    case invalidStore(location: String, reason: String)
+    /// The PostgreSQL store failed (connection, authentication, a query); `location` has no password.
+    case store(location: String, reason: String)
 
     /// The message shown to the user.
     public var description: String {
@@ -27,6 +31,8 @@ public enum SearchError: Error, Equatable, CustomStringConvertible {
         case let .invalidQuery(reason): return reason
         case let .catalogue(path, reason): return "\(path): index catalogue: \(reason)"
         case let .busy(index): return "\(index): another process is updating this index; try again when it has finished"
+        case let .invalidStore(location, reason): return "\(location): not a usable index store: \(reason)"
+        case let .store(location, reason): return "\(location): \(reason)"
         case let .modelNotIndexed(model, held, index):
             let holds = held.isEmpty ? "no model yet" : held.joined(separator: ", ")
             return "\(index): this index has no vectors of \(model); it holds \(holds). Index with this model first (clip index --model …), or search with the model the index holds"
