@@ -110,18 +110,15 @@ let package = Package(
             name: "CLIPOptim",
             dependencies: ["CLIPTensor", "CLIPNN"]),
         // Open MPI (Debian libopenmpi-dev, openmpi-bin) for data-parallel training across processes and machines;
-        // CMPICollectives wraps the calls whose handles are C macros.
+        // its shim.h wraps the calls whose handles are C macros in inline functions.
         .systemLibrary(
             name: "CMPI",
             pkgConfig: "ompi-c",
             providers: [.apt(["libopenmpi-dev"])]),
         .target(
-            name: "CMPICollectives",
-            dependencies: ["CMPI"]),
-        .target(
             name: "CLIPTraining",
             dependencies: ["CLIPTensor", "CLIPNN", "CLIPTokenizer", "CLIPImage", "CLIPModel", "CLIPOptim", "CLIPFileSystem",
-                           .target(name: "CMPICollectives", condition: linuxOnly)]),
+                           .target(name: "CMPI", condition: linuxOnly)]),
         .target(
             name: "CLIPEvaluation",
             dependencies: ["CLIPTensor", "CLIPNN", "CLIPOptim", "CLIPTokenizer", "CLIPImage", "CLIPModel", "CLIPDigest", "CLIPFileSystem"]),

@@ -42,14 +42,19 @@ struct DistributedTrainingTests {
          "--warmup", "2", "--seed", "7", "--grad-clip-norm", "1", "--save-every", "3", "--output-dir", output.path] + extra
     }
 
-    /// Runs `clip` as `ranks` MPI ranks; returns the exit status and standard error.
-    static func mpirun(ranks: Int, _ arguments: [String], environment: [String: String] = [:]) throws -> CLI.Outcome {
+    /// `clip` as `ranks` MPI ranks, ready to start, its standard output discarded.
+    static func mpirunProcess(ranks: Int, _ arguments: [String]) -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: mpirun)
         process.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)", CLI.binary.path] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let errors = Pipe()
         process.standardOutput = FileHandle.nullDevice
+        return process
+    }
+
+    /// Runs `clip` as `ranks` MPI ranks; returns the exit status and standard error.
+    static func mpirun(ranks: Int, _ arguments: [String]) throws -> CLI.Outcome {
+        let process = mpirunProcess(ranks: ranks, arguments)
+        let errors = Pipe()
         process.standardError = errors
         try process.run()
         let stderr = errors.fileHandleForReading.readDataToEndOfFile()
@@ -171,10 +176,7 @@ struct DistributedTrainingTests {
         var arguments = Self.arguments(config: Self.fixture.clipConfig, output: run, extra: [])
         arguments[arguments.firstIndex(of: "6")!] = "100000"
         arguments[arguments.firstIndex(of: "3")!] = "2"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.mpirun)
-        process.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", "2", CLI.binary.path] + arguments
-        process.standardOutput = FileHandle.nullDevice
+        let process = Self.mpirunProcess(ranks: 2, arguments)
         process.standardError = FileHandle.nullDevice
         try process.run()
         let metrics = run.appendingPathComponent("metrics.jsonl")

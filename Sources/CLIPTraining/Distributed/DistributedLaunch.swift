@@ -1,8 +1,5 @@
 import CLIPTensor
 import Foundation
-#if canImport(CMPICollectives)
-import CMPICollectives
-#endif
 
 /// How a training process finds its job: as a rank started by `mpirun` / `srun` it joins the MPI job
 /// and shares its host's cores with the other local ranks; started alone it is a one-rank job.
@@ -11,7 +8,7 @@ public enum DistributedLaunch {
     /// `CLIP_NUM_THREADS` says otherwise, sets the compute threads to the host's cores divided by the
     /// ranks on it.
     public static func communicator() throws -> any Communicator {
-        #if canImport(CMPICollectives)
+        #if canImport(CMPI)
         guard MPICommunicator.launchedAsRank else { return SingleProcessCommunicator() }
         let communicator = try MPICommunicator()
         if ProcessInfo.processInfo.environment["CLIP_NUM_THREADS"] == nil {
@@ -26,13 +23,10 @@ public enum DistributedLaunch {
         #endif
     }
 
-    /// The MPI library this build uses (`Open MPI v4.1.4, …`, its first line), or nil in a build without MPI.
+    /// The MPI library this build uses (`Open MPI v4.1.4`), or nil in a build without MPI.
     public static var mpiLibrary: String? {
-        #if canImport(CMPICollectives)
-        var text = [CChar](repeating: 0, count: 1024)
-        clip_mpi_library_version(&text, text.count)
-        let version = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return version.split(separator: ",").first.map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? version
+        #if canImport(CMPI)
+        return MPICommunicator.libraryVersion
         #else
         return nil
         #endif
@@ -40,7 +34,7 @@ public enum DistributedLaunch {
 
     /// Ends the job's use of the communicator after a successful run (MPI_Finalize).
     public static func finish(_ communicator: any Communicator) {
-        #if canImport(CMPICollectives)
+        #if canImport(CMPI)
         (communicator as? MPICommunicator)?.finish()
         #endif
     }

@@ -1,5 +1,5 @@
-#if canImport(CMPICollectives)
-import CMPICollectives
+#if canImport(CMPI)
+import CMPI
 import Foundation
 
 /// A job of processes started by `mpirun` (or `srun` under Slurm), talking over Open MPI's
@@ -101,6 +101,19 @@ public final class MPICommunicator: Communicator {
     /// What this rank has sent so far.
     public var traffic: CommunicationTraffic { meter.traffic }
 
+    /// The MPI library this process links (`Open MPI v4.1.4`: the first clause of its version text).
+    public static var libraryVersion: String {
+        let version = text(capacity: 1024) { clip_mpi_library_version($0, $1) }
+        return version.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? version
+    }
+
+    /// A text MPI writes into a buffer of `capacity` characters.
+    private static func text(capacity: Int, _ write: (UnsafeMutablePointer<CChar>, Int) -> Void) -> String {
+        var buffer = [CChar](repeating: 0, count: capacity)
+        buffer.withUnsafeMutableBufferPointer { write($0.baseAddress!, $0.count - 1) }
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
     /// MPI counts are C ints.
     private static let largestCount = Int(Int32.max)
 
@@ -112,9 +125,7 @@ public final class MPICommunicator: Communicator {
 
     private static func check(_ code: Int32, _ operation: String) throws {
         guard code != 0 else { return }
-        var text = [CChar](repeating: 0, count: 512)
-        clip_mpi_error_string(code, &text, text.count)
-        let message = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let message = text(capacity: 512) { clip_mpi_error_string(code, $0, $1) }
         throw TrainingError.communication(operation: operation, reason: "MPI error \(code): \(message)")
     }
 }
