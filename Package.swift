@@ -122,14 +122,16 @@ let package = Package(
         .target(
             name: "CLIPEvaluation",
             dependencies: ["CLIPTensor", "CLIPNN", "CLIPOptim", "CLIPTokenizer", "CLIPImage", "CLIPModel", "CLIPDigest", "CLIPFileSystem"]),
-        // Indexes of image collections: the SQLite catalogue (GRDB, system SQLite: libsqlite3-dev),
-        // vector files, exact and HNSW search (swift-collections' heaps, our SIMD dot products), query
+        // Indexes of image collections: the embedded store (the SQLite catalogue through GRDB, system SQLite:
+        // libsqlite3-dev, vector files, exact and HNSW search with swift-collections' heaps and our SIMD dot
+        // products) and the PostgreSQL + pgvector store (postgres-nio on its own NIO event loop); query
         // arithmetic, near-duplicates.
         .target(
             name: "CLIPSearch",
             dependencies: ["CLIPTensor", "CLIPImage", "CLIPModel", "CLIPDigest", "CLIPFileSystem", "CGEMMKernels", "CZlib",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "HeapModule", package: "swift-collections"),
                            .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")]),
         // `clip serve`: Hummingbird routes (OpenAI embeddings, zero-shot, search, clip-retrieval's back end), request
         // batching, Prometheus metrics, and the web page as resources.

@@ -109,12 +109,12 @@ case "hnsw":
     writeResults(rows, k: k, to: argument(7))
     emit(timing.merging(["search": "hnsw", "element": matrix.element.rawValue, "rows": matrix.count, "ef": ef]) { $1 })
 case "fill-index":
-    let index = try ImageIndex(directory: URL(fileURLWithPath: argument(2)))
+    let index = try EmbeddedIndexStore(directory: URL(fileURLWithPath: argument(2)))
     let loaded = try CLIPLoader.load(path: argument(3))
     let count = positive(4)
     let element = VectorElement(rawValue: CommandLine.arguments.count > 5 ? argument(5) : "f16") ?? .float16
     let model = try index.catalogue.model(reference: URL(fileURLWithPath: argument(3)).standardizedFileURL.path,
-                                          fingerprint: index.fingerprint(of: loaded), width: loaded.model.configuration.embedDim, element: element)
+                                          fingerprint: ImageIndex(store: index).fingerprint(of: loaded), width: loaded.model.configuration.embedDim, element: element)
     let matrix = try VectorMatrix(path: index.vectorFile(of: model).path, width: model.width, element: element)
     var generator = RandomGenerator(seed: 7)
     for start in stride(from: matrix.count, to: count, by: 10_000) {
@@ -124,7 +124,7 @@ case "fill-index":
             return vector.map { $0 / norm }
         }
         let rows = try matrix.append(block)
-        let files = rows.map { IndexCatalogue.File(path: "/bench/photos/\($0 / 1_000)/img_\($0).jpg", size: 100_000, modified: 1,
+        let files = rows.map { IndexFile(path: "/bench/photos/\($0 / 1_000)/img_\($0).jpg", size: 100_000, modified: 1,
                                                    contentHash: "content-\($0)") }
         try index.catalogue.commit(model: model, vectors: rows.map { ("content-\($0)", $0) }, files: files, removing: [])
     }

@@ -150,7 +150,7 @@ struct CrashConsistencyTests {
         #expect(try results(crashed) == results(reference))
         let vectorFiles = Self.entries(URL(fileURLWithPath: crashed)).filter { $0.hasPrefix("vectors-") }
         #expect(vectorFiles.count == 1, "the abandoned vector file is removed: \(vectorFiles)")
-        let files = { (index: String) in try ImageIndex(directory: URL(fileURLWithPath: index)).catalogue.files().map { [$0.path, $0.contentHash ?? ""] } }
+        let files = { (index: String) in try ImageIndex(directory: URL(fileURLWithPath: index)).files().map { [$0.path, $0.contentHash ?? ""] } }
         #expect(try files(crashed) == files(reference))
     }
 }

@@ -34,7 +34,7 @@ struct HNSWGraphTests {
         var found = 0
         for query in queries {
             let exact = Set(try ExactSearch.top(k, in: matrix, query: query).map(\.row))
-            let approximate = try ImageIndex.approximateTop(k, graph: graph, matrix: matrix, query: query, threshold: -.infinity,
+            let approximate = try EmbeddedIndexStore.approximateTop(k, graph: graph, matrix: matrix, query: query, threshold: -.infinity,
                                                             rowLimit: matrix.count, ef: ef)
             found += approximate.filter { exact.contains($0.row) }.count
         }
@@ -53,7 +53,7 @@ struct HNSWGraphTests {
         #expect(graph.count == 4_000)
         let recall = try Self.recall(graph: graph, matrix: matrix, queries: queries, k: 10, ef: 64)
         #expect(recall >= 0.95, "recall@10 \(recall)")
-        let hit = try #require(try ImageIndex.approximateTop(1, graph: graph, matrix: matrix, query: queries[0], threshold: -.infinity,
+        let hit = try #require(try EmbeddedIndexStore.approximateTop(1, graph: graph, matrix: matrix, query: queries[0], threshold: -.infinity,
                                                               rowLimit: matrix.count, ef: 64).first)
         let row = try matrix.row(hit.row)
         #expect(abs(hit.score - zip(row, queries[0]).reduce(0) { $0 + $1.0 * $1.1 }) < 1e-4)
@@ -75,7 +75,7 @@ struct HNSWGraphTests {
         // A graph of the first 1,500 rows still finds row 1,999 (scanned), and its own nodes.
         let partial = HNSWGraph(m: 8, efConstruction: 40)
         try matrix.withRows { partial.extend(to: 1_500, scorer: RowScorer(base: $0, matrix: matrix)) }
-        let top = try ImageIndex.approximateTop(1, graph: partial, matrix: matrix, query: vectors[1_999], threshold: -.infinity, rowLimit: 2_000, ef: 32)
+        let top = try EmbeddedIndexStore.approximateTop(1, graph: partial, matrix: matrix, query: vectors[1_999], threshold: -.infinity, rowLimit: 2_000, ef: 32)
         #expect(top.first?.row == 1_999)
         #expect(throws: HNSWGraph.FileError.self) { try HNSWGraph.read(whole.serialized(), rows: 1_999) }
     }
@@ -97,15 +97,16 @@ struct HNSWGraphTests {
         }
     }
 
-    @Test("through the index: deleted files leave graph results, come back when re-added, new content joins the graph; a damaged graph is scanned around and rebuilt")
-    func deletionAndReinsertion() throws {
-        let (index, photos, loaded, query) = try ImageIndexTests.smallIndex("hnsw-index", seed: 21)
+    @Test("through the index: deleted files leave graph results, come back when re-added, new content joins the graph; a damaged graph is scanned around and rebuilt",
+          arguments: StoreKind.allCases)
+    func deletionAndReinsertion(kind: StoreKind) throws {
+        guard let (index, photos, loaded, query) = try ImageIndexTests.smallIndex("hnsw-index", seed: 21, kind: kind) else { return }
         var options = ImageIndex.UpdateOptions(reference: "tiny")
         options.graph = .hnsw
         options.compactAbove = nil
         #expect(try index.update(roots: [photos.path], model: loaded, options: options).graph)
         let model = try index.model(for: loaded)
-        #expect(FileManager.default.fileExists(atPath: index.graphFile(of: model).path))
+        #expect(try index.hasANNIndex(model))
         // The graph scores rows with the SIMD dot product, the scan with GEMM: the same up to rounding.
         func same(_ a: [ImageIndex.Hit], _ b: [ImageIndex.Hit]) -> Bool {
             a.map(\.path) == b.map(\.path) && zip(a, b).allSatisfy { abs($0.score - $1.score) < 1e-5 }
@@ -125,14 +126,17 @@ struct HNSWGraphTests {
 
         try IndexFixtures.place("square_336.jpg", "new.jpg", in: photos)
         #expect(try index.update(roots: [photos.path], model: loaded, options: options).encoded == 1)
-        #expect(try index.readGraph(index.graphFile(of: model), rows: 6).count == 6)
+        #expect(try same(index.search(query, in: model, top: 10), index.search(query, in: model, top: 10, exact: true)))
+        guard let store = index.store as? EmbeddedIndexStore else { return }
+        #expect(try store.readGraph(store.graphFile(of: model), rows: 6).count == 6)
 
-        var damaged = try Data(contentsOf: index.graphFile(of: model))
+        var damaged = try Data(contentsOf: store.graphFile(of: model))
         damaged[damaged.count / 2] ^= 0xFF
-        try damaged.write(to: index.graphFile(of: model))
-        let reopened = try ImageIndex(directory: index.directory)
-        #expect(try same(reopened.search(query, in: model, top: 10), reopened.search(query, in: model, top: 10, exact: true)))
-        _ = try reopened.update(roots: [photos.path], model: loaded, options: options)
+        try damaged.write(to: store.graphFile(of: model))
+        let reopened = try EmbeddedIndexStore(directory: store.directory)
+        let reopenedIndex = ImageIndex(store: reopened)
+        #expect(try same(reopenedIndex.search(query, in: model, top: 10), reopenedIndex.search(query, in: model, top: 10, exact: true)))
+        _ = try reopenedIndex.update(roots: [photos.path], model: loaded, options: options)
         #expect(try reopened.readGraph(reopened.graphFile(of: model), rows: 6).count == 6)
     }
 }

@@ -1,7 +1,7 @@
 import CLIPFileSystem
 import CLIPImage
 import CLIPModel
-import CLIPSearch
+@testable import CLIPSearch
 import CLIPTensor
 import CLIPTestSupport
 import Foundation
@@ -37,12 +37,13 @@ enum IndexFixtures {
     }
 }
 
-@Suite("Image index", .serialized)
+@Suite("Image index, in a folder and in PostgreSQL", .serialized)
 struct ImageIndexTests {
-    @Test("updates encode only new content: unchanged, copied, moved, touched, modified, removed and failed files are told apart")
-    func incremental() throws {
+    @Test("updates encode only new content: unchanged, copied, moved, touched, modified, removed and failed files are told apart",
+          arguments: StoreKind.allCases)
+    func incremental(kind: StoreKind) throws {
         let loaded = try IndexFixtures.model(seed: 3)
-        let photos = temporaryDirectory("index-photos")
+        let photos = temporaryDirectory("index-photos-\(kind)")
         try IndexFixtures.place("odd_97x61.png", "a.png", in: photos)
         try IndexFixtures.place("square_224.jpg", "b.jpg", in: photos)
         try IndexFixtures.place("lossy.webp", "c.webp", in: photos)
@@ -50,7 +51,7 @@ struct ImageIndexTests {
         try IndexFixtures.place("odd_333x171.jpg", ".hidden.jpg", in: photos)
         try Data("notes".utf8).write(to: photos.appendingPathComponent("notes.txt"))
         try Data([0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]).write(to: photos.appendingPathComponent("broken.jpg"))
-        let index = try ImageIndex(directory: temporaryDirectory("index-store"))
+        guard let index = try TestStores.index(kind, "incremental") else { return }
         func update() throws -> ImageIndex.UpdateSummary {
             try index.update(roots: [photos.path], model: loaded, reference: "tiny", batchSize: 2)
         }
@@ -58,7 +59,7 @@ struct ImageIndexTests {
         var first = ImageIndex.UpdateSummary()
         first.added = 4; first.failed = 1; first.encoded = 4
         #expect(try update() == first)
-        #expect(try index.catalogue.file(photos.appendingPathComponent("broken.jpg").path)?.failure?.isEmpty == false)
+        #expect(try index.file(photos.appendingPathComponent("broken.jpg").path)?.failure?.isEmpty == false)
 
         var again = ImageIndex.UpdateSummary()
         again.unchanged = 4; again.failed = 1
@@ -72,19 +73,20 @@ struct ImageIndexTests {
         var changes = ImageIndex.UpdateSummary()
         changes.added = 1; changes.moved = 1; changes.removed = 2; changes.unchanged = 2; changes.updated = 1; changes.encoded = 1
         #expect(try update() == changes)
-        #expect(try index.catalogue.files(under: photos.path).map { $0.path.replacingOccurrences(of: photos.path + "/", with: "") }
+        #expect(try index.files(under: photos.path).map { $0.path.replacingOccurrences(of: photos.path + "/", with: "") }
                 == ["a.png", "c.webp", "copy of a.png", "sub/d.jpg", "sub/moved b.jpg"])
     }
 
-    @Test("a search finds the query image and its copies first; --under limits the folder; another model is refused")
-    func search() throws {
+    @Test("a search finds the query image and its copies first; --under limits the folder; another model is refused",
+          arguments: StoreKind.allCases)
+    func search(kind: StoreKind) throws {
         let loaded = try IndexFixtures.model(seed: 5)
-        let photos = temporaryDirectory("search-photos")
+        let photos = temporaryDirectory("search-photos-\(kind)")
         for (source, name) in [("odd_97x61.png", "a.png"), ("odd_97x61.png", "sub/same as a.png"), ("square_224.jpg", "b.jpg"),
                                ("lossy.webp", "sub/c.webp"), ("tiny_2x3.png", "e.png")] {
             try IndexFixtures.place(source, name, in: photos)
         }
-        let index = try ImageIndex(directory: temporaryDirectory("search-store"))
+        guard let index = try TestStores.index(kind, "search") else { return }
         _ = try index.update(roots: [photos.path], model: loaded, reference: "tiny", element: .float32)
         let raw = try #require(try ImageFeatureExtractor(loaded: loaded).extract([IndexFixtures.image("odd_97x61.png").path]).features[0])
         let norm = raw.reduce(0) { $0 + $1 * $1 }.squareRoot()
@@ -118,23 +120,25 @@ struct ImageIndexTests {
     }
 
     /// An index of a few fixture images, f32, and a query vector for the image of `a.png`.
-    static func smallIndex(_ name: String, seed: UInt64) throws -> (index: ImageIndex, photos: URL, loaded: LoadedModel, query: [Float]) {
+    static func smallIndex(_ name: String, seed: UInt64, kind: StoreKind = .embedded) throws
+        -> (index: ImageIndex, photos: URL, loaded: LoadedModel, query: [Float])? {
         let loaded = try IndexFixtures.model(seed: seed)
-        let photos = temporaryDirectory("\(name)-photos")
+        let photos = temporaryDirectory("\(name)-\(kind)-photos")
         for (source, target) in [("odd_97x61.png", "a.png"), ("odd_97x61.png", "copy of a.png"), ("square_224.jpg", "b.jpg"),
                                  ("lossy.webp", "c.webp"), ("tiny_2x3.png", "d.png"), ("tall_20x1000.jpg", "e.jpg")] {
             try IndexFixtures.place(source, target, in: photos)
         }
-        let index = try ImageIndex(directory: temporaryDirectory("\(name)-store"))
+        guard let index = try TestStores.index(kind, name) else { return nil }
         _ = try index.update(roots: [photos.path], model: loaded, reference: "tiny", element: .float32)
         let raw = try #require(try ImageFeatureExtractor(loaded: loaded).extract([photos.appendingPathComponent("a.png").path]).features[0])
         let norm = raw.reduce(0) { $0 + $1 * $1 }.squareRoot()
         return (index, photos, loaded, raw.map { $0 / norm })
     }
 
-    @Test("compaction drops the vectors of vanished content, keeps every file's, and moves to a new vector file")
-    func compaction() throws {
-        let (index, photos, loaded, query) = try Self.smallIndex("compact", seed: 9)
+    @Test("compaction drops the vectors of vanished content and keeps every file's (in a folder: in a new vector file)",
+          arguments: StoreKind.allCases)
+    func compaction(kind: StoreKind) throws {
+        guard let (index, photos, loaded, query) = try Self.smallIndex("compact", seed: 9, kind: kind) else { return }
         for name in ["b.jpg", "c.webp"] { try FileManager.default.removeItem(at: photos.appendingPathComponent(name)) }
         var options = ImageIndex.UpdateOptions(reference: "tiny")
         options.compactAbove = nil
@@ -145,8 +149,10 @@ struct ImageIndexTests {
         #expect(try index.compact() == 2)
         #expect(try index.compact() == 0)
         #expect(try index.search(query, model: loaded, top: 10) == before)
-        let files = try FileManager.default.contentsOfDirectory(atPath: index.directory.path).filter { $0.hasPrefix("vectors-") }
-        #expect(files.count == 1 && files[0].hasSuffix("-1.f32"), "\(files)")
+        if let store = index.store as? EmbeddedIndexStore {
+            let files = try FileManager.default.contentsOfDirectory(atPath: store.directory.path).filter { $0.hasPrefix("vectors-") }
+            #expect(files.count == 1 && files[0].hasSuffix("-1.f32"), "\(files)")
+        }
         // Past the garbage fraction an update compacts on its own.
         try FileManager.default.removeItem(at: photos.appendingPathComponent("e.jpg"))
         try FileManager.default.removeItem(at: photos.appendingPathComponent("d.png"))
@@ -157,39 +163,41 @@ struct ImageIndexTests {
 
     @Test("one writer at a time: an update while another holds the lock is refused, and searches carry on")
     func writersLock() throws {
-        let (index, photos, loaded, query) = try Self.smallIndex("lock", seed: 10)
-        let held = try FileLock(index.directory.appendingPathComponent("write.lock"))
-        #expect(throws: SearchError.busy(index: index.directory.path)) {
+        let (index, photos, loaded, query) = try #require(try Self.smallIndex("lock", seed: 10))
+        let held = try FileLock(URL(fileURLWithPath: index.location).appendingPathComponent("write.lock"))
+        #expect(throws: SearchError.busy(index: index.location)) {
             try index.update(roots: [photos.path], model: loaded, reference: "tiny")
         }
-        #expect(throws: SearchError.busy(index: index.directory.path)) { try index.compact() }
+        #expect(throws: SearchError.busy(index: index.location)) { try index.compact() }
         #expect(try index.search(query, model: loaded, top: 2).count == 2)
         withExtendedLifetime(held) {}
     }
 
     @Test("a vector file cut short or deleted: searches answer from what is left or say what is missing, and the next update encodes the lost rows again")
     func damagedVectorFile() throws {
-        let (index, photos, loaded, query) = try Self.smallIndex("damaged", seed: 12)
-        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: index.directory.path).first { $0.hasPrefix("vectors-") })
-        let path = index.directory.appendingPathComponent(name).path
+        let (index, photos, loaded, query) = try #require(try Self.smallIndex("damaged", seed: 12))
+        let folder = URL(fileURLWithPath: index.location)
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasPrefix("vectors-") })
+        let path = folder.appendingPathComponent(name).path
         let handle = try #require(FileHandle(forUpdatingAtPath: path))
         try handle.truncate(atOffset: 32 + 2 * 8 * 4 + 5)
         try handle.close()
-        let reopened = try ImageIndex(directory: index.directory)
+        let reopened = try ImageIndex(directory: folder)
         #expect(try reopened.search(query, model: loaded, top: 10).count == 3, "rows 0 and 1: a.png with its copy, and b.jpg")
         #expect(try reopened.update(roots: [photos.path], model: loaded, reference: "tiny", element: .float32).encoded == 3)
         #expect(try reopened.search(query, model: loaded, top: 10).count == 6)
 
         try FileManager.default.removeItem(atPath: path)
-        let again = try ImageIndex(directory: index.directory)
+        let again = try ImageIndex(directory: folder)
         #expect(throws: SearchError.self) { try again.search(query, model: loaded, top: 10) }
         #expect(try again.update(roots: [photos.path], model: loaded, reference: "tiny", element: .float32).encoded == 5)
         #expect(try again.search(query, model: loaded, top: 10).count == 6)
     }
 
-    @Test("duplicates: files of one content form an exact group; the pixel size of a copy comes from its original")
-    func exactDuplicates() throws {
-        let (index, photos, loaded, _) = try Self.smallIndex("duplicates", seed: 13)
+    @Test("duplicates: files of one content form an exact group; the pixel size of a copy comes from its original",
+          arguments: StoreKind.allCases)
+    func exactDuplicates(kind: StoreKind) throws {
+        guard let (index, photos, loaded, _) = try Self.smallIndex("duplicates", seed: 13, kind: kind) else { return }
         let groups = try index.duplicates(model: loaded, threshold: 1.5 - 0.5)
         let exact = try #require(groups.first { $0.kind == .exact })
         #expect(exact.files.map(\.path) == ["a.png", "copy of a.png"].map { photos.appendingPathComponent($0).path })
@@ -197,14 +205,15 @@ struct ImageIndexTests {
         #expect(throws: SearchError.self) { try index.duplicates(model: loaded, threshold: .nan) }
     }
 
-    @Test("a model's fingerprint is remembered under its weights' source key, which changes when the file does")
-    func rememberedFingerprint() throws {
+    @Test("a model's fingerprint is remembered under its weights' source key, which changes when the file does",
+          arguments: StoreKind.allCases)
+    func rememberedFingerprint(kind: StoreKind) throws {
         let loaded = try IndexFixtures.model(seed: 14)
-        let index = try ImageIndex(directory: temporaryDirectory("fingerprint-store"))
+        guard let index = try TestStores.index(kind, "fingerprint") else { return }
         let key = try #require(ModelFingerprint.sourceKey(of: loaded))
-        #expect(try index.catalogue.fingerprint(sourceKey: key) == nil)
+        #expect(try index.store.fingerprint(sourceKey: key) == nil)
         #expect(try index.fingerprint(of: loaded) == ModelFingerprint.of(loaded))
-        #expect(try index.catalogue.fingerprint(sourceKey: key) == ModelFingerprint.of(loaded))
+        #expect(try index.store.fingerprint(sourceKey: key) == ModelFingerprint.of(loaded))
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -5)], ofItemAtPath: loaded.weightsPath)
         #expect(ModelFingerprint.sourceKey(of: loaded) != key)
     }

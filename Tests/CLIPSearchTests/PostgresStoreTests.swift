@@ -1,4 +1,4 @@
-import CLIPSearch
+@testable import CLIPSearch
 import Foundation
 import Testing
 
@@ -37,44 +37,44 @@ struct PostgresStoreTests {
         }
     }
 
-    static var serverURL: String? {
-        let url = ProcessInfo.processInfo.environment["CLIP_TEST_POSTGRES_URL"]
-        if url == nil {
-            print("notice: CLIP_TEST_POSTGRES_URL is not set; the PostgreSQL server tests did not run (make test starts a server for them)")
-        }
-        return url
-    }
-
     @Test("the test server has pgvector with HNSW (0.5 or later), installed into the database on first use")
-    func pgvectorOnTheServer() async throws {
-        guard let url = Self.serverURL else { return }
-        let version = try await PostgresVectorDatabase.withDatabase(try PostgresLocation(url + "?sslmode=disable")) {
-            try await $0.pgvectorVersion()
-        }
+    func pgvectorOnTheServer() throws {
+        guard let url = TestStores.postgresURL("version") else { return }
+        let version = try PostgresIndexStore(PostgresLocation(url)).pgvectorVersion()
         let parts = version.split(separator: ".").compactMap { Int($0) }
         #expect(parts.count >= 2 && (parts[0], parts[1]) >= (0, 5), "pgvector \(version)")
     }
 
     @Test("a database that does not exist and a port nobody listens on fail clearly, without the password")
-    func connectionFailuresAreClear() async throws {
-        guard let url = Self.serverURL else { return }
+    func connectionFailuresAreClear() throws {
+        guard let url = TestStores.serverURL else { return }
         let server = try PostgresLocation(url)
         let missing = try PostgresLocation("postgresql://\(server.user):hunter2@\(server.host):\(server.port)/no_such_database?sslmode=disable")
-        await #expect(throws: SearchError.self) {
-            _ = try await PostgresVectorDatabase.withDatabase(missing) { try await $0.pgvectorVersion() }
-        }
         do {
-            _ = try await PostgresVectorDatabase.withDatabase(missing) { try await $0.pgvectorVersion() }
+            _ = try PostgresIndexStore(missing)
+            Issue.record("a missing database was opened")
         } catch {
-            #expect("\(error)".contains("no_such_database"), "\(error)")
+            #expect(error is SearchError && "\(error)".contains("no_such_database"), "\(error)")
             #expect(!"\(error)".contains("hunter2"), "\(error)")
         }
         let closed = try PostgresLocation("postgresql://\(server.user)@127.0.0.1:\(try Self.unusedPort())/clip_test?sslmode=disable")
         let started = Date()
-        await #expect(throws: SearchError.self) {
-            _ = try await PostgresVectorDatabase.withDatabase(closed) { try await $0.pgvectorVersion() }
-        }
+        #expect(throws: SearchError.self) { _ = try PostgresIndexStore(closed) }
         #expect(Date().timeIntervalSince(started) < 30)
+    }
+
+    @Test("the tables carry a schema version; a newer one than this swift-clip knows is refused")
+    func schemaVersion() throws {
+        guard let url = TestStores.postgresURL("version-check") else { return }
+        let store = try PostgresIndexStore(PostgresLocation(url))
+        #expect(try store.models().isEmpty)
+        try store.execute("UPDATE clip_meta SET value = '99' WHERE key = 'schema_version'")
+        do {
+            _ = try PostgresIndexStore(PostgresLocation(url))
+            Issue.record("a newer schema was opened")
+        } catch {
+            #expect("\(error)".contains("schema version 99 is newer"), "\(error)")
+        }
     }
 
     /// A loopback port that was free a moment ago.

@@ -13,7 +13,9 @@ struct IndexCommand: ParsableCommand {
         moved, renamed and copied files reuse the vector of their content. Hidden files are skipped, images are \
         recognised by their bytes, and a file that cannot be read is recorded with its reason (--failures lists \
         them) without stopping the run. An interrupted run keeps what it committed and the next run completes it. \
-        Without PATH: --compact, --failures or --remove alone, or a report of what the index holds.
+        Without PATH: --compact, --failures or --remove alone, or a report of what the index holds. \
+        With --store postgresql://… the index lives in PostgreSQL with pgvector, and indexers on several machines \
+        may feed it at once; --export-to copies an index folder there without encoding again.
         """)
 
     @OptionGroup var location: IndexLocationOptions
@@ -37,8 +39,20 @@ struct IndexCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Files per catalogue transaction: an interrupted run keeps what it committed.", valueName: "n"))
     var commitEvery = 512
 
-    @Option(help: ArgumentHelp("Keep an HNSW graph for approximate search: auto (from \(ImageIndex.automaticGraphRows) vectors), hnsw (always) or none.", valueName: "kind"))
+    @Option(help: ArgumentHelp("Keep an index for approximate search: auto (HNSW from \(ImageIndex.automaticGraphRows) vectors), hnsw (always), ivfflat (PostgreSQL only) or none.", valueName: "kind"))
     var ann: ImageIndex.GraphPolicy = .auto
+
+    @Option(name: .customLong("hnsw-m"), parsing: .unconditional, help: ArgumentHelp("HNSW links per node (2…100) for a new graph.", valueName: "n"))
+    var hnswM = ImageIndex.HNSWParameters().m
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("HNSW candidates per insertion (4…1000, at least 2 × --hnsw-m) for a new graph.", valueName: "n"))
+    var efConstruction = ImageIndex.HNSWParameters().efConstruction
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("IVFFlat lists (default: vectors / 1000 up to a million, their square root beyond).", valueName: "n"))
+    var lists: Int?
+
+    @Option(help: ArgumentHelp("Copy this index (folders, files, vectors) into another store, e.g. postgresql://…, without encoding again.", valueName: "url"))
+    var exportTo: String?
 
     @Flag(help: "Reclaim the space of vectors no file uses any more (after indexing PATH, if given).")
     var compact = false
@@ -63,12 +77,17 @@ struct IndexCommand: ParsableCommand {
         if failures && (!paths.isEmpty || compact || !removals.isEmpty) { throw ValidationError("--failures lists failures only; run it on its own") }
         guard commitEvery >= 1 else { throw ValidationError("--commit-every must be at least 1, got \(commitEvery)") }
         guard (0...1).contains(compactAbove) else { throw ValidationError("--compact-above must be 0…1, got \(compactAbove)") }
+        if let lists, !(1...32_768).contains(lists) { throw ValidationError("--lists must be 1…32768, got \(lists)") }
+        if exportTo != nil && (failures || !paths.isEmpty || compact || !removals.isEmpty) {
+            throw ValidationError("--export-to copies the index as it is; run it on its own")
+        }
     }
 
     func run() throws {
         let index = try location.open(mustExist: paths.isEmpty)
         if failures { return try listFailures(index) }
-        var result = IndexReport(index: index.directory.path)
+        if let exportTo { return try export(index, to: exportTo) }
+        var result = IndexReport(index: index.location)
         for path in removals { result.removed += try index.remove(path) }
         if let model {
             let started = Date()
@@ -82,16 +101,18 @@ struct IndexCommand: ParsableCommand {
             options.compactAbove = compactAbove < 1 ? compactAbove : nil
             options.progress = ProgressRenderer.shared.reporter("images")
             options.graph = ann
+            options.hnsw = ImageIndex.HNSWParameters(m: hnswM, efConstruction: efConstruction)
+            options.lists = lists
             options.graphProgress = ProgressRenderer.shared.reporter("graph")
             let summary = try index.update(roots: paths, model: loaded, options: options)
             result.add(summary, seconds: Date().timeIntervalSince(started))
         }
         if compact { result.reclaimed += try index.compact() }
-        result.files = try index.catalogue.files().count
+        result.files = try index.fileCounts().files
         result.models = try index.models().map(\.reference)
         try report.emit(result)
         if result.failed > 0 {
-            StandardStreams.printDiagnostic("\(result.failed) file(s) could not be indexed; `clip index --failures\(location.index.map { " --index \($0)" } ?? "")` lists them")
+            StandardStreams.printDiagnostic("\(result.failed) file(s) could not be indexed; `clip index --failures\(location.hintOption)` lists them")
         }
     }
 
@@ -100,8 +121,23 @@ struct IndexCommand: ParsableCommand {
         FileManager.default.fileExists(atPath: reference) ? URL(fileURLWithPath: reference).standardizedFileURL.path : reference
     }
 
+    /// Copies `index` into the store at `target`, and reports what the target holds.
+    private func export(_ index: ImageIndex, to target: String) throws {
+        let started = Date()
+        let destination = try ImageIndex.open(location: target)
+        guard destination.location != index.location else { throw ValidationError("--export-to names the index itself") }
+        var options = ImageIndex.UpdateOptions(reference: "")
+        options.graph = ann
+        options.hnsw = ImageIndex.HNSWParameters(m: hnswM, efConstruction: efConstruction)
+        options.lists = lists
+        let summary = try index.export(to: destination, options: options, progress: ProgressRenderer.shared.reporter("files"))
+        var result = ExportReport(source: index.location, target: destination.location, summary: summary)
+        result.seconds = Date().timeIntervalSince(started)
+        try report.emit(result)
+    }
+
     private func listFailures(_ index: ImageIndex) throws {
-        let failed = try index.catalogue.failures()
+        let failed = try index.failures()
         if report.json {
             FileHandle.standardOutput.write(try JSONOutput.lines(failed.map { FailureRecord(path: $0.path, reason: $0.failure ?? "") }))
         } else {
@@ -113,6 +149,22 @@ struct IndexCommand: ParsableCommand {
     struct FailureRecord: Encodable {
         let path: String
         let reason: String
+    }
+}
+
+/// What `clip index --export-to` copied.
+struct ExportReport: Report {
+    let source: String
+    let target: String
+    let summary: ImageIndex.ExportSummary
+    var seconds = 0.0
+
+    enum CodingKeys: String, CodingKey {
+        case source, target, summary, seconds
+    }
+
+    var text: String {
+        "\(source) → \(target): \(summary.models) model(s), \(summary.vectors) vectors, \(summary.files) files copied in " + String(format: "%.1f s", seconds)
     }
 }
 

@@ -29,6 +29,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("index"), help: ArgumentHelp("An index to search (repeatable), named after its folder, or NAME=DIR.", valueName: "dir"))
     var indexes: [String] = []
 
+    @Option(name: .customLong("store"), help: ArgumentHelp("An index in PostgreSQL to search (repeatable): postgresql://… or NAME=postgresql://…, named after its database (or schema) by default; $CLIP_INDEX_STORE when neither --index nor --store is given.", valueName: "url"))
+    var stores: [String] = []
+
     @Option(help: "The address to listen on.")
     var host = "127.0.0.1"
 
@@ -60,7 +63,9 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel = "info"
 
     func validate() throws {
-        guard !models.isEmpty || !indexes.isEmpty else { throw ValidationError("give --model, --index, or both") }
+        guard !models.isEmpty || !indexes.isEmpty || !stores.isEmpty || Self.environmentStore != nil else {
+            throw ValidationError("give --model, --index or --store, or several")
+        }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535, got \(port)") }
         guard maxBatch >= 1 else { throw ValidationError("--max-batch must be at least 1") }
         guard maxWait >= 0, maxWait.isFinite else { throw ValidationError("--max-wait must be ≥ 0 milliseconds") }
@@ -83,7 +88,9 @@ struct ServeCommand: AsyncParsableCommand {
         limits.queueLimit = queueLimit
         limits.timeout = .milliseconds(Int64(timeout * 1000))
 
-        let opened = try indexes.map(Self.openIndex)
+        var storeArguments = stores
+        if indexes.isEmpty, stores.isEmpty, let store = Self.environmentStore { storeArguments = [store] }
+        let opened = try indexes.map(Self.openIndex) + storeArguments.map(Self.openStore)
         guard Set(opened.map(\.0)).count == opened.count else {
             throw ValidationError("two indexes have the same name (\(opened.map(\.0).joined(separator: ", "))); name them with NAME=DIR")
         }
@@ -103,7 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
             var match = try served.first { fingerprints.contains(try index.fingerprint(of: $0.loaded)) }
             if match == nil {
                 guard models.isEmpty else {
-                    throw CommandError("\(index.directory.path) holds no vectors of \(models.joined(separator: ", ")) (it holds \(try index.models().map(\.reference).joined(separator: ", ")))")
+                    throw CommandError("\(index.location) holds no vectors of \(models.joined(separator: ", ")) (it holds \(try index.models().map(\.reference).joined(separator: ", ")))")
                 }
                 match = try serve(try IndexModelOptions.onlyModel(of: index).reference)
             }
@@ -139,9 +146,26 @@ struct ServeCommand: AsyncParsableCommand {
             path = String(argument[argument.index(after: equals)...])
         }
         let folder = URL(fileURLWithPath: path).standardizedFileURL
-        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent(ImageIndex.catalogueName).path) else {
+        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent(EmbeddedIndexStore.catalogueName).path) else {
             throw CommandError("\(folder.path): no index here; build one with `clip index --model MODEL --index \(folder.path) FOLDER`")
         }
         return (name ?? folder.lastPathComponent, try ImageIndex(directory: folder))
+    }
+
+    /// $CLIP_INDEX_STORE, when set.
+    static var environmentStore: String? {
+        ProcessInfo.processInfo.environment["CLIP_INDEX_STORE"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// `NAME=URL` or `URL` (named after its schema, or its database in schema public), opened.
+    static func openStore(_ argument: String) throws -> (String, ImageIndex) {
+        var name: String?, url = argument
+        if !PostgresLocation.isPostgresURL(argument), let equals = argument.firstIndex(of: "=") {
+            name = String(argument[..<equals])
+            url = String(argument[argument.index(after: equals)...])
+        }
+        let location = try PostgresLocation(url)
+        let index = try ImageIndex.open(location: url)
+        return (name ?? (location.schema == "public" ? location.database : location.schema), index)
     }
 }

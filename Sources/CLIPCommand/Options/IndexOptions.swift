@@ -6,22 +6,41 @@ import Foundation
 extension VectorElement: ExpressibleByArgument {}
 extension ImageIndex.GraphPolicy: ExpressibleByArgument {}
 
-/// `--index`: the index the search commands work on.
+/// `--index` or `--store`: the index the search commands work on.
 struct IndexLocationOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The index folder (default $CLIP_INDEX, else the index in swift-clip's cache folder: $CLIP_CACHE_DIR/index, $XDG_CACHE_HOME/swift-clip/index or ~/.cache/swift-clip/index).", valueName: "dir"))
     var index: String?
 
-    /// The index folder.
-    var directory: URL {
-        if let index { return URL(fileURLWithPath: index) }
-        if let path = ProcessInfo.processInfo.environment["CLIP_INDEX"], !path.isEmpty { return URL(fileURLWithPath: path) }
-        return CacheOptions.defaultDirectory.appendingPathComponent("index")
+    @Option(help: ArgumentHelp("Keep the index in PostgreSQL with pgvector instead of a folder: postgresql://user[:password]@host[:port]/database[?sslmode=disable|prefer|require&schema=name] (default $CLIP_INDEX_STORE). A folder works too.", valueName: "url"))
+    var store: String?
+
+    func validate() throws {
+        if index != nil && store != nil { throw ValidationError("give --index (a folder) or --store (a postgresql:// URL), not both") }
+    }
+
+    /// Where the index is: --store, --index, $CLIP_INDEX_STORE, $CLIP_INDEX, or the cache folder's index.
+    var location: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let store { return store }
+        if let index { return URL(fileURLWithPath: index).path }
+        if let store = environment["CLIP_INDEX_STORE"], !store.isEmpty { return store }
+        if let path = environment["CLIP_INDEX"], !path.isEmpty { return URL(fileURLWithPath: path).path }
+        return CacheOptions.defaultDirectory.appendingPathComponent("index").path
+    }
+
+    /// The option that names this index again in a hint (`--index DIR`, `--store URL` without its password), or "".
+    var hintOption: String {
+        if let index { return " --index \(index)" }
+        if store != nil, let location = try? PostgresLocation(location) { return " --store '\(location)'" }
+        return ""
     }
 
     /// Opens the index; `mustExist` refuses a folder that holds none (a search of a mistyped path).
     func open(mustExist: Bool) throws -> ImageIndex {
-        let folder = directory
-        if mustExist, !FileManager.default.fileExists(atPath: folder.appendingPathComponent(ImageIndex.catalogueName).path) {
+        let location = location
+        if PostgresLocation.isPostgresURL(location) { return try ImageIndex.open(location: location) }
+        let folder = URL(fileURLWithPath: location)
+        if mustExist, !FileManager.default.fileExists(atPath: folder.appendingPathComponent(EmbeddedIndexStore.catalogueName).path) {
             throw CommandError("\(folder.path): no index here yet; build one with `clip index --model MODEL --index \(folder.path) FOLDER`")
         }
         return try ImageIndex(directory: folder)
@@ -41,7 +60,7 @@ struct IndexModelOptions: ParsableArguments {
 
     /// The model to use with `index` and its catalogue entry: `--model` if given (it must be indexed),
     /// else the index's only model, loaded from the reference it was indexed with.
-    func resolve(in index: ImageIndex) throws -> (loaded: LoadedModel, entry: IndexCatalogue.Model) {
+    func resolve(in index: ImageIndex) throws -> (loaded: LoadedModel, entry: IndexModel) {
         if let model {
             let loaded = try loadModel(model, architecture: arch)
             try precision.apply(to: loaded.model)
@@ -57,10 +76,10 @@ struct IndexModelOptions: ParsableArguments {
     }
 
     /// The index's only model, or an error: none yet, or several (then --model must choose).
-    static func onlyModel(of index: ImageIndex) throws -> IndexCatalogue.Model {
+    static func onlyModel(of index: ImageIndex) throws -> IndexModel {
         let models = try index.models()
         guard let entry = models.first else {
-            throw CommandError("\(index.directory.path): the index holds no images yet; run `clip index --model MODEL FOLDER` first")
+            throw CommandError("\(index.location): the index holds no images yet; run `clip index --model MODEL FOLDER` first")
         }
         guard models.count == 1 else {
             throw ValidationError("the index holds vectors of several models (\(models.map(\.reference).joined(separator: ", "))); choose one with --model")

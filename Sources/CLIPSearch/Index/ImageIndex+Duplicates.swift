@@ -37,13 +37,17 @@ extension ImageIndex {
         try duplicates(in: model(for: loaded), threshold: threshold)
     }
 
-    /// `duplicates` with the catalogue's entry of the model.
-    public func duplicates(in model: IndexCatalogue.Model, threshold: Float = 0.95) throws -> [DuplicateGroup] {
+    /// `duplicates` with the store's entry of the model.
+    public func duplicates(in model: IndexModel, threshold: Float = 0.95) throws -> [DuplicateGroup] {
         guard threshold.isFinite, threshold <= 1 else { throw SearchError.invalidQuery("the similarity threshold must be a number ≤ 1, not \(threshold)") }
-        guard let current = try catalogue.model(fingerprint: model.fingerprint), let matrix = try vectors(current) else { return [] }
-        let filesByRow = try catalogue.filesByRow(model: current)
-        try matrix.refresh()
-        let rows = filesByRow.keys.filter { $0 < matrix.count }.sorted()
+        return try store.withLiveVectors(model) { matrix, filesByRow in
+            try Self.duplicateGroups(matrix: matrix, filesByRow: filesByRow, threshold: threshold)
+        }
+    }
+
+    /// The groups among the vectors of `matrix` whose rows have files (`filesByRow`).
+    static func duplicateGroups(matrix: VectorMatrix, filesByRow: [Int: [IndexFile]], threshold: Float) throws -> [DuplicateGroup] {
+        let rows = filesByRow.keys.sorted()
         var sets = DisjointSets(count: rows.count)
         for pair in try NearPairs.find(in: matrix, rows: rows, threshold: threshold) { sets.join(pair.a, pair.b) }
         var members: [Int: [Int]] = [:]

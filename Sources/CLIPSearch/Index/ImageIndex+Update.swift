@@ -22,7 +22,7 @@ extension ImageIndex {
         public var encoded = 0
         /// Vectors of vanished content dropped by compaction after the update.
         public var reclaimed = 0
-        /// Whether the model has an HNSW graph after the update.
+        /// Whether the model has an approximate-search index after the update.
         public var graph = false
 
         /// A summary of nothing done; updates count into it.
@@ -47,8 +47,12 @@ extension ImageIndex {
         public var compactAbove: Double? = 0.5
         /// Called with (files read, files to read) as batches finish.
         public var progress: (@Sendable (Int, Int) -> Void)?
-        /// When to keep an HNSW graph of the vectors.
+        /// When to keep an approximate-search index of the vectors, and which.
         public var graph: GraphPolicy = .auto
+        /// How an HNSW index is built.
+        public var hnsw = HNSWParameters()
+        /// IVFFlat's number of lists (PostgreSQL); nil: rows / 1000 up to a million rows, their square root beyond.
+        public var lists: Int?
         /// Called with (rows added, rows to add) while the graph grows.
         public var graphProgress: (@Sendable (Int, Int) -> Void)?
 
@@ -73,19 +77,25 @@ extension ImageIndex {
     /// files are read and hashed, content the index lacks is encoded, vanished files are forgotten.
     /// Changes commit every `options.commitEvery` files, vectors first.
     public func update(roots: [String], model loaded: LoadedModel, options: UpdateOptions) throws -> UpdateSummary {
-        let writing = try lockForWriting()
-        defer { withExtendedLifetime(writing) {} }
+        try options.hnsw.validate()
+        if options.graph == .ivfflat, store is EmbeddedIndexStore {
+            throw SearchError.invalidQuery("an index folder keeps HNSW graphs; IVFFlat is for the PostgreSQL store")
+        }
+        return try store.writing { try updateWriting(roots: roots, model: loaded, options: options) }
+    }
+
+    private func updateWriting(roots: [String], model loaded: LoadedModel, options: UpdateOptions) throws -> UpdateSummary {
         let model = try register(loaded, reference: options.reference, element: options.element)
-        let matrix = try vectorsForWriting(model)
+        try store.prepareForWriting(model)
         let rootPaths = roots.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        try catalogue.recordRoots(rootPaths)
-        var known: [String: IndexCatalogue.File] = [:]
+        try store.recordRoots(rootPaths)
+        var known: [String: IndexFile] = [:]
         for root in rootPaths {
-            for file in try catalogue.files(under: root) { known[file.path] = file }
-            if let file = try catalogue.file(root) { known[file.path] = file }
+            for file in try store.files(under: root) { known[file.path] = file }
+            if let file = try store.file(root) { known[file.path] = file }
         }
         let found = try ImageFileWalk(exclude: options.exclude, isKnown: { known[$0] != nil }).files(below: rootPaths)
-        var held = try catalogue.contentHashes(model: model)
+        let held = try store.contentHashes(model: model)
 
         var summary = UpdateSummary()
         var candidates: [String] = []
@@ -101,28 +111,24 @@ extension ImageIndex {
         summary.removed = gone.count
         let goneHashes = Set(gone.compactMap { known[$0]?.contentHash })
 
-        let store = IndexFeatureStore(held: held)
-        let extractor = ImageFeatureExtractor(loaded: loaded, batchSize: options.batchSize, cache: store)
-        var records: [IndexCatalogue.File] = []
+        let features = IndexFeatureStore(held: held)
+        let extractor = ImageFeatureExtractor(loaded: loaded, batchSize: options.batchSize, cache: features)
+        var records: [IndexFile] = []
         func commit(removing: [String]) throws {
-            // Vectors first, on disk; then the rows that refer to them, in one transaction.
-            let newContent = store.takeNewContent()
+            let newContent = features.takeNewContent()
             guard !newContent.isEmpty || !records.isEmpty || !removing.isEmpty else { return }
-            let rows = try matrix.append(newContent.map(\.vector))
-            CrashPoints.reach("appended")
-            summary.encoded += newContent.count
-            try catalogue.commit(model: model, vectors: zip(newContent, rows).map { ($0.hash, $1) }, files: records, removing: removing)
+            try store.commit(model: model, vectors: newContent.map { ($0.hash, $0.vector) }, files: records, removing: removing)
             CrashPoints.reach("committed")
-            held.formUnion(newContent.map(\.hash))
-            store.hold(newContent.map(\.hash))
+            summary.encoded += newContent.count
+            features.hold(newContent.map(\.hash))
             records.removeAll()
         }
         try extractor.forEachBatch(candidates) { start, batch in
             CrashPoints.reach("encoded")
-            for (offset, features) in batch.features.enumerated() {
+            for (offset, vector) in batch.features.enumerated() {
                 let path = candidates[start + offset]
                 let seen = found[path]!
-                guard let hash = batch.contentKeys[offset], features != nil else {
+                guard let hash = batch.contentKeys[offset], vector != nil else {
                     summary.failed += 1
                     let reason = batch.failures.first { $0.path == path }?.reason ?? "could not be read"
                     records.append(.init(path: path, size: seen.size, modified: seen.modified, failure: reason))
@@ -142,16 +148,7 @@ extension ImageIndex {
         }
         // Removals last: a moved file's old path keeps its content's pixel size until the new path has taken it.
         try commit(removing: gone)
-        if let fraction = options.compactAbove {
-            let usage = try catalogue.rowUsage(model: model)
-            if usage.total > 0, Double(usage.total - usage.live) > fraction * Double(usage.total) {
-                summary.reclaimed = try compactLocked(model)
-            }
-        }
-        if let current = try catalogue.model(fingerprint: model.fingerprint) {
-            let vectors = current.generation == model.generation ? matrix : try vectorsForWriting(current)
-            summary.graph = try updateGraph(current, matrix: vectors, policy: options.graph, progress: options.graphProgress)
-        }
+        (summary.reclaimed, summary.graph) = try store.finishUpdate(model, options: options)
         return summary
     }
 }

@@ -1,10 +1,12 @@
 import Foundation
+import NIOSSL
 import PostgresNIO
 
 /// Where a PostgreSQL store lives, from a libpq-style URL:
-/// `postgresql://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]` (`postgres://`
-/// too; port 5432 and `sslmode=prefer` by default, as libpq). The password is kept for connecting but
-/// never shown: `description` and every error leave it out.
+/// `postgresql://user[:password]@host[:port]/database[?sslmode=disable|prefer|require][&schema=name]`
+/// (`postgres://` too; port 5432 and `sslmode=prefer` by default, as libpq; the tables go in schema
+/// `public` unless `schema` names another, so that one database can hold several indexes). The
+/// password is kept for connecting but never shown: `description` and every error leave it out.
 public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     /// Whether the connection uses TLS, as libpq's `sslmode`.
     public enum TLSMode: String, Sendable, CaseIterable {
@@ -28,6 +30,14 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     public let database: String
     /// Whether to use TLS.
     public let tls: TLSMode
+    /// The schema holding the index's tables.
+    public let schema: String
+
+    /// Whether `text` is a `postgresql://` (or `postgres://`) URL rather than a folder.
+    public static func isPostgresURL(_ text: String) -> Bool {
+        let lowered = text.lowercased()
+        return lowered.hasPrefix("postgresql://") || lowered.hasPrefix("postgres://")
+    }
 
     /// Parses `url`; throws `SearchError.invalidStore` naming what is wrong (never the password).
     public init(_ url: String) throws {
@@ -44,6 +54,7 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         guard !database.isEmpty, !database.contains("/") else { throw invalid("no database (postgresql://user@host/DATABASE)") }
         if let port = components.port, !(1...65535).contains(port) { throw invalid("port \(port) is out of range") }
         var tls = TLSMode.prefer
+        var schema = "public"
         for item in components.queryItems ?? [] {
             switch item.name {
             case "sslmode":
@@ -51,6 +62,11 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
                     throw invalid("sslmode must be one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 tls = mode
+            case "schema":
+                guard let name = item.value, Self.isPlainIdentifier(name) else {
+                    throw invalid("schema must be 1–40 lowercase letters, digits or underscores, starting with a letter")
+                }
+                schema = name
             default:
                 throw invalid("unknown parameter \(item.name)")
             }
@@ -61,22 +77,33 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         self.password = components.password
         self.database = database
         self.tls = tls
+        self.schema = schema
+    }
+
+    /// A name that needs no quoting in SQL and leaves room for the tables' prefixes.
+    static func isPlainIdentifier(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, ("a"..."z").contains(first), name.unicodeScalars.count <= 40 else { return false }
+        return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
     }
 
     /// The URL without its password.
     public var description: String {
-        "postgresql://\(user)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)" + (tls == .prefer ? "" : "?sslmode=\(tls.rawValue)")
+        var parameters: [String] = []
+        if tls != .prefer { parameters.append("sslmode=\(tls.rawValue)") }
+        if schema != "public" { parameters.append("schema=\(schema)") }
+        return "postgresql://\(user)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
+            + (parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&"))
     }
 
-    /// postgres-nio's settings for a pool of connections to this location.
-    var clientConfiguration: PostgresClient.Configuration {
-        let settings: PostgresClient.Configuration.TLS
+    /// postgres-nio's settings for one connection to this location.
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let settings: PostgresConnection.Configuration.TLS
         switch tls {
         case .disable: settings = .disable
-        case .prefer: settings = .prefer(.makeClientConfiguration())
-        case .require: settings = .require(.makeClientConfiguration())
+        case .prefer: settings = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: settings = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
         }
-        return PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: settings)
+        return PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: settings)
     }
 
     /// `url` with anything between `://` and `@` after a `:` (the password) replaced by `***`.

@@ -66,6 +66,15 @@ public final class VectorMatrix: @unchecked Sendable {
         }
     }
 
+    /// A writable matrix in a file of its own that no one else can open (removed at once, gone
+    /// when the matrix is): vectors read from elsewhere, to be scanned as a vector file is.
+    public static func temporary(width: Int, element: VectorElement = .float32) throws -> VectorMatrix {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("clip-vectors-\(UUID().uuidString)").path
+        let matrix = try VectorMatrix(path: path, width: width, element: element)
+        unlink(path)
+        return matrix
+    }
+
     deinit {
         mapping = nil
         close(descriptor)

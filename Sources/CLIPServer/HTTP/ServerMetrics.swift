@@ -51,7 +51,7 @@ final class ServerMetrics: Sendable {
                 .set(Double(model.engine.queueDepth))
         }
         for served in indexes {
-            if let counts = try? served.index.catalogue.fileCounts() {
+            if let counts = try? served.index.fileCounts() {
                 registry.makeGauge(descriptor: Self.indexFiles, labels: [("index", served.name)]).set(Double(counts.files))
             }
         }

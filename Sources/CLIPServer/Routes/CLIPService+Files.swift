@@ -30,11 +30,11 @@ extension CLIPService {
     }
 
     /// The indexed file a request names by id (and `?index=` name).
-    private func indexedFile(_ request: Request, _ context: BasicRequestContext) throws -> (ServedIndex, IndexCatalogue.File) {
+    private func indexedFile(_ request: Request, _ context: BasicRequestContext) throws -> (ServedIndex, IndexFile) {
         let text = try context.parameters.require("id")
         guard let id = Int64(text), id > 0 else { throw ServerError.invalidField(param: "id", reason: "a file id from a search, not '\(text)'") }
         let served = try index(named: request.uri.queryParameters["index"].map(String.init))
-        guard let file = try served.index.catalogue.file(id: id) else { throw ServerError.notFound("index \(served.name) has no file \(id)") }
+        guard let file = try served.index.file(id: id) else { throw ServerError.notFound("index \(served.name) has no file \(id)") }
         return (served, file)
     }
 

@@ -40,7 +40,7 @@ extension CLIPService {
         let vector = try await queryVector([term], template: nil, for: served)
         var hits = try await find(vector, in: served, top: wanted, threshold: -.infinity, under: nil, roots: [])
         if body.deduplicate { hits = try nearDuplicatesRemoved(hits, served) }
-        let roots = try served.index.catalogue.roots()
+        let roots = try served.index.roots()
         let base = Self.baseURL(of: request)
         let results = hits.prefix(body.numImages).map { hit in
             RetrievalResult(id: hit.id, similarity: hit.score, metadata: .init(hit.id, path: served.relativePath(hit.path, roots: roots), index: served.name, base: base))
@@ -68,10 +68,10 @@ extension CLIPService {
         guard body.ids.count <= configuration.limits.maximumResults else {
             throw ServerError.invalidField(param: "ids", reason: "at most \(configuration.limits.maximumResults) ids")
         }
-        let roots = try served.index.catalogue.roots()
+        let roots = try served.index.roots()
         let base = Self.baseURL(of: request)
         let entries = try body.ids.map { id -> MetadataEntry in
-            let file = try served.index.catalogue.file(id: id)
+            let file = try served.index.file(id: id)
             return MetadataEntry(id: id, metadata: file.map { .init(id, path: served.relativePath($0.path, roots: roots), index: served.name, base: base) })
         }
         return try json(entries)

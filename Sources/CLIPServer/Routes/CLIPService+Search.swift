@@ -15,7 +15,7 @@ extension CLIPService {
             throw ServerError.invalidField(param: "threshold", reason: "must be 0…1")
         }
         let groups = try served.index.duplicates(in: served.entry, threshold: body.threshold)
-        let roots = try served.index.catalogue.roots()
+        let roots = try served.index.roots()
         let data = groups.map { group in
             DuplicatesResponse.Group(kind: group.kind.rawValue, files: group.files.map { file in
                 DuplicatesResponse.File(id: file.id, path: served.relativePath(file.path, roots: roots),
@@ -38,7 +38,7 @@ extension CLIPService {
             throw ServerError.invalidField(param: "template", reason: "must contain {} where the text goes")
         }
         let vector = try await queryVector(body.query, template: body.template, for: served)
-        let roots = try served.index.catalogue.roots()
+        let roots = try served.index.roots()
         let hits = try await find(vector, in: served, top: body.topK, threshold: body.threshold ?? -.infinity, under: body.under, roots: roots)
         let items = hits.enumerated().map { rank, hit in
             SearchResponse.Item(rank: rank + 1, id: hit.id, path: served.relativePath(hit.path, roots: roots), score: hit.score)
@@ -84,11 +84,12 @@ extension CLIPService {
 
     /// The vector the index holds for file `id`.
     private func storedVector(of id: Int64, in served: ServedIndex, param: String) throws -> [Float] {
-        guard let file = try served.index.catalogue.file(id: id) else { throw ServerError.notFound("index \(served.name) has no file \(id)") }
-        guard let hash = file.contentHash, let row = try served.index.catalogue.row(model: served.entry, contentHash: hash) else {
-            throw ServerError.invalidField(param: param, reason: "file \(id) has no vector (\(file.failure ?? "not encoded yet"))")
+        do {
+            guard let vector = try served.index.vector(ofFile: id, in: served.entry) else { throw ServerError.notFound("index \(served.name) has no file \(id)") }
+            return vector
+        } catch let SearchError.invalidQuery(reason) {
+            throw ServerError.invalidField(param: param, reason: reason)
         }
-        return try served.index.vectors(rows: [row], in: served.entry)[0]
     }
 
     /// The index's best `top` files for `vector`; `under` (relative to the indexed folders) limits

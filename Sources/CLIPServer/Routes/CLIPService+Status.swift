@@ -67,10 +67,10 @@ extension CLIPService {
                        maximumBatch: model.engine.limits.maximumBatch, queueDepth: model.engine.queueDepth)
         }
         let indexes = try indexes.map { served in
-            let counts = try served.index.catalogue.fileCounts()
+            let counts = try served.index.fileCounts()
             return Info.Index(name: served.name, model: served.model.id, files: counts.files, failed: counts.failed,
                               vectorElement: served.entry.element.rawValue,
-                              graph: FileManager.default.fileExists(atPath: served.index.graphFile(of: served.entry).path))
+                              graph: try served.index.hasANNIndex(served.entry))
         }
         return Info(version: configuration.version, models: models, indexes: indexes, auth: configuration.apiKey != nil)
     }

@@ -9,8 +9,8 @@ public struct ServedIndex: Sendable {
     public let index: ImageIndex
     /// The served model that encodes its queries.
     public let model: ServedModel
-    /// The catalogue's entry of that model.
-    public let entry: IndexCatalogue.Model
+    /// The index's entry of that model.
+    public let entry: IndexModel
 
     /// `index` under `name`, searched with `model`; an error naming both when the index holds no
     /// vectors of that model.

@@ -1,19 +1,17 @@
 import Foundation
 
-extension ImageIndex {
+extension EmbeddedIndexStore {
     /// Rewrites each model's vectors without the rows no file uses any more (content deleted, or
     /// changed since), and returns how many rows that dropped. The new vector file is complete on
     /// disk before the catalogue switches to it in one transaction, so a crash leaves the old index
     /// or the new one; searches running meanwhile finish on the file they started with.
     @discardableResult
     public func compact() throws -> Int {
-        let writing = try lockForWriting()
-        defer { withExtendedLifetime(writing) {} }
-        return try catalogue.models().reduce(0) { $0 + (try compactLocked($1)) }
+        try writing { try catalogue.models().reduce(0) { $0 + (try compactLocked($1)) } }
     }
 
     /// `compact` of one model, the writers' lock held.
-    func compactLocked(_ model: IndexCatalogue.Model) throws -> Int {
+    func compactLocked(_ model: IndexModel) throws -> Int {
         let source = try vectorsForWriting(model)
         let live = try catalogue.liveRows(model: model)
         guard live.count < source.count else { return 0 }
@@ -29,7 +27,9 @@ extension ImageIndex {
         // Rows were renumbered: a graph the model had is built anew for the new file.
         let oldGraph = graphFile(of: model)
         if FileManager.default.fileExists(atPath: oldGraph.path) {
-            try updateGraph(next, matrix: compacted, policy: .hnsw)
+            let old = try? readGraph(oldGraph, rows: source.count)
+            let parameters = old.map { ImageIndex.HNSWParameters(m: $0.m, efConstruction: $0.efConstruction) } ?? ImageIndex.HNSWParameters()
+            try updateGraph(next, matrix: compacted, policy: .hnsw, parameters: parameters)
             try? FileManager.default.removeItem(at: oldGraph)
         }
         return source.count - live.count

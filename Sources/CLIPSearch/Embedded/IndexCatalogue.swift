@@ -15,52 +15,6 @@ public final class IndexCatalogue: @unchecked Sendable {
     public let path: String
     private let pool: DatabasePool
 
-    /// A file as last seen.
-    public struct File: Equatable, Sendable {
-        /// The catalogue's id for the path: stable while the path stays indexed, never reused (0 until recorded).
-        public var id: Int64 = 0
-        /// The absolute path.
-        public var path: String
-        /// Its size in bytes.
-        public var size: Int
-        /// Its modification time, seconds since 1970.
-        public var modified: Double
-        /// The SHA-256 of its bytes in hex, once read.
-        public var contentHash: String?
-        /// Why it could not be indexed, if it could not.
-        public var failure: String?
-        /// Its width and height in pixels, once decoded (or taken from another file of the same content).
-        public var pixelSize: PixelSize?
-
-        /// A file record.
-        public init(id: Int64 = 0, path: String, size: Int, modified: Double, contentHash: String? = nil, failure: String? = nil,
-                    pixelSize: PixelSize? = nil) {
-            self.id = id
-            self.path = path
-            self.size = size
-            self.modified = modified
-            self.contentHash = contentHash
-            self.failure = failure
-            self.pixelSize = pixelSize
-        }
-    }
-
-    /// A model whose vectors the index holds.
-    public struct Model: Equatable, Sendable {
-        /// The catalogue's id for it.
-        public var id: Int64
-        /// What the user named (a path, a Hub repository, a pretrained tag).
-        public var reference: String
-        /// A digest of its weights and settings: the same fingerprint means the same vectors.
-        public var fingerprint: String
-        /// Features per vector.
-        public var width: Int
-        /// How its vector file stores features.
-        public var element: VectorElement
-        /// Which vector file holds its rows: compaction writes the next one.
-        public var generation: Int
-    }
-
     /// Opens the catalogue at `path`, creating it (and its folder's file) if needed.
     public init(path: String) throws {
         self.path = path
@@ -166,7 +120,7 @@ public final class IndexCatalogue: @unchecked Sendable {
     /// The model with this fingerprint, adding it (its vectors stored as `element`) if the index does
     /// not hold it yet; a model already held keeps its element type. A fingerprint held with another
     /// width is refused.
-    public func model(reference: String, fingerprint: String, width: Int, element: VectorElement) throws -> Model {
+    public func model(reference: String, fingerprint: String, width: Int, element: VectorElement) throws -> IndexModel {
         try write { db in
             if let row = try Row.fetchOne(db, sql: "SELECT * FROM model WHERE fingerprint = ?", arguments: [fingerprint]) {
                 let model = try Self.model(row, path: path)
@@ -177,22 +131,22 @@ public final class IndexCatalogue: @unchecked Sendable {
             }
             try db.execute(sql: "INSERT INTO model (reference, fingerprint, width, element) VALUES (?, ?, ?, ?)",
                            arguments: [reference, fingerprint, width, element.rawValue])
-            return Model(id: db.lastInsertedRowID, reference: reference, fingerprint: fingerprint, width: width, element: element,
+            return IndexModel(id: db.lastInsertedRowID, reference: reference, fingerprint: fingerprint, width: width, element: element,
                          generation: 0)
         }
     }
 
     /// The models the index holds, oldest first.
-    public func models() throws -> [Model] {
+    public func models() throws -> [IndexModel] {
         try read { db in try Row.fetchAll(db, sql: "SELECT * FROM model ORDER BY id").map { try Self.model($0, path: path) } }
     }
 
-    private static func model(_ row: Row, path: String) throws -> Model {
+    private static func model(_ row: Row, path: String) throws -> IndexModel {
         let elementName: String = try row.decode(forColumn: "element")
         guard let element = VectorElement(rawValue: elementName) else {
             throw SearchError.catalogue(path: path, reason: "a model has the unknown element type '\(elementName)'")
         }
-        return Model(id: try row.decode(forColumn: "id"), reference: try row.decode(forColumn: "reference"),
+        return IndexModel(id: try row.decode(forColumn: "id"), reference: try row.decode(forColumn: "reference"),
                      fingerprint: try row.decode(forColumn: "fingerprint"), width: try row.decode(forColumn: "width"), element: element,
                      generation: try row.decode(forColumn: "generation"))
     }
@@ -200,12 +154,12 @@ public final class IndexCatalogue: @unchecked Sendable {
     // MARK: - Files
 
     /// The record of `path`, if the index has seen it.
-    public func file(_ path: String) throws -> File? {
+    public func file(_ path: String) throws -> IndexFile? {
         try read { db in try Row.fetchOne(db, sql: "SELECT * FROM file WHERE path = ?", arguments: [path]).map { try Self.file($0) } }
     }
 
     /// The record with this id, if the index holds it.
-    public func file(id: Int64) throws -> File? {
+    public func file(id: Int64) throws -> IndexFile? {
         try read { db in try Row.fetchOne(db, sql: "SELECT * FROM file WHERE id = ?", arguments: [id]).map { try Self.file($0) } }
     }
 
@@ -230,7 +184,7 @@ public final class IndexCatalogue: @unchecked Sendable {
     }
 
     /// Every file below `folder` (every file when nil), by path.
-    public func files(under folder: String? = nil) throws -> [File] {
+    public func files(under folder: String? = nil) throws -> [IndexFile] {
         try read { db in
             guard let folder else { return try Row.fetchAll(db, sql: "SELECT * FROM file ORDER BY path").map { try Self.file($0) } }
             let prefix = Self.folderPrefix(folder)
@@ -239,25 +193,25 @@ public final class IndexCatalogue: @unchecked Sendable {
         }
     }
 
-    private static func file(_ row: Row) throws -> File {
+    private static func file(_ row: Row) throws -> IndexFile {
         let width: Int? = try row.decode(forColumn: "pixel_width"), height: Int? = try row.decode(forColumn: "pixel_height")
-        return File(id: try row.decode(forColumn: "id"), path: try row.decode(forColumn: "path"), size: try row.decode(forColumn: "size"), modified: try row.decode(forColumn: "modified"),
+        return IndexFile(id: try row.decode(forColumn: "id"), path: try row.decode(forColumn: "path"), size: try row.decode(forColumn: "size"), modified: try row.decode(forColumn: "modified"),
                     contentHash: try row.decode(forColumn: "content_hash"), failure: try row.decode(forColumn: "failure"),
                     pixelSize: width.flatMap { width in height.map { PixelSize(width: width, height: $0) } })
     }
 
     /// The files that could not be indexed, with their reasons, by path.
-    public func failures() throws -> [File] {
+    public func failures() throws -> [IndexFile] {
         try read { db in try Row.fetchAll(db, sql: "SELECT * FROM file WHERE failure IS NOT NULL ORDER BY path").map { try Self.file($0) } }
     }
 
     /// Records `files` as seen (replacing earlier records of the same paths) in one transaction.
-    public func record(_ files: [File]) throws {
+    public func record(_ files: [IndexFile]) throws {
         try write { db in try Self.upsert(files, db) }
     }
 
     /// Inserts or replaces `files`; one without a pixel size takes that of another file with the same content.
-    private static func upsert(_ files: [File], _ db: Database) throws {
+    private static func upsert(_ files: [IndexFile], _ db: Database) throws {
         for file in files {
             try db.execute(sql: """
                 INSERT INTO file (path, size, modified, content_hash, failure, pixel_width, pixel_height) VALUES (?, ?, ?, ?, ?,
@@ -271,7 +225,7 @@ public final class IndexCatalogue: @unchecked Sendable {
         }
     }
 
-    private static func insertVectors(_ model: Model, _ rows: [(contentHash: String, row: Int)], _ db: Database) throws {
+    private static func insertVectors(_ model: IndexModel, _ rows: [(contentHash: String, row: Int)], _ db: Database) throws {
         for (hash, row) in rows {
             try db.execute(sql: "INSERT OR REPLACE INTO vector (model_id, content_hash, row) VALUES (?, ?, ?)",
                            arguments: [model.id, hash, row])
@@ -289,7 +243,7 @@ public final class IndexCatalogue: @unchecked Sendable {
     // MARK: - Vectors
 
     /// The row of `model`'s vector file holding the features of the content with this hash.
-    public func row(model: Model, contentHash: String) throws -> Int? {
+    public func row(model: IndexModel, contentHash: String) throws -> Int? {
         try read { db in
             try Int.fetchOne(db, sql: "SELECT row FROM vector WHERE model_id = ? AND content_hash = ?", arguments: [model.id, contentHash])
         }
@@ -297,19 +251,19 @@ public final class IndexCatalogue: @unchecked Sendable {
 
     /// The content hashes that have a vector of `model`, read at once (an update consults it for
     /// every file).
-    public func contentHashes(model: Model) throws -> Set<String> {
+    public func contentHashes(model: IndexModel) throws -> Set<String> {
         try read { db in Set(try String.fetchAll(db, sql: "SELECT content_hash FROM vector WHERE model_id = ?", arguments: [model.id])) }
     }
 
     /// Records that `rows` of `model`'s vector file hold these contents' features. Call only once
     /// the rows are on disk: the catalogue must never refer to a row that a crash could lose.
-    public func recordVectors(model: Model, _ rows: [(contentHash: String, row: Int)]) throws {
+    public func recordVectors(model: IndexModel, _ rows: [(contentHash: String, row: Int)]) throws {
         try write { db in try Self.insertVectors(model, rows, db) }
     }
 
     /// One update's changes in one transaction: `vectors` (rows already on disk) recorded, `files`
     /// recorded, `removing` forgotten. A crash leaves all of it or none.
-    public func commit(model: Model, vectors: [(contentHash: String, row: Int)], files: [File], removing: [String]) throws {
+    public func commit(model: IndexModel, vectors: [(contentHash: String, row: Int)], files: [IndexFile], removing: [String]) throws {
         try write { db in
             try Self.insertVectors(model, vectors, db)
             try Self.upsert(files, db)
@@ -319,27 +273,13 @@ public final class IndexCatalogue: @unchecked Sendable {
 
     /// One more than the highest row of `model` the catalogue refers to: rows past it in the vector
     /// file were written by an update that did not commit, and are dropped.
-    public func referencedRowCount(model: Model) throws -> Int {
+    public func referencedRowCount(model: IndexModel) throws -> Int {
         try read { db in try Int.fetchOne(db, sql: "SELECT MAX(row) + 1 FROM vector WHERE model_id = ?", arguments: [model.id]) ?? 0 }
-    }
-
-    /// A file as a search names it.
-    public struct FileReference: Equatable, Sendable {
-        /// The file's id.
-        public var id: Int64
-        /// Its absolute path.
-        public var path: String
-
-        /// A reference to file `id` at `path`.
-        public init(id: Int64, path: String) {
-            self.id = id
-            self.path = path
-        }
     }
 
     /// The files whose content has a vector of `model`, by row: several files share a row when
     /// their bytes are the same. Only files below `folder`, when given.
-    public func paths(model: Model, under folder: String? = nil) throws -> [Int: [FileReference]] {
+    public func paths(model: IndexModel, under folder: String? = nil) throws -> [Int: [IndexFileReference]] {
         try read { db in
             var sql = "SELECT vector.row, file.path, file.id FROM vector JOIN file ON file.content_hash = vector.content_hash WHERE vector.model_id = ?"
             var arguments: StatementArguments = [model.id]
@@ -348,9 +288,9 @@ public final class IndexCatalogue: @unchecked Sendable {
                 sql += " AND substr(file.path, 1, ?) = ?"
                 arguments += [prefix.unicodeScalars.count, prefix]
             }
-            var paths: [Int: [FileReference]] = [:]
+            var paths: [Int: [IndexFileReference]] = [:]
             for row in try Row.fetchAll(db, sql: sql + " ORDER BY file.path", arguments: arguments) {
-                paths[try row.decode(atIndex: 0), default: []].append(FileReference(id: try row.decode(atIndex: 2), path: try row.decode(atIndex: 1)))
+                paths[try row.decode(atIndex: 0), default: []].append(IndexFileReference(id: try row.decode(atIndex: 2), path: try row.decode(atIndex: 1)))
             }
             return paths
         }
@@ -358,10 +298,10 @@ public final class IndexCatalogue: @unchecked Sendable {
 
     /// The files whose content is in `rows` of `model`'s vector file, by row, in path order; only
     /// files below `folder`, when given.
-    public func paths(model: Model, rows: [Int], under folder: String? = nil) throws -> [Int: [FileReference]] {
+    public func paths(model: IndexModel, rows: [Int], under folder: String? = nil) throws -> [Int: [IndexFileReference]] {
         guard !rows.isEmpty else { return [:] }
         return try read { db in
-            var paths: [Int: [FileReference]] = [:]
+            var paths: [Int: [IndexFileReference]] = [:]
             // SQLite's limit on bound parameters is 32,766; a query asks for far fewer rows.
             for chunk in stride(from: 0, to: rows.count, by: 10_000) {
                 let part = rows[chunk..<min(chunk + 10_000, rows.count)]
@@ -377,7 +317,7 @@ public final class IndexCatalogue: @unchecked Sendable {
                     arguments += [prefix.unicodeScalars.count, prefix]
                 }
                 for row in try Row.fetchAll(db, sql: sql + " ORDER BY file.path", arguments: arguments) {
-                    paths[try row.decode(atIndex: 0), default: []].append(FileReference(id: try row.decode(atIndex: 2), path: try row.decode(atIndex: 1)))
+                    paths[try row.decode(atIndex: 0), default: []].append(IndexFileReference(id: try row.decode(atIndex: 2), path: try row.decode(atIndex: 1)))
                 }
             }
             return paths
@@ -385,16 +325,16 @@ public final class IndexCatalogue: @unchecked Sendable {
     }
 
     /// The model with this fingerprint as the catalogue holds it now, or nil.
-    public func model(fingerprint: String) throws -> Model? {
+    public func model(fingerprint: String) throws -> IndexModel? {
         try read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM model WHERE fingerprint = ?", arguments: [fingerprint]).map { try Self.model($0, path: path) }
         }
     }
 
     /// The files of each row of `model` that some file still uses, by row, each row's files in path order.
-    public func filesByRow(model: Model) throws -> [Int: [File]] {
+    public func filesByRow(model: IndexModel) throws -> [Int: [IndexFile]] {
         try read { db in
-            var files: [Int: [File]] = [:]
+            var files: [Int: [IndexFile]] = [:]
             let sql = "SELECT vector.row AS vector_row, file.* FROM vector JOIN file ON file.content_hash = vector.content_hash WHERE vector.model_id = ? ORDER BY file.path"
             for row in try Row.fetchAll(db, sql: sql, arguments: [model.id]) {
                 files[try row.decode(forColumn: "vector_row"), default: []].append(try Self.file(row))
@@ -405,7 +345,7 @@ public final class IndexCatalogue: @unchecked Sendable {
 
     /// How many rows `model`'s vector file holds for the catalogue (`total`) and how many of them some
     /// file still uses (`live`); the rest is what compaction reclaims.
-    public func rowUsage(model: Model) throws -> (live: Int, total: Int) {
+    public func rowUsage(model: IndexModel) throws -> (live: Int, total: Int) {
         try read { db in
             let total = try Int.fetchOne(db, sql: "SELECT MAX(row) + 1 FROM vector WHERE model_id = ?", arguments: [model.id]) ?? 0
             let live = try Int.fetchOne(db, sql: """
@@ -416,7 +356,7 @@ public final class IndexCatalogue: @unchecked Sendable {
     }
 
     /// The rows of `model` some file still uses, in row order, with their content.
-    public func liveRows(model: Model) throws -> [(row: Int, contentHash: String)] {
+    public func liveRows(model: IndexModel) throws -> [(row: Int, contentHash: String)] {
         try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT row, content_hash FROM vector WHERE model_id = ?
@@ -427,7 +367,7 @@ public final class IndexCatalogue: @unchecked Sendable {
 
     /// After compaction wrote `model`'s next vector file: its rows are `rows` (content → new row), the
     /// other contents lose their vectors, and the model moves to the next generation, in one transaction.
-    public func commitCompaction(model: Model, rows: [(contentHash: String, row: Int)]) throws {
+    public func commitCompaction(model: IndexModel, rows: [(contentHash: String, row: Int)]) throws {
         try write { db in
             try db.execute(sql: "DELETE FROM vector WHERE model_id = ?", arguments: [model.id])
             try Self.insertVectors(model, rows, db)
@@ -437,7 +377,7 @@ public final class IndexCatalogue: @unchecked Sendable {
 
     /// Forgets the vectors of `model` from row `count` on (a vector file found shorter than the
     /// catalogue says): their files are encoded again by the next update.
-    public func forgetRows(model: Model, from count: Int) throws {
+    public func forgetRows(model: IndexModel, from count: Int) throws {
         try write { db in try db.execute(sql: "DELETE FROM vector WHERE model_id = ? AND row >= ?", arguments: [model.id, count]) }
     }
 
