@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Logging
 import NIOCore
@@ -104,6 +105,11 @@ final class PostgresConnectionPool: @unchecked Sendable {
                 throw SearchError.store(location: location.description, reason: "the connection pool is closed")
             }
             if let connection = idle.popLast() {
+                // The server may have closed it while it sat here (a restart, an administrator).
+                if connection.isClosed {
+                    open -= 1
+                    continue
+                }
                 condition.unlock()
                 return connection
             }
@@ -157,6 +163,8 @@ final class PostgresConnectionPool: @unchecked Sendable {
                 throw SearchError.store(location: location.description, reason: "\(action): \(message)\(state)")
             }
             throw SearchError.store(location: location.description, reason: "\(action): \(Self.describe(error.code))")
+        } catch is ConnectionLost {
+            throw SearchError.store(location: location.description, reason: "\(action): the connection to the server was lost")
         } catch {
             throw SearchError.store(location: location.description, reason: "\(action): \(error)")
         }
@@ -174,18 +182,41 @@ final class PostgresConnectionPool: @unchecked Sendable {
     }
 }
 
+/// A query's connection closed before it was answered.
+struct ConnectionLost: Error {}
+
 extension PostgresConnection {
     /// Runs `query` and returns its rows, waiting for them.
     @discardableResult
     func rows(_ query: PostgresQuery) throws -> [PostgresRow] {
-        try self.query(query, logger: Self.quietLogger).wait().rows
+        try waitWhileOpen(self.query(query, logger: Self.quietLogger)).rows
     }
 
     /// Runs `query` for its effect; returns how many rows it touched.
     @discardableResult
     func execute(_ query: PostgresQuery) throws -> Int {
-        try self.query(query, logger: Self.quietLogger).wait().metadata.rows ?? 0
+        try waitWhileOpen(self.query(query, logger: Self.quietLogger)).metadata.rows ?? 0
     }
+
+    /// The result of `future`, or `ConnectionLost` once the connection has been
+    /// closed for `lostConnectionGrace` without an answer: a query written just as the connection
+    /// closed is never answered, and must not hang its caller.
+    private func waitWhileOpen<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
+        let answered = DispatchSemaphore(value: 0)
+        future.whenComplete { _ in answered.signal() }
+        var closedSince: DispatchTime?
+        while answered.wait(timeout: .now() + Self.lostConnectionGrace) == .timedOut {
+            guard isClosed else { continue }
+            if let closedSince, DispatchTime.now().uptimeNanoseconds - closedSince.uptimeNanoseconds >= Self.lostConnectionGraceNanoseconds {
+                throw ConnectionLost()
+            }
+            closedSince = closedSince ?? .now()
+        }
+        return try future.wait()
+    }
+
+    private static let lostConnectionGrace = DispatchTimeInterval.milliseconds(500)
+    private static let lostConnectionGraceNanoseconds: UInt64 = 500_000_000
 
     private static let quietLogger = Logger.quiet("clip.postgres.query")
 }
