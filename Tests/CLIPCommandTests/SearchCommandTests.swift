@@ -20,16 +20,24 @@ struct SearchCommandTests {
     /// to 11 significant bits, moving a score by up to about 1e-3.
     static let scoreTolerance = ["f32": 2e-4, "f16": 2e-3]
 
-    @Test("clip search prints what open_clip and numpy rank first, for texts, images, arithmetic, --under, --threshold and --template, in f32 and f16",
-          arguments: ["f32", "f16"])
-    func fidelity(_ element: String) throws {
-        let photos = try IndexSearchFixture.photos("search-fidelity-photos-\(element)")
-        let index = temporaryDirectory("search-fidelity-index-\(element)").path
-        let indexed = try CLI.run(["index", "--model", IndexSearchFixture.model, "--index", index, "--vector-dtype", element, "--json", photos.path])
+    @Test("clip search prints what open_clip and numpy rank first, for texts, images, arithmetic, --under, --threshold and --template, in f32 and f16 folders and in PostgreSQL",
+          arguments: ["f32", "f16", "postgres"])
+    func fidelity(_ store: String) throws {
+        let photos = try IndexSearchFixture.photos("search-fidelity-photos-\(store)")
+        let location: [String]
+        if store == "postgres" {
+            guard let url = TestPostgres.storeURL("fidelity") else { return }
+            location = ["--store", url]
+        } else {
+            location = ["--index", temporaryDirectory("search-fidelity-index-\(store)").path]
+        }
+        // PostgreSQL keeps float32 vectors.
+        let element = store == "postgres" ? "f32" : store
+        let indexed = try CLI.run(["index", "--model", IndexSearchFixture.model] + location + ["--vector-dtype", element, "--json", photos.path])
         #expect(indexed.status == 0, "\(indexed.stderr)")
         let tolerance = Self.scoreTolerance[element]!
         for fixture in IndexSearchFixture.contents.cases where fixture.element == element {
-            var arguments = ["search", "--index", index, "--json", "--top", "\(fixture.top)"]
+            var arguments = ["search"] + location + ["--json", "--top", "\(fixture.top)"]
             if let threshold = fixture.threshold { arguments += ["--threshold", "\(threshold)"] }
             if let under = fixture.under { arguments += ["--under", photos.appendingPathComponent(under).path] }
             if let template = fixture.template { arguments += ["--template", template] }
@@ -132,10 +140,17 @@ struct SearchCommandTests {
         #expect(try search("wide_500x3.png") == ["d.jpg"])
     }
 
-    @Test("clip dedup groups planted copies, re-encodes and crops of a photo, and no two different photos", .needsReferenceData)
-    func dedup() throws {
-        let photos = temporaryDirectory("dedup-photos")
-        let index = temporaryDirectory("dedup-index").path
+    @Test("clip dedup groups planted copies, re-encodes and crops of a photo, and no two different photos, in a folder and in PostgreSQL",
+          .needsReferenceData, arguments: [false, true])
+    func dedup(postgres: Bool) throws {
+        let photos = temporaryDirectory("dedup-photos-\(postgres)")
+        let location: [String]
+        if postgres {
+            guard let url = TestPostgres.storeURL("dedup") else { return }
+            location = ["--store", url]
+        } else {
+            location = ["--index", temporaryDirectory("dedup-index").path]
+        }
         let decoder = ImageDecoder()
         for name in ["astronaut.png", "camera.png", "chelsea.png", "coffee.png", "horse.png", "logo.png"] {
             try FileManager.default.copyItem(at: try ReferenceData.sharedFile("images/\(name)"), to: photos.appendingPathComponent(name))
@@ -149,9 +164,9 @@ struct SearchCommandTests {
             .convertedToRGB().jpegData(quality: 90).write(to: photos.appendingPathComponent("coffee cropped.jpg"))
         try FileManager.default.createDirectory(at: photos.appendingPathComponent("sub"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: photos.appendingPathComponent("coffee.png"), to: photos.appendingPathComponent("sub/coffee copy.png"))
-        #expect(try CLI.run(["index", "--model", IndexSearchFixture.model, "--index", index, photos.path]).status == 0)
+        #expect(try CLI.run(["index", "--model", IndexSearchFixture.model] + location + [photos.path]).status == 0)
 
-        let outcome = try CLI.run(["dedup", "--index", index, "--threshold", "0.85", "--json"])
+        let outcome = try CLI.run(["dedup"] + location + ["--threshold", "0.85", "--json"])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let groups = try String(decoding: outcome.stdout, as: UTF8.self).split(separator: "\n").map {
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
@@ -162,6 +177,37 @@ struct SearchCommandTests {
         #expect(groups.map { $0["kind"] as? String } == ["near", "exact", "near"])
         let first = try #require((groups.first?["files"] as? [[String: Any]])?.first)
         #expect(first["width"] as? Int == 600 && first["height"] as? Int == 400 && first["similarity"] as? Double == 1)
+    }
+
+    @Test("--store and CLIP_INDEX_STORE keep the index in PostgreSQL; --export-to copies a folder there without encoding; the password never shows")
+    func postgresStore() throws {
+        guard let base = TestPostgres.storeURL("cli-store") else { return }
+        // The test server trusts local users; a password in the URL is sent only if asked for.
+        let url = base.replacingOccurrences(of: "://clip@", with: "://clip:s3cret-pw@")
+        let photos = try IndexSearchFixture.photos("cli-store-photos")
+        let indexed = try CLI.run(["index", "--model", IndexSearchFixture.model, "--store", url, "--json", photos.path])
+        #expect(indexed.status == 0, "\(indexed.stderr)")
+        #expect(!(String(decoding: indexed.stdout, as: UTF8.self) + indexed.stderr).contains("s3cret-pw"))
+        let query = photos.appendingPathComponent("a.png").path
+        let fromStore = try CLI.run(["search", "--store", url, "--top", "3", "--paths-only", query])
+        let fromEnvironment = try CLI.run(["search", "--top", "3", "--paths-only", query], environment: ["CLIP_INDEX_STORE": url])
+        #expect(fromStore.status == 0 && fromStore.stdout == fromEnvironment.stdout, "\(fromStore.stderr)\(fromEnvironment.stderr)")
+        #expect(String(decoding: fromStore.stdout, as: UTF8.self).hasPrefix(query + "\n"))
+
+        let folder = temporaryDirectory("cli-store-folder").path
+        #expect(try CLI.run(["index", "--model", IndexSearchFixture.model, "--index", folder, "--vector-dtype", "f32", photos.path]).status == 0)
+        guard let target = TestPostgres.storeURL("cli-export") else { return }
+        let exported = try CLI.run(["index", "--index", folder, "--export-to", target, "--json"])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: exported.stdout) as? [String: Any])
+        let summary = try #require(report["summary"] as? [String: Any])
+        #expect(summary["models"] as? Int == 1 && (summary["vectors"] as? Int ?? 0) > 0, "\(report)")
+        let copied = try CLI.run(["search", "--store", target, "--top", "3", "--paths-only", query])
+        #expect(copied.stdout == fromStore.stdout, "\(copied.stderr)")
+        let both = try CLI.run(["search", "--index", folder, "--store", target, "a cat"])
+        #expect(both.status != 0 && both.stderr.contains("not both"))
+        let wrong = try CLI.run(["search", "--store", "postgresql://clip:s3cret-pw@127.0.0.1:1/none?sslmode=disable", "a cat"])
+        #expect(wrong.status == 1 && !wrong.stderr.contains("s3cret-pw") && wrong.stderr.contains("127.0.0.1:1"), "\(wrong.stderr)")
     }
 
     @Test("searching an index with another model, or a folder with no index, is a clear error")

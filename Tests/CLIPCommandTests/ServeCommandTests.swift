@@ -94,6 +94,42 @@ struct ServeCommandTests {
         #expect(server.stop() == 0)
     }
 
+    @Test("clip serve --store searches an index in PostgreSQL: text and more-like-this queries, files by id, many at once over its connection pool")
+    func postgresStore() async throws {
+        guard let url = TestPostgres.storeURL("serve") else { return }
+        let photos = try IndexSearchFixture.photos("serve-postgres-photos")
+        let built = try CLI.run(["index", "--model", IndexSearchFixture.model, "--store", url, photos.path])
+        #expect(built.status == 0, "\(built.stderr)")
+        let server = try ServerProcess(["--store", "photos=\(url)"])
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            let first = try await Self.post(http, server.base + "/v1/search", ["index": "photos", "query": "a red square", "top_k": 3])
+            let data = try #require(first.body["data"] as? [[String: Any]], "\(first)")
+            #expect(first.status == 200 && data.count == 3, "\(first)")
+            let id = try #require(data.first?["id"] as? Int)
+            let similar = try await Self.post(http, server.base + "/v1/search", ["index": "photos", "query": [["id": id]], "top_k": 1])
+            #expect((similar.body["data"] as? [[String: Any]])?.first?["id"] as? Int == id, "\(similar)")
+            let image = try await http.execute(HTTPClientRequest(url: server.base + "/images/\(id)"), timeout: .seconds(30))
+            #expect(image.status == .ok)
+            let missing = try await Self.post(http, server.base + "/v1/search", ["index": "photos", "query": [["id": 999_999]], "top_k": 1])
+            #expect(missing.status == 404, "\(missing)")
+            // More requests at once than the pool has connections: they wait their turn, none fails.
+            let answers = try await withThrowingTaskGroup(of: UInt.self) { group in
+                for _ in 0..<24 {
+                    group.addTask { try await Self.post(http, server.base + "/v1/search", ["index": "photos", "query": [["id": id]], "top_k": 2]).status }
+                }
+                return try await group.reduce(into: [UInt]()) { $0.append($1) }
+            }
+            #expect(answers.allSatisfy { $0 == 200 }, "\(answers)")
+        } catch {
+            try await http.shutdown()
+            _ = server.stop()
+            throw error
+        }
+        try await http.shutdown()
+        #expect(server.stop() == 0)
+    }
+
     @Test("the web page, in headless Chromium, shows result tiles for a query in its URL (screenshot kept)")
     func pageInBrowser() async throws {
         guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first(where: FileManager.default.isExecutableFile) else {
