@@ -105,12 +105,20 @@ struct CrashConsistencyTests {
         #expect(!Self.entries(embeddings).contains { $0.hasSuffix(".tmp") }, "\(Self.entries(embeddings))")
     }
 
-    @Test("clip index killed while reading, encoding, appending vectors, committing and compacting: every query in between succeeds, and the next run ends where an uninterrupted run does")
-    func index() throws {
-        let photos = try IndexSearchFixture.photos("crash-index-photos")
-        let reference = temporaryDirectory("crash-index-reference").path, crashed = temporaryDirectory("crash-index-crashed").path
+    @Test("clip index killed while reading, encoding, appending vectors (in PostgreSQL: inside the step's transaction), committing and compacting: every query in between succeeds, and the next run ends where an uninterrupted run does",
+          arguments: [false, true])
+    func index(postgres: Bool) throws {
+        let photos = try IndexSearchFixture.photos("crash-index-photos-\(postgres)")
+        let reference: String, crashed: String
+        if postgres {
+            guard let first = TestPostgres.storeURL("crash-reference"), let second = TestPostgres.storeURL("crash-crashed") else { return }
+            (reference, crashed) = (first, second)
+        } else {
+            (reference, crashed) = (temporaryDirectory("crash-index-reference").path, temporaryDirectory("crash-index-crashed").path)
+        }
+        let option = postgres ? "--store" : "--index"
         func indexing(_ index: String) -> [String] {
-            ["index", "--model", IndexSearchFixture.model, "--index", index, "--batch-size", "2", "--commit-every", "2", photos.path]
+            ["index", "--model", IndexSearchFixture.model, option, index, "--batch-size", "2", "--commit-every", "2", photos.path]
         }
         func killed(_ arguments: [String], at point: String) throws {
             let process = Process()
@@ -126,7 +134,7 @@ struct CrashConsistencyTests {
         let queries = ["a.png", "square/c.jpg", "i.png", "j.jpg"].map { photos.appendingPathComponent($0).path }
         func results(_ index: String) throws -> [Data] {
             try queries.map { query in
-                let outcome = try CLI.run(["search", "--index", index, "--json", "--top", "20", query])
+                let outcome = try CLI.run(["search", option, index, "--json", "--top", "20", query])
                 #expect(outcome.status == 0, "a search between crashes failed: \(outcome.stderr)")
                 return outcome.stdout
             }
@@ -141,6 +149,10 @@ struct CrashConsistencyTests {
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(try results(crashed) == results(reference))
 
+        let files = { (index: String) in try ImageIndex.open(location: index).files().map { [$0.path, $0.contentHash ?? ""] } }
+        #expect(try files(crashed) == files(reference))
+        guard !postgres else { return }
+
         // Compaction killed after writing its new vector file, before the catalogue switched to it.
         for name in ["b.jpg", "square/c.jpg", "h.png"] { try FileManager.default.removeItem(at: photos.appendingPathComponent(name)) }
         #expect(try CLI.run(indexing(reference) + ["--compact"]).status == 0)
@@ -150,7 +162,6 @@ struct CrashConsistencyTests {
         #expect(try results(crashed) == results(reference))
         let vectorFiles = Self.entries(URL(fileURLWithPath: crashed)).filter { $0.hasPrefix("vectors-") }
         #expect(vectorFiles.count == 1, "the abandoned vector file is removed: \(vectorFiles)")
-        let files = { (index: String) in try ImageIndex(directory: URL(fileURLWithPath: index)).files().map { [$0.path, $0.contentHash ?? ""] } }
         #expect(try files(crashed) == files(reference))
     }
 }
