@@ -30,6 +30,7 @@ let package = Package(
         fuzzTarget("FuzzVectorFile", ["CLIPSearch"]),
         fuzzTarget("FuzzIndexCatalogue", ["CLIPSearch"]),
         fuzzTarget("FuzzHNSWGraph", ["CLIPSearch"]),
+        fuzzTarget("FuzzPostgresValues", ["CLIPSearch"]),
         fuzzTarget("FuzzRequestDecoding", ["CLIPServer", "CLIPImage"]),
     ]
 )

@@ -261,6 +261,13 @@ def main():
     write("FuzzHNSWGraph", "four_nodes_unsealed", body)
     write("FuzzHNSWGraph", "empty_unsealed", b"CLIPHNSW" + struct.pack("<IIIiQq", 1, 2, 16, -1, 0, -1))
 
+    folder("FuzzPostgresValues")
+    for name, url in [("full", "postgresql://alice:p%40ss@db.example.org:6543/photos?sslmode=require&schema=team_a"),
+                      ("ipv6", "postgres://bob@[::1]/clip"), ("bad_schema", "postgresql://a@h/d?schema=Bad-Name")]:
+        write("FuzzPostgresValues", "url_" + name, b"\x00" + url.encode())
+    write("FuzzPostgresValues", "vector_3", b"\x01\x03" + struct.pack(">hh3f", 3, 0, 0.5, -1.0, 2.0))
+    write("FuzzPostgresValues", "vector_short", b"\x01\x03" + struct.pack(">hh2f", 3, 0, 0.5, -1.0))
+
     folder("FuzzRequestDecoding")
     with open(os.path.join(ROOT, "Tests/CLIPImageTests/Fixtures/images/odd_97x61.png"), "rb") as handle:
         png = base64.b64encode(handle.read()).decode()

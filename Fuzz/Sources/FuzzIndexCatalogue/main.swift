@@ -9,19 +9,20 @@ import Foundation
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let (catalogue, vectors) = FuzzInput.split(FuzzInput.data(start, count), at: [0x0A, 0x00, 0x0A])
     let folder = FuzzInput.folder()
-    FileManager.default.createFile(atPath: folder.appendingPathComponent(ImageIndex.catalogueName).path, contents: catalogue)
-    guard let index = try? ImageIndex(directory: folder), let models = try? index.models() else { return 0 }
-    _ = try? index.catalogue.files()
-    _ = try? index.catalogue.failures()
+    FileManager.default.createFile(atPath: folder.appendingPathComponent(EmbeddedIndexStore.catalogueName).path, contents: catalogue)
+    guard let store = try? EmbeddedIndexStore(directory: folder), let models = try? store.models() else { return 0 }
+    let index = ImageIndex(store: store)
+    _ = try? index.files()
+    _ = try? index.failures()
     for model in models.prefix(4) {
-        FileManager.default.createFile(atPath: index.vectorFile(of: model).path, contents: vectors)
+        FileManager.default.createFile(atPath: store.vectorFile(of: model).path, contents: vectors)
     }
     for model in models.prefix(4) where model.width <= 4_096 {
         let query = [Float](repeating: 1 / Float(max(model.width, 1)).squareRoot(), count: model.width)
         _ = try? index.search(query, in: model, top: 5)
         _ = try? index.search(query, in: model, top: 2, under: "/photos")
         _ = try? index.duplicates(in: model, threshold: 0.9)
-        _ = try? index.catalogue.rowUsage(model: model)
+        _ = try? store.catalogue.rowUsage(model: model)
     }
     _ = try? index.remove("/photos/a.jpg")
     _ = try? index.compact()

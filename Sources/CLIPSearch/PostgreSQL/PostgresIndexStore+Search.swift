@@ -79,7 +79,7 @@ extension PostgresIndexStore {
             let ids = rows.map(Int64.init)
             for row in try connection.rows("SELECT id, embedding FROM \(unescaped: Self.vectorTable(model)) WHERE id = ANY(\(ids))") {
                 let cells = PostgresRandomAccessRow(row)
-                found[try cells[0].decode(Int64.self)] = try PGVectorValue.decode(cells[1].bytes, width: model.width, location: location)
+                found[try cells[0].decode(Int64.self)] = try PGVectorBinary.decode(cells[1].bytes, width: model.width, location: location)
             }
             return found
         }
@@ -111,7 +111,7 @@ extension PostgresIndexStore {
                 let id = try cells[0].decode(Int64.self)
                 if rowOfVector[id] == nil {
                     rowOfVector[id] = rowOfVector.count
-                    pending.append(try PGVectorValue.decode(cells[1].bytes, width: model.width, location: location))
+                    pending.append(try PGVectorBinary.decode(cells[1].bytes, width: model.width, location: location))
                 }
                 filesByRow[rowOfVector[id]!, default: []].append(try Self.file(row, from: 2))
             }

@@ -77,8 +77,8 @@ public final class PostgresIndexStore: IndexStore, @unchecked Sendable {
     /// Adds the model and its vector table in one transaction (under the schema's advisory lock, so
     /// that two indexers registering it at once make one); vectors are float32 whatever `element` says.
     public func model(reference: String, fingerprint: String, width: Int, element: VectorElement) throws -> IndexModel {
-        guard (1...PGVectorValue.maximumDimensions).contains(width) else {
-            throw SearchError.invalidStore(location: location, reason: "pgvector holds vectors of 1…\(PGVectorValue.maximumDimensions) dimensions, not \(width)")
+        guard (1...PGVectorBinary.maximumDimensions).contains(width) else {
+            throw SearchError.invalidStore(location: location, reason: "pgvector holds vectors of 1…\(PGVectorBinary.maximumDimensions) dimensions, not \(width)")
         }
         if let model = try model(fingerprint: fingerprint) { return try checked(model, width: width) }
         return try pool.transaction("adding model \(reference)") { connection in
