@@ -7,7 +7,8 @@
 # once into a virtual environment under $TMPDIR. PostgreSQL refuses to run as root, so as root the
 # server runs as an unprivileged system user (clip-postgres), created if needed. It listens on loopback
 # only, on a free port, with trust authentication for the user `clip`, and its data folder is removed
-# afterwards. The command sees CLIP_TEST_POSTGRES_URL=postgresql://clip@127.0.0.1:PORT/clip_test.
+# afterwards. The command sees CLIP_TEST_POSTGRES_URL=postgresql://clip@127.0.0.1:PORT/clip_test, and
+# CLIP_TEST_POSTGRES_BIN names the folder of PostgreSQL's programs (psql, pg_dump).
 set -euo pipefail
 
 base="${TMPDIR:-/tmp}/swift-clip-pgserver"
@@ -46,5 +47,5 @@ run_as "$install/bin/pg_ctl" -D "$data/cluster" -l "$data/server.log" -w \
 echo "PostgreSQL 16 with pgvector on 127.0.0.1:$port (pgserver from PyPI)" >&2
 
 status=0
-CLIP_TEST_POSTGRES_URL="postgresql://clip@127.0.0.1:$port/clip_test" "$@" || status=$?
+CLIP_TEST_POSTGRES_URL="postgresql://clip@127.0.0.1:$port/clip_test" CLIP_TEST_POSTGRES_BIN="$install/bin" "$@" || status=$?
 exit $status

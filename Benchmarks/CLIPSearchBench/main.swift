@@ -7,6 +7,9 @@
 //   clip-search-bench hnsw VECTORS GRAPH QUERIES K EF RESULTS    one query at a time through the graph
 //   clip-search-bench fill-index INDEX MODEL COUNT [f16|f32]     an index of COUNT made-up files with random
 //                                                                unit vectors, for MODEL (end-to-end searches)
+//   clip-search-bench fill-store LOCATION VECTORS [BATCH]        a folder or PostgreSQL store filled with the rows
+//   clip-search-bench build-ann LOCATION KIND M EF_CONSTRUCTION  its HNSW or IVFFlat index built
+//   clip-search-bench store-search LOCATION QUERIES K EF exact|ann RESULTS   queries through ImageIndex.search
 import CLIPModel
 import CLIPSearch
 import CLIPTensor
@@ -129,6 +132,13 @@ case "fill-index":
         try index.catalogue.commit(model: model, vectors: rows.map { ("content-\($0)", $0) }, files: files, removing: [])
     }
     emit(["index": index.directory.path, "files": try index.catalogue.files().count])
+case "fill-store":
+    try fillStore(location: argument(2), vectors: argument(3), batch: CommandLine.arguments.count > 4 ? positive(4) : 2_000)
+case "build-ann":
+    try buildANN(location: argument(2), kind: argument(3), m: positive(4), efConstruction: positive(5))
+case "store-search":
+    try storeSearch(location: argument(2), queries: argument(3), k: positive(4), ef: positive(5), exact: argument(6) == "exact",
+                    results: argument(7))
 default:
-    fail("usage: clip-search-bench exact|hnsw-build|hnsw|fill-index … (see the comment at the top of main.swift)")
+    fail("usage: clip-search-bench exact|hnsw-build|hnsw|fill-index|fill-store|build-ann|store-search … (see the comment at the top of main.swift)")
 }

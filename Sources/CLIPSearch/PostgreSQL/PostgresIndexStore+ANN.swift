@@ -33,8 +33,14 @@ extension PostgresIndexStore {
         try annIndex(model) != nil
     }
 
-    /// The memory an index build may use: pgvector builds an HNSW graph far faster when it fits.
-    static let buildMemory = "1GB"
+    /// The memory an index build of `rows` vectors of `width` may use (`maintenance_work_mem`, in
+    /// MiB): pgvector builds an HNSW graph many times faster when the whole graph fits — each
+    /// node's vector, 2m level-0 links and its tuple's overhead — so the estimate, from 64 MiB up
+    /// to 8 GiB.
+    static func buildMemoryMiB(rows: Int, width: Int, m: Int) -> Int {
+        let bytes = Double(rows) * Double(width * 4 + 2 * m * 8 + 128) * 1.25
+        return min(8_192, max(64, Int((bytes / 1_048_576).rounded(.up))))
+    }
 
     /// IVFFlat's lists for `rows` vectors, as pgvector advises: rows / 1000 up to a million rows,
     /// their square root beyond.
@@ -66,7 +72,8 @@ extension PostgresIndexStore {
             try connection.execute(PostgresSchema.lockKey(postgresLocation.schema))
             try connection.execute(PostgresQuery(unsafeSQL: "DROP INDEX IF EXISTS \(Self.annIndexName(model))"))
             guard let wanted else { return }
-            try connection.execute(PostgresQuery(unsafeSQL: "SET LOCAL maintenance_work_mem = '\(Self.buildMemory)'"))
+            let memory = Self.buildMemoryMiB(rows: rows, width: model.width, m: options.hnsw.m)
+            try connection.execute(PostgresQuery(unsafeSQL: "SET LOCAL maintenance_work_mem = '\(memory)MB'"))
             let method: String
             switch wanted {
             case .hnsw: method = "hnsw (embedding vector_ip_ops) WITH (m = \(options.hnsw.m), ef_construction = \(options.hnsw.efConstruction))"

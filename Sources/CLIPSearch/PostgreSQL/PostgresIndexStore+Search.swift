@@ -6,9 +6,9 @@ extension PostgresIndexStore {
     static let maximumSearchBreadth = 1_000
 
     /// The number of IVFFlat lists probed for a search of breadth `ef`: an eighth of it (12 at the
-    /// default breadth), at least one and at most all of them.
-    static func probes(ef: Int, lists: Int) -> Int {
-        min(max(1, ef / 8), max(1, lists))
+    /// default breadth), at least one (pgvector probes every list when asked for more than there are).
+    static func probes(ef: Int) -> Int {
+        max(1, ef / 8)
     }
 
     public func search(_ query: [Float], in model: IndexModel, top: Int, threshold: Float, under folder: String?, exact: Bool,
@@ -21,11 +21,15 @@ extension PostgresIndexStore {
             // before the folder filter removed most of them.
             return try pool.transaction("searching") { connection in
                 try connection.execute("SET LOCAL enable_indexscan = off")
-                let rows = try connection.rows("""
-                    SELECT v.id, (v.embedding <#> \(queryVector))::float8 AS distance, f.id, f.path
-                    FROM clip_file f JOIN \(unescaped: table) v ON v.content_hash = f.content_hash
-                    WHERE f.path LIKE \(Self.likePattern(below: folder)) ORDER BY distance, f.path LIMIT \(top)
-                    """)
+                var binds = PostgresBindings(capacity: 3)
+                binds.append(queryVector)
+                binds.append(Self.likePattern(below: folder))
+                binds.append(top)
+                let rows = try connection.rows(PostgresQuery(unsafeSQL: """
+                    SELECT v.id, (v.embedding <#> $1)::float8 AS distance, f.id, f.path
+                    FROM clip_file f JOIN \(table) v ON v.content_hash = f.content_hash
+                    WHERE f.path LIKE $2 ORDER BY distance, f.path LIMIT $3
+                    """, binds: binds))
                 return try rows.compactMap { row in
                     let (vectorID, distance, fileID, path) = try row.decode((Int64, Double, Int64, String).self)
                     let score = Float(-distance)
@@ -33,26 +37,28 @@ extension PostgresIndexStore {
                 }
             }
         }
-        let index = exact ? nil : try annIndex(model)
         var wanted = top + 16
         while true {
             let (hits, rowsFound) = try pool.transaction("searching") { connection in
-                switch index {
-                case nil: try connection.execute("SET LOCAL enable_indexscan = off")
-                case .hnsw?:
-                    let breadth = min(max(ef, wanted), Self.maximumSearchBreadth)
-                    try connection.execute(PostgresQuery(unsafeSQL: "SET LOCAL hnsw.ef_search = \(breadth)"))
-                case let .ivfflat(lists)?:
-                    try connection.execute(PostgresQuery(unsafeSQL: "SET LOCAL ivfflat.probes = \(Self.probes(ef: max(ef, wanted), lists: lists))"))
+                // Set for whichever index the table has (none: the scan is exact anyway); asking
+                // the catalogue which one would cost a round trip per search.
+                if exact {
+                    try connection.execute("SET LOCAL enable_indexscan = off")
+                } else {
+                    try connection.execute(PostgresQuery(unsafeSQL: "SET LOCAL hnsw.ef_search = \(min(max(ef, wanted), Self.maximumSearchBreadth))"))
+                    try connection.execute(PostgresQuery(unsafeSQL: "SET LOCAL ivfflat.probes = \(Self.probes(ef: max(ef, wanted)))"))
                 }
-                // Rows whose files are gone stay in the LEFT JOIN, so that they count as rows found.
-                let rows = try connection.rows("""
-                    SELECT n.id, n.distance, f.id, f.path FROM (
-                        SELECT id, content_hash, (embedding <#> \(queryVector))::float8 AS distance FROM \(unescaped: table)
-                        ORDER BY embedding <#> \(queryVector) LIMIT \(wanted)) n
-                    LEFT JOIN clip_file f ON f.content_hash = n.content_hash
+                var binds = PostgresBindings(capacity: 2)
+                binds.append(queryVector)
+                binds.append(wanted)
+                // One expression for the order and the score, so that each distance is computed once;
+                // LATERAL, so that each row's files are looked up by index rather than by a scan of them all.
+                let rows = try connection.rows(PostgresQuery(unsafeSQL: """
+                    SELECT n.id, n.distance::float8, f.id, f.path FROM (
+                        SELECT id, content_hash, embedding <#> $1 AS distance FROM \(table) ORDER BY distance LIMIT $2) n
+                    LEFT JOIN LATERAL (SELECT id, path FROM clip_file WHERE content_hash = n.content_hash) f ON true
                     ORDER BY n.distance, n.id, f.path
-                    """)
+                    """, binds: binds))
                 var hits: [ImageIndex.Hit] = []
                 var rowsFound = Set<Int64>()
                 for row in rows {
@@ -66,8 +72,8 @@ extension PostgresIndexStore {
                 }
                 return (hits, rowsFound.count)
             }
+            // pgvector's HNSW scan returns at most ef_search rows: fewer rows than wanted ends it too.
             if hits.count >= top || rowsFound < wanted { return hits }
-            if case .hnsw? = index, wanted >= Self.maximumSearchBreadth { return hits }
             wanted *= 4
         }
     }

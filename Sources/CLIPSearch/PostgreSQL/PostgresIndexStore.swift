@@ -96,6 +96,9 @@ public final class PostgresIndexStore: IndexStore, @unchecked Sendable {
                     content_hash text NOT NULL UNIQUE,
                     embedding vector(\(width)) NOT NULL)
                 """))
+            // Kept in the row, not TOASTed: a 512-wide vector (2,052 bytes) would otherwise go to
+            // the TOAST table, and every scan and distance would fetch it from there.
+            try connection.execute(PostgresQuery(unsafeSQL: "ALTER TABLE \(Self.vectorTable(model)) ALTER COLUMN embedding SET STORAGE PLAIN"))
             return model
         }
     }
@@ -114,7 +117,7 @@ public final class PostgresIndexStore: IndexStore, @unchecked Sendable {
     }
 
     public func remember(sourceKey: String, fingerprint: String) throws {
-        try pool.withConnection("keeping a model fingerprint") { connection in
+        _ = try pool.withConnection("keeping a model fingerprint") { connection in
             try connection.execute("""
                 INSERT INTO clip_model_source (source_key, fingerprint) VALUES (\(sourceKey), \(fingerprint))
                 ON CONFLICT (source_key) DO UPDATE SET fingerprint = excluded.fingerprint
@@ -173,7 +176,7 @@ public final class PostgresIndexStore: IndexStore, @unchecked Sendable {
 
     public func recordRoots(_ paths: [String]) throws {
         guard !paths.isEmpty else { return }
-        try pool.withConnection("keeping the indexed folders") { connection in
+        _ = try pool.withConnection("keeping the indexed folders") { connection in
             try connection.execute("INSERT INTO clip_root (path) SELECT unnest(\(paths)::text[]) ON CONFLICT (path) DO NOTHING")
         }
     }
