@@ -57,6 +57,14 @@ struct PostgresStoreTests {
             #expect(error is SearchError && "\(error)".contains("no_such_database"), "\(error)")
             #expect(!"\(error)".contains("hunter2"), "\(error)")
         }
+        // prefer (libpq's default) falls back to plain TCP where the server offers no TLS.
+        #expect(try PostgresIndexStore(PostgresLocation(url + "?schema=t_prefer")).models().isEmpty)
+        // prefer (libpq's default) falls back to plain TCP where the server offers no TLS.
+        #expect(try PostgresIndexStore(PostgresLocation(url + "?schema=t_prefer")).models().isEmpty)
+        let plain = try PostgresLocation("postgresql://\(server.user)@\(server.host):\(server.port)/\(server.database)?sslmode=require")
+        #expect(throws: SearchError.store(location: plain.description, reason: "opening the index tables: the server does not offer TLS, which the location's sslmode requires")) {
+            _ = try PostgresIndexStore(plain)
+        }
         let closed = try PostgresLocation("postgresql://\(server.user)@127.0.0.1:\(try Self.unusedPort())/clip_test?sslmode=disable")
         let started = Date()
         #expect(throws: SearchError.self) { _ = try PostgresIndexStore(closed) }

@@ -11,7 +11,7 @@ struct IndexLocationOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The index folder (default $CLIP_INDEX, else the index in swift-clip's cache folder: $CLIP_CACHE_DIR/index, $XDG_CACHE_HOME/swift-clip/index or ~/.cache/swift-clip/index).", valueName: "dir"))
     var index: String?
 
-    @Option(help: ArgumentHelp("Keep the index in PostgreSQL with pgvector instead of a folder: postgresql://user[:password]@host[:port]/database[?sslmode=disable|prefer|require&schema=name] (default $CLIP_INDEX_STORE). A folder works too.", valueName: "url"))
+    @Option(help: ArgumentHelp("Keep the index in PostgreSQL with pgvector instead of a folder: postgresql://user[:password]@host[:port]/database[?sslmode=disable|prefer|require|verify-full&schema=name] (default $CLIP_INDEX_STORE). A folder works too.", valueName: "url"))
     var store: String?
 
     func validate() throws {

@@ -176,6 +176,8 @@ final class PostgresConnectionPool: @unchecked Sendable {
             return "the connection to the server was lost"
         case .connectionError:
             return "cannot connect to the server"
+        case .sslUnsupported:
+            return "the server does not offer TLS, which the location's sslmode requires"
         default:
             return "\(code)"
         }

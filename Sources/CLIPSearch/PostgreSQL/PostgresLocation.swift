@@ -3,7 +3,7 @@ import NIOSSL
 import PostgresNIO
 
 /// Where a PostgreSQL store lives, from a libpq-style URL:
-/// `postgresql://user[:password]@host[:port]/database[?sslmode=disable|prefer|require][&schema=name]`
+/// `postgresql://user[:password]@host[:port]/database[?sslmode=disable|prefer|require|verify-full][&schema=name]`
 /// (`postgres://` too; port 5432 and `sslmode=prefer` by default, as libpq; the tables go in schema
 /// `public` unless `schema` names another, so that one database can hold several indexes). The
 /// password is kept for connecting but never shown: `description` and every error leave it out.
@@ -12,10 +12,12 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     public enum TLSMode: String, Sendable, CaseIterable {
         /// Plain TCP.
         case disable
-        /// TLS when the server offers it.
+        /// TLS when the server offers it, its certificate not checked (as libpq).
         case prefer
-        /// TLS or no connection.
+        /// TLS or no connection, the certificate not checked (as libpq).
         case require
+        /// TLS with the server's certificate checked against the system's roots and its host name.
+        case verifyFull = "verify-full"
     }
 
     /// The server's host name or address.
@@ -100,10 +102,18 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         let settings: PostgresConnection.Configuration.TLS
         switch tls {
         case .disable: settings = .disable
-        case .prefer: settings = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-        case .require: settings = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .prefer: settings = .prefer(try NIOSSLContext(configuration: Self.unverified))
+        case .require: settings = .require(try NIOSSLContext(configuration: Self.unverified))
+        case .verifyFull: settings = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
         }
         return PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: settings)
+    }
+
+    /// Encryption without checking who answers: libpq's `prefer` and `require`.
+    private static var unverified: TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification = .none
+        return configuration
     }
 
     /// `url` with anything between `://` and `@` after a `:` (the password) replaced by `***`.
