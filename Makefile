@@ -6,7 +6,8 @@
 #   make test    system packages, then the whole test suite (beside a PostgreSQL server it starts)
 #   make bench   release build, our kernels beside numpy / PyTorch (needs python3 with numpy), and search
 #                beside faiss-cpu and a Python indexer, `clip serve` beside FastAPI under wrk (PYTHON=venv/bin/python
-#                with faiss-cpu, open_clip_torch, fastapi, uvicorn; Debian's wrk)
+#                with faiss-cpu, open_clip_torch, fastapi, uvicorn; Debian's wrk), and the PostgreSQL index store
+#                beside the folder store on a server it starts
 #   make examples  build Examples/ (a package that depends on this one by path) and run it on a test model
 #   make fuzz    build the libFuzzer targets of Fuzz/ with sanitizers and run each for FUZZ_SECONDS (default 60)
 #   make api-check  schemathesis (PyPI) against `clip serve`'s /openapi.json for API_CHECK_SECONDS (default 60)
@@ -90,6 +91,7 @@ bench: deps
 	python3 Benchmarks/distributed.py --binary .build/release/clip
 	$(SWIFT) build $(RELEASE) --product clip-search-bench
 	$(PYTHON) Benchmarks/search.py --clip .build/release/clip --search-bench .build/release/clip-search-bench
+	Scripts/with_postgres.sh $(PYTHON) Benchmarks/postgres_store.py --search-bench .build/release/clip-search-bench
 	$(PYTHON) Benchmarks/serve.py --clip .build/release/clip --search-bench .build/release/clip-search-bench
 
 # System packages: installed with apt-get on Debian/Ubuntu; on macOS, Accelerate ships with the

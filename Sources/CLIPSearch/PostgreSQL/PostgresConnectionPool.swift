@@ -18,7 +18,7 @@ final class PostgresConnectionPool: @unchecked Sendable {
     private let logger = Logger.quiet("clip.postgres")
     private let condition = NSCondition()
     private var idle: [PostgresConnection] = []
-    private var open = 0
+    private var opened = 0
     private var closed = false
     private var nextID = 0
     /// Runs on every new connection before it is lent (the session's search path).
@@ -107,16 +107,16 @@ final class PostgresConnectionPool: @unchecked Sendable {
             if let connection = idle.popLast() {
                 // The server may have closed it while it sat here (a restart, an administrator).
                 if connection.isClosed {
-                    open -= 1
+                    opened -= 1
                     continue
                 }
                 condition.unlock()
                 return connection
             }
-            if open < capacity { break }
+            if opened < capacity { break }
             condition.wait()
         }
-        open += 1
+        opened += 1
         nextID += 1
         let id = nextID
         condition.unlock()
@@ -133,7 +133,7 @@ final class PostgresConnectionPool: @unchecked Sendable {
             return connection
         } catch {
             condition.withLock {
-                open -= 1
+                opened -= 1
                 condition.signal()
             }
             throw error
@@ -143,7 +143,7 @@ final class PostgresConnectionPool: @unchecked Sendable {
     private func checkIn(_ connection: PostgresConnection, healthy: Bool) {
         let keep = condition.withLock {
             let keep = healthy && !closed
-            if keep { idle.append(connection) } else { open -= 1 }
+            if keep { idle.append(connection) } else { opened -= 1 }
             condition.signal()
             return keep
         }
