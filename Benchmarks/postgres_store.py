@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
 """The PostgreSQL + pgvector index store beside the folder store, in one run (`make bench`).
 
-On --vectors unit vectors of width 512 drawn from 1,000 Gaussian clusters (as Benchmarks/search.py
-makes them), both stores are filled through the same `IndexStore.commit` that `clip index` uses
+On --vectors unit vectors of width 512 drawn from 1,000 Gaussian clusters (Benchmarks/search.py's generator), both stores are filled through the same `IndexStore.commit` that `clip index` uses
 (2,000 files and vectors per step: the folder appends to its vector file and commits SQLite; PostgreSQL
 takes multi-row INSERTs of binary vectors in one transaction), then searched one query at a time through
 `ImageIndex.search` as `clip search` and `clip serve` run it: exactly, and through an HNSW index
@@ -21,32 +20,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 
-WIDTH = 512
-CLUSTERS = 1_000
+from search import CLUSTERS, WIDTH, clustered, recall, run_json, write_vectors
+
 WORK = os.environ.get("CLIP_BENCH_WORK", os.path.join(tempfile.gettempdir(), "clip-store-bench"))
-
-
-def clustered(count, seed, centres):
-    """Unit vectors around `centres`, float32, in blocks to bound memory (as Benchmarks/search.py)."""
-    rng = np.random.default_rng(seed)
-    out = np.empty((count, WIDTH), dtype=np.float32)
-    for start in range(0, count, 100_000):
-        n = min(100_000, count - start)
-        block = centres[rng.integers(0, CLUSTERS, size=n)] + 0.033 * rng.standard_normal((n, WIDTH), dtype=np.float32)
-        out[start:start + n] = block / np.linalg.norm(block, axis=1, keepdims=True)
-    return out
-
-
-def write_vectors(path, vectors):
-    """A float32 CLIPVEC1 file (VectorMatrix)."""
-    with open(path, "wb") as f:
-        f.write(b"CLIPVEC1" + np.array([1, WIDTH, 1, 0, 0, 0], dtype="<u4").tobytes())
-        for start in range(0, len(vectors), 100_000):
-            f.write(vectors[start:start + 100_000].astype("<f4").tobytes())
 
 
 def exact_top10(vectors, queries):
@@ -60,17 +39,6 @@ def exact_top10(vectors, queries):
         scores = np.take_along_axis(merged, order, 1)
         best = np.take_along_axis(ids, order, 1)
     return best
-
-
-def run_json(arguments):
-    result = subprocess.run(arguments, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(arguments)} failed: {result.stderr}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def recall(found, truth):
-    return float(np.mean([len(set(a[a >= 0]) & set(b)) / len(b) for a, b in zip(found, truth)]))
 
 
 def psql(sql, url):
@@ -112,7 +80,7 @@ def main():
     queries = clustered(args.queries, 2, centres)
     vector_file = os.path.join(WORK, "vectors.f32")
     query_file = os.path.join(WORK, "queries.f32")
-    write_vectors(vector_file, vectors)
+    write_vectors(vector_file, vectors, "f32")
     queries.astype("<f4").tofile(query_file)
     exact_query_file = os.path.join(WORK, "exact-queries.f32")
     queries[:args.exact_queries].astype("<f4").tofile(exact_query_file)

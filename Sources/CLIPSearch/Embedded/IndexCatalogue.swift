@@ -187,7 +187,7 @@ public final class IndexCatalogue: @unchecked Sendable {
     public func files(under folder: String? = nil) throws -> [IndexFile] {
         try read { db in
             guard let folder else { return try Row.fetchAll(db, sql: "SELECT * FROM file ORDER BY path").map { try Self.file($0) } }
-            let prefix = Self.folderPrefix(folder)
+            let prefix = folderPrefix(folder)
             return try Row.fetchAll(db, sql: "SELECT * FROM file WHERE substr(path, 1, ?) = ? ORDER BY path",
                                     arguments: [prefix.unicodeScalars.count, prefix]).map { try Self.file($0) }
         }
@@ -284,7 +284,7 @@ public final class IndexCatalogue: @unchecked Sendable {
             var sql = "SELECT vector.row, file.path, file.id FROM vector JOIN file ON file.content_hash = vector.content_hash WHERE vector.model_id = ?"
             var arguments: StatementArguments = [model.id]
             if let folder {
-                let prefix = Self.folderPrefix(folder)
+                let prefix = folderPrefix(folder)
                 sql += " AND substr(file.path, 1, ?) = ?"
                 arguments += [prefix.unicodeScalars.count, prefix]
             }
@@ -312,7 +312,7 @@ public final class IndexCatalogue: @unchecked Sendable {
                 var arguments: StatementArguments = [model.id]
                 for row in part { arguments += [row] }
                 if let folder {
-                    let prefix = Self.folderPrefix(folder)
+                    let prefix = folderPrefix(folder)
                     sql += " AND substr(file.path, 1, ?) = ?"
                     arguments += [prefix.unicodeScalars.count, prefix]
                 }
@@ -384,7 +384,7 @@ public final class IndexCatalogue: @unchecked Sendable {
     /// Forgets `path` and every file below it; returns how many files that was.
     public func remove(under path: String) throws -> Int {
         try write { db in
-            let prefix = Self.folderPrefix(path)
+            let prefix = folderPrefix(path)
             try db.execute(sql: "DELETE FROM file WHERE path = ? OR substr(path, 1, ?) = ?", arguments: [path, prefix.unicodeScalars.count, prefix])
             return db.changesCount
         }
@@ -400,11 +400,6 @@ public final class IndexCatalogue: @unchecked Sendable {
         try write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO model_source (source_key, fingerprint) VALUES (?, ?)", arguments: [sourceKey, fingerprint])
         }
-    }
-
-    /// `folder` ending in one slash: the prefix of the paths below it, so that `/a/b` does not match `/a/bc`.
-    private static func folderPrefix(_ folder: String) -> String {
-        folder.hasSuffix("/") ? folder : folder + "/"
     }
 
     /// SQLite's journal mode ("wal").

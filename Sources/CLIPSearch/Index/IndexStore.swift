@@ -152,9 +152,7 @@ public protocol IndexStore: AnyObject, Sendable {
     func withLiveVectors<T>(_ model: IndexModel, _ body: (VectorMatrix, [Int: [IndexFile]]) throws -> T) throws -> T
 }
 
-extension IndexStore {
-    /// `folder` ending in one slash: the prefix of the paths below it, so that `/a/b` does not match `/a/bc`.
-    static func folderPrefix(_ folder: String) -> String {
-        folder.hasSuffix("/") ? folder : folder + "/"
-    }
+/// `folder` ending in one slash: the prefix of the paths below it, so that `/a/b` does not match `/a/bc`.
+func folderPrefix(_ folder: String) -> String {
+    folder.hasSuffix("/") ? folder : folder + "/"
 }
